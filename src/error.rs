@@ -1,0 +1,9 @@
+//! Every public error type, one place to review each `Display` against Python's
+//! message. Each module keeps its own errors in its `error.rs`; this module
+//! re-exports them all.
+
+#[cfg(feature = "process")]
+pub use crate::process::error::*;
+pub use crate::queue::error::*;
+pub use crate::sync::error::*;
+pub use crate::thread::error::*;

@@ -1,0 +1,81 @@
+//! The switch module: every atomic, mutex and thread-parking call made by the
+//! crate's cores (`sync::core`, `queue::core`) goes through here, so that the
+//! same code runs on `std` normally and on [loom](https://docs.rs/loom) when
+//! built with `RUSTFLAGS="--cfg threadlet_loom"` (a crate-specific cfg: a plain
+//! `--cfg loom` would also switch tokio's internals and break its process module).
+
+#[cfg(not(threadlet_loom))]
+pub(crate) use std::sync::Arc;
+#[cfg(not(threadlet_loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+#[cfg(not(threadlet_loom))]
+pub(crate) use std::thread::{Thread, current as current_thread};
+
+#[cfg(threadlet_loom)]
+pub(crate) use loom::sync::Arc;
+#[cfg(threadlet_loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+#[cfg(threadlet_loom)]
+pub(crate) use loom::thread::{Thread, current as current_thread};
+
+/// A mutex whose `lock` never reports poisoning: the cores never panic while
+/// holding it, and a user panic elsewhere must not make a primitive unusable.
+#[derive(Debug, Default)]
+pub(crate) struct Mutex<T> {
+    #[cfg(not(threadlet_loom))]
+    inner: std::sync::Mutex<T>,
+    #[cfg(threadlet_loom)]
+    inner: loom::sync::Mutex<T>,
+}
+
+#[cfg(not(threadlet_loom))]
+pub(crate) type MutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
+#[cfg(threadlet_loom)]
+pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+
+impl<T> Mutex<T> {
+    #[cfg(not(threadlet_loom))]
+    pub(crate) const fn new(value: T) -> Self {
+        Self {
+            inner: std::sync::Mutex::new(value),
+        }
+    }
+
+    #[cfg(threadlet_loom)]
+    pub(crate) fn new(value: T) -> Self {
+        Self {
+            inner: loom::sync::Mutex::new(value),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+/// Parks the current OS thread until unparked or, with `Some(deadline)`, until
+/// the deadline passes. Spurious returns are allowed; callers re-check.
+#[cfg(not(threadlet_loom))]
+pub(crate) fn park_until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        None => std::thread::park(),
+        Some(deadline) => {
+            let now = std::time::Instant::now();
+            if deadline > now {
+                std::thread::park_timeout(deadline - now);
+            }
+        }
+    }
+}
+
+/// Under loom there is no clock: a deadline is treated as "already passed"
+/// after one park, which still exercises the timeout path.
+#[cfg(threadlet_loom)]
+pub(crate) fn park_until(deadline: Option<std::time::Instant>) {
+    if deadline.is_none() {
+        loom::thread::park();
+    }
+}

@@ -1,0 +1,3 @@
+//! The `process` layer (work in progress).
+
+pub mod error;

@@ -1,0 +1,3 @@
+//! The `queue` layer (work in progress).
+
+pub mod error;

@@ -1,0 +1,3 @@
+//! The `sync` layer (work in progress).
+
+pub mod error;

@@ -1,0 +1,3 @@
+//! The `thread` layer (work in progress).
+
+pub mod error;
