@@ -1,3 +1,4 @@
 //! The `sync` layer (work in progress).
 
+pub(crate) mod core;
 pub mod error;
