@@ -33,6 +33,8 @@
 #![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
 
 mod loom;
+#[cfg(all(test, threadlet_loom))]
+mod loom_models;
 mod timeout;
 
 pub mod error;

@@ -79,3 +79,19 @@ pub(crate) fn park_until(deadline: Option<std::time::Instant>) {
         loom::thread::park();
     }
 }
+
+/// Whether the named classic bug is planted in this build. Only loom builds can
+/// plant one, through the compile-time variable `THREADLET_PLANTED_BUG`, so that
+/// CI can show each loom model catching the bug it exists for; in every other
+/// build this is a constant `false` and the bug code paths compile away.
+#[cfg(threadlet_loom)]
+pub(crate) fn planted(bug: &str) -> bool {
+    option_env!("THREADLET_PLANTED_BUG") == Some(bug)
+}
+
+/// Whether the named classic bug is planted in this build (never, outside loom).
+#[cfg(not(threadlet_loom))]
+#[inline(always)]
+pub(crate) const fn planted(_bug: &str) -> bool {
+    false
+}

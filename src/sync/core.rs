@@ -33,7 +33,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, Thread, current_thread, park_until};
+use crate::loom::{
+    AtomicUsize, Mutex, MutexGuard, Ordering, Thread, current_thread, park_until, planted,
+};
 
 /// Bit 0 of `state`: the list has linked waiters, so releases take the slow path.
 const WAITERS: usize = 1;
@@ -529,15 +531,18 @@ impl RawSemaphore {
                 list.unlink(key);
                 // The permit it was woken for is still in the counter: wake
                 // the next sleeper for it.
-                self.wake_for_counter(&mut list, &mut wakes);
+                if !planted("lost-wakeup") {
+                    self.wake_for_counter(&mut list, &mut wakes);
+                }
             }
             State::Granted => {}
             State::Closed => {}
         }
         list.release_slot(key);
-        if state == State::Granted {
+        if state == State::Granted && !planted("lost-permit") {
             match self.mode {
                 Mode::Counting => self.give(&mut list, 1, &mut wakes),
+                Mode::Notify if planted("lost-notify") => {}
                 Mode::Notify => {
                     if let Some(next) = list.first_waiting() {
                         wakes.push(list.grant(next));

@@ -1,0 +1,221 @@
+//! Models of the wait queue (`sync::core::RawSemaphore`).
+
+use std::task::Poll;
+
+use loom::future::block_on;
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::thread;
+
+use super::{model, poll_once};
+use crate::sync::core::{Mode, RawSemaphore, Snapshot};
+
+fn counting(permits: usize) -> Arc<RawSemaphore> {
+    Arc::new(RawSemaphore::new(permits, Mode::Counting))
+}
+
+fn quiet(sem: &RawSemaphore, permits: usize) {
+    assert_eq!(
+        sem.snapshot(),
+        Snapshot {
+            permits,
+            waiters: 0,
+            slots: 0,
+            closed: false
+        }
+    );
+}
+
+/// Mutual exclusion and permit conservation: three tasks through a
+/// one-permit semaphore (a Lock), one of them on the blocking path.
+#[test]
+fn exclusion_and_conservation() {
+    model(|| {
+        let sem = counting(1);
+        let inside = Arc::new(AtomicUsize::new(0));
+        let critical = |sem: &RawSemaphore, inside: &AtomicUsize| {
+            assert_eq!(
+                inside.fetch_add(1, Ordering::SeqCst),
+                0,
+                "two holders at once"
+            );
+            inside.fetch_sub(1, Ordering::SeqCst);
+            sem.release(1);
+        };
+        let t1 = {
+            let (sem, inside) = (sem.clone(), inside.clone());
+            thread::spawn(move || {
+                block_on(sem.acquire()).unwrap();
+                critical(&sem, &inside);
+            })
+        };
+        let t2 = {
+            let (sem, inside) = (sem.clone(), inside.clone());
+            thread::spawn(move || {
+                assert_eq!(sem.blocking_acquire(None), Ok(true));
+                critical(&sem, &inside);
+            })
+        };
+        block_on(sem.acquire()).unwrap();
+        critical(&sem, &inside);
+        t1.join().unwrap();
+        t2.join().unwrap();
+        quiet(&sem, 1);
+    });
+}
+
+/// A waiter abandoned at any point (queued, woken, or after winning) loses
+/// nothing: the other waiter still gets the permit, and it comes back.
+#[test]
+fn cancelled_waiter_passes_on_its_wakeup() {
+    model(|| {
+        let sem = counting(0);
+        let waiter = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                block_on(sem.acquire()).unwrap();
+                sem.release(1);
+            })
+        };
+        let quitter = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                let mut fut = sem.acquire();
+                if let Poll::Ready(got) = poll_once(&mut fut) {
+                    got.unwrap();
+                    drop(fut);
+                    sem.release(1);
+                }
+            })
+        };
+        sem.release(1);
+        waiter.join().unwrap();
+        quitter.join().unwrap();
+        quiet(&sem, 1);
+    });
+}
+
+/// The hand-off path: a waiter passed over by a barger is granted the next
+/// permit directly, and dropping it then hands the permit on.
+#[test]
+fn granted_waiter_dropped_hands_the_permit_on() {
+    model(|| {
+        let sem = counting(0);
+        let mut passed_over = sem.acquire();
+        assert!(poll_once(&mut passed_over).is_pending());
+        sem.release(1); // wakes `passed_over`
+        sem.try_acquire().unwrap(); // a barger takes the permit
+        assert!(poll_once(&mut passed_over).is_pending()); // loses: passed over
+
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release(1)) // granted to `passed_over`
+        };
+        let other = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                block_on(sem.acquire()).unwrap();
+                sem.release(1);
+            })
+        };
+        drop(passed_over);
+        releaser.join().unwrap();
+        other.join().unwrap();
+        sem.release(1); // the barger's permit
+        quiet(&sem, 2);
+    });
+}
+
+/// Condition-style notify: a notified waiter that is dropped before returning
+/// passes the notification to the next waiter, so a `notify(1)` is never lost.
+#[test]
+fn notify_survives_a_cancelled_waiter() {
+    model(|| {
+        let sem = Arc::new(RawSemaphore::new(0, Mode::Notify));
+        let first = sem.register();
+        let second = sem.register();
+        let notifier = {
+            let sem = sem.clone();
+            thread::spawn(move || assert_eq!(sem.notify(1), 1))
+        };
+        drop(first);
+        // Whether `first` was notified before it left or not, `second` wakes.
+        block_on(second).unwrap();
+        notifier.join().unwrap();
+        let snap = sem.snapshot();
+        assert_eq!((snap.waiters, snap.slots), (0, 0));
+    });
+}
+
+/// Broadcast (Event, Barrier): every queued waiter wakes, blocking or async.
+#[test]
+fn broadcast_wakes_everyone() {
+    model(|| {
+        let sem = Arc::new(RawSemaphore::new(0, Mode::Broadcast));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let spawn_waiter = |blocking: bool| {
+            let (sem, queued) = (sem.clone(), queued.clone());
+            thread::spawn(move || {
+                let waiter = sem.register();
+                queued.fetch_add(1, Ordering::SeqCst);
+                if blocking {
+                    assert_eq!(waiter.blocking(None), Ok(true));
+                } else {
+                    block_on(waiter).unwrap();
+                }
+            })
+        };
+        let t = spawn_waiter(false);
+        let u = spawn_waiter(true);
+        while queued.load(Ordering::SeqCst) < 2 {
+            thread::yield_now();
+        }
+        assert_eq!(sem.notify(usize::MAX), 2);
+        t.join().unwrap();
+        u.join().unwrap();
+    });
+}
+
+/// Close (queue shutdown) races a waiter and a release: the waiter either
+/// gets the permit or `Closed`, never hangs, and no permit is lost.
+#[test]
+fn close_races_waiters() {
+    model(|| {
+        let sem = counting(0);
+        let waiter = {
+            let sem = sem.clone();
+            thread::spawn(move || block_on(sem.acquire()).is_ok())
+        };
+        let closer = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.close())
+        };
+        sem.release(1);
+        let got = waiter.join().unwrap();
+        closer.join().unwrap();
+        let snap = sem.snapshot();
+        assert_eq!(snap.permits + usize::from(got), 1);
+        assert_eq!((snap.waiters, snap.slots, snap.closed), (0, 0, true));
+    });
+}
+
+/// A bounded release (Lock::release, BoundedSemaphore) racing an acquire
+/// never raises the free permits above the bound.
+#[test]
+fn bounded_release_never_exceeds_the_bound() {
+    model(|| {
+        let sem = counting(0);
+        let releasers: Vec<_> = (0..2)
+            .map(|_| {
+                let sem = sem.clone();
+                thread::spawn(move || sem.release_bounded(1, 1).is_ok())
+            })
+            .collect();
+        let ok: usize = releasers
+            .into_iter()
+            .map(|t| usize::from(t.join().unwrap()))
+            .sum();
+        assert_eq!(ok, 1);
+        assert_eq!(sem.available(), 1);
+    });
+}
