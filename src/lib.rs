@@ -32,6 +32,8 @@
 #![deny(unused_must_use)]
 #![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
 
+#[cfg(all(test, not(threadlet_loom)))]
+mod fuzz;
 mod loom;
 #[cfg(all(test, threadlet_loom))]
 mod loom_models;
