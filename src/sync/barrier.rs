@@ -389,17 +389,17 @@ impl Barrier {
         let generation = std::mem::replace(&mut st.generation, Generation::new());
         st.count = 0;
         drop(st);
-        if let Some(action) = &self.inner.action {
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(action)) {
-                generation.end(BROKEN);
-                // Tasks that already arrived for the next generation break too.
-                let mut st = self.inner.state.lock();
-                st.broken = true;
-                let next = st.generation.clone();
-                drop(st);
-                next.end(BROKEN);
-                resume_unwind(panic);
-            }
+        if let Some(action) = &self.inner.action
+            && let Err(panic) = catch_unwind(AssertUnwindSafe(action))
+        {
+            generation.end(BROKEN);
+            // Tasks that already arrived for the next generation break too.
+            let mut st = self.inner.state.lock();
+            st.broken = true;
+            let next = st.generation.clone();
+            drop(st);
+            next.end(BROKEN);
+            resume_unwind(panic);
         }
         generation.end(PASSED);
         Arrival::Done(Ok(index))

@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::core::{Mode, RawSemaphore};
-use crate::loom::{Arc, AtomicBool, Ordering};
 use super::seq_cst_fence as fence;
+use crate::loom::{Arc, AtomicBool, Ordering};
 use crate::timeout::{deadline, with_timeout};
 
 #[derive(Debug)]

@@ -143,9 +143,7 @@ impl Lock {
     /// assert!(lock.release().is_err());
     /// ```
     pub fn release(&self) -> Result<(), LockReleaseError> {
-        self.raw
-            .release_bounded(1, 1)
-            .map_err(|_| LockReleaseError)
+        self.raw.release_bounded(1, 1).map_err(|_| LockReleaseError)
     }
 
     /// Whether the lock is held by anybody.
