@@ -197,7 +197,7 @@ impl Lock {
     /// ```
     #[must_use = "if unused the Lock will immediately unlock"]
     pub fn try_lock(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then_some(LockGuard { lock: self })
+        self.try_acquire().then(|| LockGuard { lock: self })
     }
 
     /// [`lock`](Lock::lock) waiting at most `timeout`; `None` if the time ran
@@ -223,7 +223,7 @@ impl Lock {
     pub async fn lock_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         self.acquire_timeout(timeout)
             .await
-            .then_some(LockGuard { lock: self })
+            .then(|| LockGuard { lock: self })
     }
 
     /// [`acquire`](Lock::acquire) for a plain OS thread (`std::thread`,

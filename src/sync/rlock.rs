@@ -419,7 +419,7 @@ impl RLock {
     /// ```
     #[must_use = "if unused the RLock will immediately unlock"]
     pub fn try_lock(&self) -> Option<RLockGuard<'_>> {
-        self.try_acquire().then_some(RLockGuard { lock: self })
+        self.try_acquire().then(|| RLockGuard { lock: self })
     }
 
     /// [`acquire`](RLock::acquire) for a plain OS thread; the owner is the

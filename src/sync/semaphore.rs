@@ -344,7 +344,7 @@ macro_rules! semaphore_methods {
             pub fn try_permit(&self) -> Option<SemaphoreGuard<'_>> {
                 self.inner
                     .try_acquire()
-                    .then_some(SemaphoreGuard { inner: &self.inner })
+                    .then(|| SemaphoreGuard { inner: &self.inner })
             }
 
             /// `acquire` for a plain OS thread (`std::thread`,
