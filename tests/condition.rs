@@ -55,14 +55,10 @@ async fn over_an_rlock_ownership_is_checked_and_depth_restored() {
     lock.acquire().await;
     lock.acquire().await;
     let c = cond.clone();
-    let (wait, notify) = tokio::spawn(async move {
-        (
-            c.wait_timeout(Duration::from_millis(1)).await,
-            c.notify(1),
-        )
-    })
-    .await
-    .unwrap();
+    let (wait, notify) =
+        tokio::spawn(async move { (c.wait_timeout(Duration::from_millis(1)).await, c.notify(1)) })
+            .await
+            .unwrap();
     assert_eq!(wait, Err(ConditionWaitError));
     assert_eq!(notify, Err(ConditionNotifyError));
 
@@ -138,7 +134,10 @@ fn cancelled_while_waiting_holds_nothing() {
     let mut w = spawn(cond.wait());
     assert_pending!(w.poll());
     drop(w);
-    assert!(!cond.locked(), "the lock is free: the dropped waiter does not hold it");
+    assert!(
+        !cond.locked(),
+        "the lock is free: the dropped waiter does not hold it"
+    );
     assert_eq!(cond.__debug_state(), (0, 0));
     // A Python-style caller must not release after a cancelled wait:
     assert_eq!(cond.release(), Err(LockReleaseError));
@@ -203,7 +202,10 @@ async fn guard_knows_it_lost_the_lock_after_a_cancelled_wait() {
 
     // A wait that completes leaves the guard holding.
     let mut guard = cond.lock().await;
-    assert_eq!(guard.wait_timeout(Duration::from_millis(1)).await, Ok(false));
+    assert_eq!(
+        guard.wait_timeout(Duration::from_millis(1)).await,
+        Ok(false)
+    );
     assert!(guard.is_held() && cond.locked());
     drop(guard);
     assert!(!cond.locked());
@@ -214,7 +216,10 @@ async fn wait_timeout_reacquires_and_reports_false() {
     let cond = Condition::new();
     cond.acquire().await;
     let start = tokio::time::Instant::now();
-    assert_eq!(cond.wait_timeout(Duration::from_millis(30)).await, Ok(false));
+    assert_eq!(
+        cond.wait_timeout(Duration::from_millis(30)).await,
+        Ok(false)
+    );
     assert_eq!(start.elapsed(), Duration::from_millis(30));
     assert!(cond.locked());
     assert_eq!(cond.__debug_state(), (0, 0));
@@ -238,7 +243,10 @@ async fn wait_for_uses_one_overall_deadline() {
     cond.acquire().await;
     let start = tokio::time::Instant::now();
     let got = cond
-        .wait_for_timeout(|| value.load(Ordering::SeqCst) >= 100, Duration::from_millis(55))
+        .wait_for_timeout(
+            || value.load(Ordering::SeqCst) >= 100,
+            Duration::from_millis(55),
+        )
         .await;
     assert_eq!(got, Ok(false));
     assert_eq!(start.elapsed(), Duration::from_millis(55));

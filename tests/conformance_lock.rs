@@ -282,7 +282,8 @@ async fn timeouts<L: LockLike>() {
     lock.acquire().await;
     let other = lock.clone();
     let start = tokio::time::Instant::now();
-    let timed = tokio::spawn(async move { other.acquire_timeout(Duration::from_millis(250)).await });
+    let timed =
+        tokio::spawn(async move { other.acquire_timeout(Duration::from_millis(250)).await });
     assert!(!timed.await.unwrap());
     assert_eq!(start.elapsed(), Duration::from_millis(250));
     assert_eq!(lock.state(), (0, 0, 0));
@@ -304,7 +305,11 @@ fn try_acquire_semantics<L: LockLike>() {
     let lock = L::make();
     assert!(lock.try_acquire());
     let other = lock.clone();
-    assert!(!std::thread::spawn(move || other.try_acquire()).join().unwrap());
+    assert!(
+        !std::thread::spawn(move || other.try_acquire())
+            .join()
+            .unwrap()
+    );
     lock.release();
     assert_eq!(lock.state(), FREE);
 }
@@ -393,7 +398,10 @@ fn starvation_bound_under_barging<L: LockLike>() {
         b.join().unwrap();
     }
     assert!(barges.load(Ordering::Relaxed) > 0, "the bargers never ran");
-    assert!(worst < Duration::from_secs(2), "a waiter starved for {worst:?}");
+    assert!(
+        worst < Duration::from_secs(2),
+        "a waiter starved for {worst:?}"
+    );
     assert_eq!(lock.state(), FREE);
 }
 

@@ -90,9 +90,11 @@ fn blocking_wait_from_threads() {
         })
         .collect();
     let e = event.clone();
-    assert!(!std::thread::spawn(move || e.blocking_wait_timeout(Duration::from_millis(10)))
-        .join()
-        .unwrap());
+    assert!(
+        !std::thread::spawn(move || e.blocking_wait_timeout(Duration::from_millis(10)))
+            .join()
+            .unwrap()
+    );
     event.set();
     for t in threads {
         t.join().unwrap();

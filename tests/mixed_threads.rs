@@ -138,7 +138,9 @@ fn event_wakes_threads_and_tasks_together() {
                 })
                 .collect();
             let setter = e.clone();
-            tokio::task::spawn_blocking(move || setter.set()).await.unwrap();
+            tokio::task::spawn_blocking(move || setter.set())
+                .await
+                .unwrap();
             for t in tasks {
                 t.await.unwrap();
             }

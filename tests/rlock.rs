@@ -193,7 +193,9 @@ fn os_threads_own_by_thread_id_with_blocking_forms() {
 async fn locked_while_owned_by_a_finished_task() {
     let lock = RLock::new();
     let l = lock.clone();
-    tokio::spawn(async move { l.acquire().await }).await.unwrap();
+    tokio::spawn(async move { l.acquire().await })
+        .await
+        .unwrap();
     assert!(lock.locked());
     assert!(!lock.is_owned());
     assert_eq!(lock.count(), 1);

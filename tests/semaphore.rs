@@ -138,7 +138,10 @@ fn starvation_bound_under_a_barging_storm() {
                 since_progress = 0;
             }
         }
-        assert!(since_progress <= 2, "head overtaken for {since_progress} releases");
+        assert!(
+            since_progress <= 2,
+            "head overtaken for {since_progress} releases"
+        );
     }
     assert_eq!(done, [0, 1, 2, 3, 4, 5]);
     assert!(barges >= 6, "the storm never barged: {barges}");
