@@ -559,10 +559,10 @@ impl RawSemaphore {
     /// With the list locked: if the counter holds more permits than there are
     /// woken waiters, wakes the oldest sleeper.
     fn wake_for_counter(&self, list: &mut List, wakes: &mut Wakes) {
-        if self.available() > list.notified {
-            if let Some(next) = list.first_waiting() {
-                wakes.push(list.notify(next));
-            }
+        if self.available() > list.notified
+            && let Some(next) = list.first_waiting()
+        {
+            wakes.push(list.notify(next));
         }
     }
 
@@ -876,7 +876,7 @@ mod tests {
         let mut a = spawn(s.register());
         let mut b = spawn(s.register());
         assert_eq!(s.notify(1), 1);
-        drop(a.poll()); // granted already: ready on first poll
+        let _ = a.poll(); // granted already: ready on first poll
         drop(a);
         // `a` returned, so its notification was consumed; `b` still waits.
         assert_pending!(b.poll());

@@ -1,4 +1,161 @@
-//! The `sync` layer (work in progress).
+//! Synchronization primitives with Python's `threading` vocabulary: [`Lock`],
+//! [`RLock`], [`Condition`], [`Event`], [`Semaphore`], [`BoundedSemaphore`] and
+//! [`Barrier`].
+//!
+//! Every primitive serves async tasks (`op().await`, `try_op()`,
+//! `op_timeout(d).await`) and plain OS threads (`blocking_op()`) at the same
+//! time, and every handle is a cheap `Clone` (an `Arc` inside) that is
+//! `Send + Sync`, so it moves into tasks the way Python objects are shared
+//! between threads. They are all thin layers over one wait queue, so they
+//! share its fairness and cancel-safety guarantees.
+//!
+//! | Python | threadlet | for |
+//! |---|---|---|
+//! | `Lock()` | [`Lock`], guard [`LockGuard`] | mutual exclusion; any task may release |
+//! | `RLock()` | [`RLock`], guard [`RLockGuard`] | exclusion that the owning task may re-enter |
+//! | `Condition(lock)` | [`Condition`], guard [`ConditionGuard`] | waiting for a state change made under a lock |
+//! | `Event()` | [`Event`] | a one-way "go" signal for many waiters |
+//! | `Semaphore(n)` | [`Semaphore`], guard [`SemaphoreGuard`] | at most `n` at once |
+//! | `BoundedSemaphore(n)` | [`BoundedSemaphore`] | the same, catching over-release |
+//! | `Barrier(parties, action, timeout)` | [`Barrier`] | `parties` tasks meet, then all go on |
+//!
+//! # Which primitive should I use?
+//!
+//! * To protect data, use a guard: `let _g = lock.lock().await;` is Python's
+//!   `with lock:`. Prefer the guard forms everywhere: they release on every
+//!   path, including `?` and cancellation.
+//! * If a task calls helpers that take the same lock again (the article's
+//!   `Account.transfer`), use an [`RLock`]; a [`Lock`] would deadlock.
+//! * If the data is a single value and you never hold it across an `.await`,
+//!   a plain `std::sync::Mutex` is simpler and faster than any async lock;
+//!   if you want the lock to *contain* the data (`Mutex<T>`), use
+//!   `tokio::sync::Mutex<T>` or `async_lock::Mutex<T>`. threadlet's locks are
+//!   Python's: they guard code, not a value, and may be released by another
+//!   task.
+//! * To wait for "something happened once" use an [`Event`]; to wait for a
+//!   condition on shared state that changes many times, a [`Condition`]; to
+//!   limit concurrency, a [`Semaphore`] (a [`BoundedSemaphore`] if an extra
+//!   release would be a bug); to make `n` tasks meet each round, a
+//!   [`Barrier`].
+//! * For message passing, use [`Queue`](crate::queue) rather than building it
+//!   from a Condition.
+//!
+//! # Fairness
+//!
+//! Waiters are woken in FIFO order. A task that arrives while the lock (or a
+//! permit) is free takes it at once even if others wait — *barging*, as in
+//! Python, parking_lot and async-lock, which keeps a contended lock fast. To
+//! bound the unfairness, a woken waiter that finds its permit taken by a
+//! barger gets the next release handed to it directly, where no barger can
+//! take it. So a waiter at the head of the queue is overtaken only during one
+//! wake-up (between being woken and being polled), and under any storm of
+//! bargers the queue advances in FIFO order, one waiter per at most two
+//! releases.
+//!
+//! Turn-taking, shown with two waiters queued behind a held lock:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use std::sync::{Arc, Mutex};
+//! use threadlet::Lock;
+//!
+//! let lock = Lock::new();
+//! let order = Arc::new(Mutex::new(Vec::new()));
+//! lock.acquire().await;
+//! let mut tasks = Vec::new();
+//! for name in ["first", "second", "third"] {
+//!     let (lock, order) = (lock.clone(), order.clone());
+//!     tasks.push(tokio::spawn(async move {
+//!         let _g = lock.lock().await;
+//!         order.lock().unwrap().push(name);
+//!     }));
+//!     tokio::task::yield_now().await; // let it queue up
+//! }
+//! lock.release().unwrap();
+//! for t in tasks {
+//!     t.await.unwrap();
+//! }
+//! assert_eq!(*order.lock().unwrap(), ["first", "second", "third"]);
+//! # }
+//! ```
+//!
+//! # Cancel safety
+//!
+//! Dropping a pending `acquire` / `lock` / `permit` / Event `wait` future
+//! loses nothing: no permit leaks, and a release or wake-up already handed to
+//! it passes on to the next waiter. [`Condition::wait`] and [`Barrier::wait`]
+//! document what cancellation means for them (the lock is not held
+//! afterwards; the barrier breaks).
+//!
+//! # Differences from Python
+//!
+//! * Errors are typed `Result`s whose `Display` is Python's message; see
+//!   [`error`].
+//! * `acquire(blocking=False)` is `try_acquire()`, `acquire(timeout=t)` is
+//!   `acquire_timeout(t)`; `Duration::MAX` waits forever. Counts are `usize`,
+//!   so negative values and negative timeouts cannot be expressed.
+//! * [`RLock`] is owned by the tokio *task*, not the OS thread (outside any
+//!   task, by the OS thread). Sub-futures of one task (`join!`, `select!`)
+//!   count as one owner.
+//! * [`Condition::new`] sits on a [`Lock`]; Python's default is an `RLock`
+//!   (use [`Condition::with_lock`]). A cancelled `Condition::wait` leaves the
+//!   caller without the lock.
+//! * `Barrier(parties, action, timeout)` is [`Barrier::builder`]; the action
+//!   is a Rust closure and a panic in it plays the role of Python's exception.
+//!   Dropping a pending `Barrier::wait` breaks the barrier.
+//! * Waiters are woken in FIFO order with a bounded bypass (see
+//!   [`# Fairness`](#fairness)); Python leaves the order undefined.
+//! * Handles are `Arc`s and not `const`: for a global, use
+//!   `static L: LazyLock<Lock> = LazyLock::new(Lock::new);`.
+//!
+//! # Misuse and what it gets
+//!
+//! | misuse | result |
+//! |---|---|
+//! | [`Lock::release`] on an unlocked lock | `Err(LockReleaseError)`: "release unlocked lock" |
+//! | [`RLock::release`] by a non-owner or when unowned | `Err(RLockReleaseError)`: "cannot release un-acquired lock" |
+//! | [`Condition::wait`] without the lock | `Err(ConditionWaitError)`: "cannot wait on un-acquired lock" |
+//! | [`Condition::notify`] without the lock | `Err(ConditionNotifyError)`: "cannot notify on un-acquired lock" |
+//! | [`BoundedSemaphore::release`] above the initial value | `Err(SemaphoreReleaseError::TooManyReleases)`: "Semaphore released too many times", value unchanged |
+//! | `release_n(0)` | `Err(SemaphoreReleaseError::ZeroPermits)`: "n must be one or more" |
+//! | [`Barrier::new`]`(0)` | `Err(BarrierPartiesError)`: "parties must be >= 1" |
+//! | waiting on a broken [`Barrier`] | `Err(BrokenBarrierError)`: "barrier is broken" |
+//! | `blocking_*` inside an async task | blocks a runtime worker (works, but starves other tasks) |
+//! | `Duration::MAX` as a timeout | waits forever, never overflows |
+//!
+//! [`error`]: crate::error
 
+mod barrier;
+mod condition;
 pub(crate) mod core;
 pub mod error;
+mod event;
+mod lock;
+mod raw_lock;
+mod rlock;
+mod semaphore;
+
+pub use barrier::{Barrier, BarrierBuilder};
+pub use condition::{Condition, ConditionGuard};
+pub use event::Event;
+pub use lock::{Lock, LockGuard};
+pub use raw_lock::ConditionLock;
+#[doc(hidden)]
+pub use rlock::__task_id_value;
+pub use rlock::{RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
+
+#[cfg(doc)]
+use error::*;
+
+/// A sequentially consistent fence between a flag write and the core's
+/// "anybody waiting?" check on one side, and a waiter's registration and its
+/// flag re-check on the other: one side always sees the other, so no wake-up
+/// is missed. (Could move to `crate::loom`.)
+pub(crate) fn seq_cst_fence() {
+    #[cfg(not(threadlet_loom))]
+    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+    #[cfg(threadlet_loom)]
+    loom::sync::atomic::fence(loom::sync::atomic::Ordering::SeqCst);
+}

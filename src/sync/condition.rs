@@ -1,0 +1,874 @@
+//! [`Condition`]: a lock ([`Lock`] or [`RLock`]) plus the shared core in
+//! notify mode.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::core::{Mode, RawSemaphore};
+use super::error::{ConditionNotifyError, ConditionWaitError};
+use super::lock::Lock;
+use super::raw_lock::ConditionLock;
+#[cfg(doc)]
+use super::rlock::RLock;
+use crate::loom::Arc;
+use crate::timeout::{deadline, with_timeout};
+
+#[derive(Debug)]
+struct Inner<L> {
+    lock: L,
+    waiters: RawSemaphore,
+}
+
+/// Python's `threading.Condition(lock)`: tasks wait until notified, atomically
+/// giving up the lock while they wait and holding it again when they return.
+///
+/// Built over a [`Lock`] ([`Condition::new`]) or an [`RLock`]
+/// ([`Condition::with_lock`]). Two ways to use it:
+///
+/// * **Python style**: [`acquire`](Condition::acquire), then
+///   [`wait`](Condition::wait) / [`notify`](Condition::notify), then
+///   [`release`](Condition::release).
+/// * **Guard style** (Python's `with cond:`): [`lock`](Condition::lock) returns
+///   a [`ConditionGuard`] with its own `wait` / `notify`; dropping it releases.
+///
+/// Waiting or notifying without holding the lock is an error. Over a `Lock`
+/// (which has no owner) that means "the lock is held by somebody", as Python
+/// checks; over an `RLock`, "the caller owns it".
+///
+/// # Cancellation
+///
+/// A wait gives the lock up while it waits and takes it back before it
+/// returns. If the wait future is dropped before it returns (a `select!`, a
+/// timeout around it, an aborted task), **the caller no longer holds the
+/// lock**: a Python-style caller must not `release` it afterwards (with a
+/// `Lock` that would release somebody else's hold). With a guard the guard
+/// knows: it does not release on drop, and its next `wait`/`notify` fails.
+/// The lock is never left held by nobody, and a notification the dropped
+/// waiter had already received passes on to the next waiter.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use threadlet::Condition;
+///
+/// let cond = Condition::new();
+/// let ready = Arc::new(AtomicBool::new(false));
+/// let (c, r) = (cond.clone(), ready.clone());
+/// let consumer = tokio::spawn(async move {
+///     let mut guard = c.lock().await;
+///     guard.wait_for(|| r.load(Ordering::SeqCst)).await.unwrap();
+/// });
+/// {
+///     let guard = cond.lock().await;
+///     ready.store(true, Ordering::SeqCst);
+///     guard.notify_all().unwrap();
+/// }
+/// consumer.await.unwrap();
+/// # }
+/// ```
+pub struct Condition<L: ConditionLock = Lock> {
+    inner: Arc<Inner<L>>,
+}
+
+impl<L: ConditionLock> Clone for Condition<L> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl Condition<Lock> {
+    /// Creates a condition over a new [`Lock`]. (Python's default is an
+    /// `RLock`; pass one to [`with_lock`](Condition::with_lock) for that.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// assert!(!cond.locked());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_lock(Lock::new())
+    }
+}
+
+impl Default for Condition<Lock> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Passes a consumed notification on to the next waiter if the wait is
+/// dropped while it re-acquires the lock.
+struct PassOn<'a> {
+    waiters: &'a RawSemaphore,
+    armed: bool,
+}
+
+impl Drop for PassOn<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.waiters.notify(1);
+        }
+    }
+}
+
+impl<L: ConditionLock> Condition<L> {
+    /// Creates a condition over `lock` (a [`Lock`] or an [`RLock`]), which
+    /// may be shared with code that uses it directly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::{Condition, RLock};
+    ///
+    /// let lock = RLock::new();
+    /// let cond = Condition::with_lock(lock.clone());
+    /// assert!(lock.try_acquire());
+    /// assert!(cond.locked());
+    /// ```
+    #[must_use]
+    pub fn with_lock(lock: L) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                lock,
+                waiters: RawSemaphore::new(0, Mode::Notify),
+            }),
+        }
+    }
+
+    /// The underlying lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// assert!(cond.get_lock().try_acquire());
+    /// assert!(cond.locked());
+    /// ```
+    #[must_use]
+    pub fn get_lock(&self) -> &L {
+        &self.inner.lock
+    }
+
+    /// Acquires the underlying lock (Python's `cond.acquire()`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, like the lock's `acquire`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cond = threadlet::Condition::new();
+    /// cond.acquire().await;
+    /// assert!(cond.locked());
+    /// cond.release().unwrap();
+    /// # }
+    /// ```
+    pub async fn acquire(&self) {
+        self.inner.lock.acquire_one().await;
+    }
+
+    /// Takes the underlying lock if possible right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// assert!(cond.try_acquire());
+    /// assert!(!cond.try_acquire());
+    /// ```
+    #[doc(alias = "acquire_nowait")]
+    #[must_use = "if the lock was taken it must be released"]
+    pub fn try_acquire(&self) -> bool {
+        self.inner.lock.try_acquire_one()
+    }
+
+    /// Acquires the underlying lock, waiting at most `timeout`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, like the lock's `acquire`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// assert!(cond.acquire_timeout(Duration::from_millis(5)).await);
+    /// assert!(!cond.acquire_timeout(Duration::from_millis(5)).await);
+    /// # }
+    /// ```
+    #[must_use = "if the lock was taken it must be released"]
+    pub async fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.inner.lock.try_acquire_one()
+            || with_timeout(timeout, self.inner.lock.acquire_one())
+                .await
+                .is_some()
+    }
+
+    /// Releases the underlying lock (Python's `cond.release()`).
+    ///
+    /// # Errors
+    ///
+    /// The lock's release error if it is not held (by the caller, for an
+    /// `RLock`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// assert!(cond.release().is_err());
+    /// ```
+    pub fn release(&self) -> Result<(), L::ReleaseError> {
+        self.inner.lock.release_one()
+    }
+
+    /// Whether the underlying lock is held by anybody.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// assert!(!cond.locked());
+    /// ```
+    #[must_use]
+    pub fn locked(&self) -> bool {
+        self.inner.lock.is_locked()
+    }
+
+    /// Acquires the lock and returns a guard that releases it when dropped
+    /// and carries `wait` / `notify`: Python's `with cond:`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, like the lock's `acquire`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cond = threadlet::Condition::new();
+    /// let guard = cond.lock().await;
+    /// guard.notify(1).unwrap(); // nobody waits: does nothing
+    /// drop(guard);
+    /// assert!(!cond.locked());
+    /// # }
+    /// ```
+    pub async fn lock(&self) -> ConditionGuard<'_, L> {
+        self.acquire().await;
+        ConditionGuard {
+            cond: self,
+            held: true,
+        }
+    }
+
+    /// [`lock`](Condition::lock) for a plain OS thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// let guard = cond.blocking_lock();
+    /// assert!(cond.locked());
+    /// ```
+    pub fn blocking_lock(&self) -> ConditionGuard<'_, L> {
+        self.blocking_acquire();
+        ConditionGuard {
+            cond: self,
+            held: true,
+        }
+    }
+
+    /// Acquires the underlying lock on a plain OS thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// cond.blocking_acquire();
+    /// assert!(cond.locked());
+    /// ```
+    pub fn blocking_acquire(&self) {
+        self.inner.lock.blocking_acquire_one(None);
+    }
+
+    /// Releases the lock, waits until notified, and re-acquires the lock
+    /// before returning (Python's `cond.wait()`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it returns leaves the caller **without**
+    /// the lock (see [`# Cancellation`](Condition#cancellation)); a
+    /// notification it had received passes on to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cond = threadlet::Condition::new();
+    /// let c = cond.clone();
+    /// cond.acquire().await;
+    /// tokio::spawn(async move {
+    ///     c.acquire().await;
+    ///     c.notify(1).unwrap();
+    ///     c.release().unwrap();
+    /// });
+    /// cond.wait().await.unwrap();
+    /// assert!(cond.locked()); // held again
+    /// cond.release().unwrap();
+    /// # }
+    /// ```
+    pub async fn wait(&self) -> Result<(), ConditionWaitError> {
+        self.wait_inner(Duration::MAX).await.map(|_| ())
+    }
+
+    /// [`wait`](Condition::wait) for at most `timeout`; `Ok(false)` if the time
+    /// ran out. The lock is re-acquired either way (that part is not timed,
+    /// as in Python). `Duration::MAX` waits forever.
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`wait`](Condition::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// cond.acquire().await;
+    /// assert_eq!(cond.wait_timeout(Duration::from_millis(5)).await, Ok(false));
+    /// assert!(cond.locked());
+    /// # }
+    /// ```
+    pub async fn wait_timeout(&self, timeout: Duration) -> Result<bool, ConditionWaitError> {
+        self.wait_inner(timeout).await
+    }
+
+    async fn wait_inner(&self, timeout: Duration) -> Result<bool, ConditionWaitError> {
+        let inner = &*self.inner;
+        if !inner.lock.held_by_caller() {
+            return Err(ConditionWaitError);
+        }
+        // Queue first, then let go of the lock: a notify made as soon as the
+        // lock is free already finds this waiter.
+        let waiter = inner.waiters.register();
+        let Some(saved) = inner.lock.release_save() else {
+            return Err(ConditionWaitError);
+        };
+        let notified = with_timeout(timeout, waiter).await.is_some();
+        let mut pass_on = PassOn {
+            waiters: &inner.waiters,
+            armed: notified,
+        };
+        inner.lock.acquire_restore(saved).await;
+        pass_on.armed = false;
+        Ok(notified)
+    }
+
+    /// Waits until `predicate` returns `true`, checking it first and after
+    /// every wake-up (Python's `wait_for`). The lock is held whenever the
+    /// predicate runs and when this returns.
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`wait`](Condition::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cond = threadlet::Condition::new();
+    /// cond.acquire().await;
+    /// cond.wait_for(|| true).await.unwrap(); // true at once: no wait
+    /// # }
+    /// ```
+    pub async fn wait_for<F: FnMut() -> bool>(
+        &self,
+        predicate: F,
+    ) -> Result<(), ConditionWaitError> {
+        self.wait_for_timeout(predicate, Duration::MAX)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`wait_for`](Condition::wait_for) with one overall `timeout`; returns
+    /// the predicate's last value (`Ok(false)` when the time ran out).
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`wait`](Condition::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// cond.acquire().await;
+    /// let done = cond.wait_for_timeout(|| false, Duration::from_millis(5)).await;
+    /// assert_eq!(done, Ok(false));
+    /// # }
+    /// ```
+    pub async fn wait_for_timeout<F: FnMut() -> bool>(
+        &self,
+        mut predicate: F,
+        timeout: Duration,
+    ) -> Result<bool, ConditionWaitError> {
+        let end = tokio::time::Instant::now().checked_add(timeout);
+        loop {
+            if predicate() {
+                return Ok(true);
+            }
+            let left = match end {
+                None => Duration::MAX,
+                Some(end) => {
+                    let left = end.saturating_duration_since(tokio::time::Instant::now());
+                    if left.is_zero() {
+                        if !self.inner.lock.held_by_caller() {
+                            return Err(ConditionWaitError);
+                        }
+                        return Ok(false);
+                    }
+                    left
+                }
+            };
+            self.wait_inner(left).await?;
+        }
+    }
+
+    /// Wakes up to `n` waiters, oldest first; they return once they get the
+    /// lock back, after the caller releases it (Python's `notify(n)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionNotifyError`] if the caller does not hold the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// assert!(cond.notify(1).is_err());
+    /// assert!(cond.try_acquire());
+    /// assert_eq!(cond.notify(1), Ok(()));
+    /// ```
+    pub fn notify(&self, n: usize) -> Result<(), ConditionNotifyError> {
+        if !self.inner.lock.held_by_caller() {
+            return Err(ConditionNotifyError);
+        }
+        self.inner.waiters.notify(n);
+        Ok(())
+    }
+
+    /// Wakes every waiter (Python's `notify_all()`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionNotifyError`] if the caller does not hold the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// assert!(cond.try_acquire());
+    /// assert_eq!(cond.notify_all(), Ok(()));
+    /// ```
+    pub fn notify_all(&self) -> Result<(), ConditionNotifyError> {
+        self.notify(usize::MAX)
+    }
+
+    /// [`wait`](Condition::wait) for a plain OS thread. Calling it from inside
+    /// an async task blocks a runtime worker.
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// let c = cond.clone();
+    /// cond.blocking_acquire();
+    /// let t = std::thread::spawn(move || {
+    ///     c.blocking_acquire();
+    ///     c.notify(1).unwrap();
+    ///     c.release().unwrap();
+    /// });
+    /// cond.blocking_wait().unwrap();
+    /// cond.release().unwrap();
+    /// t.join().unwrap();
+    /// ```
+    pub fn blocking_wait(&self) -> Result<(), ConditionWaitError> {
+        self.blocking_wait_until(None).map(|_| ())
+    }
+
+    /// [`wait_timeout`](Condition::wait_timeout) for a plain OS thread.
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// cond.blocking_acquire();
+    /// assert_eq!(cond.blocking_wait_timeout(Duration::from_millis(5)), Ok(false));
+    /// ```
+    pub fn blocking_wait_timeout(&self, timeout: Duration) -> Result<bool, ConditionWaitError> {
+        self.blocking_wait_until(deadline(timeout))
+    }
+
+    /// [`wait_for_timeout`](Condition::wait_for_timeout) for a plain OS
+    /// thread; `Duration::MAX` waits forever.
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// cond.blocking_acquire();
+    /// assert_eq!(cond.blocking_wait_for(|| true, Duration::MAX), Ok(true));
+    /// ```
+    pub fn blocking_wait_for<F: FnMut() -> bool>(
+        &self,
+        mut predicate: F,
+        timeout: Duration,
+    ) -> Result<bool, ConditionWaitError> {
+        let end = deadline(timeout);
+        loop {
+            if predicate() {
+                return Ok(true);
+            }
+            if end.is_some_and(|end| Instant::now() >= end) {
+                if !self.inner.lock.held_by_caller() {
+                    return Err(ConditionWaitError);
+                }
+                return Ok(false);
+            }
+            self.blocking_wait_until(end)?;
+        }
+    }
+
+    fn blocking_wait_until(&self, deadline: Option<Instant>) -> Result<bool, ConditionWaitError> {
+        let inner = &*self.inner;
+        if !inner.lock.held_by_caller() {
+            return Err(ConditionWaitError);
+        }
+        let waiter = inner.waiters.register();
+        let Some(saved) = inner.lock.release_save() else {
+            return Err(ConditionWaitError);
+        };
+        let notified = waiter.blocking(deadline).unwrap_or(false);
+        inner.lock.blocking_acquire_restore(saved);
+        Ok(notified)
+    }
+
+    /// Test introspection: (queued waiters, slots in use).
+    #[doc(hidden)]
+    pub fn __debug_state(&self) -> (usize, usize) {
+        let s = self.inner.waiters.snapshot();
+        (s.waiters, s.slots)
+    }
+}
+
+impl<L: ConditionLock> fmt::Debug for Condition<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("lock", &self.inner.lock)
+            .field("waiters", &self.inner.waiters.waiters())
+            .finish()
+    }
+}
+
+/// The guard of [`Condition::lock`]: holds the condition's lock (one level of
+/// an `RLock`) and releases it when dropped, like Python's `with cond:`.
+///
+/// Its [`wait`](ConditionGuard::wait) gives the lock up and takes it back. If
+/// such a wait is cancelled the guard no longer holds the lock: it does not
+/// release on drop, and its `wait`/`notify` return errors from then on.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::time::Duration;
+///
+/// let cond = threadlet::Condition::new();
+/// let mut guard = cond.lock().await;
+/// assert_eq!(guard.wait_timeout(Duration::from_millis(5)).await, Ok(false));
+/// assert!(guard.is_held());
+/// # }
+/// ```
+#[must_use = "if unused the Condition's lock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct ConditionGuard<'a, L: ConditionLock = Lock> {
+    cond: &'a Condition<L>,
+    held: bool,
+}
+
+impl<L: ConditionLock> ConditionGuard<'_, L> {
+    /// Whether the guard still holds the lock (`false` only after a
+    /// cancelled wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// let guard = cond.blocking_lock();
+    /// assert!(guard.is_held());
+    /// ```
+    #[must_use]
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
+    /// [`Condition::wait`] through the guard.
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionWaitError`] if the guard lost the lock (a cancelled wait) or
+    /// the lock was released behind its back.
+    ///
+    /// # Cancel safety
+    ///
+    /// A dropped wait leaves the guard without the lock (see the type's docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cond = threadlet::Condition::new();
+    /// let c = cond.clone();
+    /// let mut guard = cond.lock().await;
+    /// tokio::spawn(async move { c.lock().await.notify(1).unwrap() });
+    /// guard.wait().await.unwrap();
+    /// # }
+    /// ```
+    pub async fn wait(&mut self) -> Result<(), ConditionWaitError> {
+        self.wait_timeout(Duration::MAX).await.map(|_| ())
+    }
+
+    /// [`Condition::wait_timeout`] through the guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// let mut guard = cond.lock().await;
+    /// assert_eq!(guard.wait_timeout(Duration::from_millis(1)).await, Ok(false));
+    /// # }
+    /// ```
+    pub async fn wait_timeout(&mut self, timeout: Duration) -> Result<bool, ConditionWaitError> {
+        if !self.held {
+            return Err(ConditionWaitError);
+        }
+        self.held = false;
+        let result = self.cond.wait_inner(timeout).await;
+        // Reached only if the wait ran to completion: the lock is held again,
+        // or (on error) the caller had already lost it.
+        self.held = result.is_ok();
+        result
+    }
+
+    /// [`Condition::wait_for`] through the guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cond = threadlet::Condition::new();
+    /// let mut guard = cond.lock().await;
+    /// guard.wait_for(|| true).await.unwrap();
+    /// # }
+    /// ```
+    pub async fn wait_for<F: FnMut() -> bool>(
+        &mut self,
+        predicate: F,
+    ) -> Result<(), ConditionWaitError> {
+        self.wait_for_timeout(predicate, Duration::MAX)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Condition::wait_for_timeout`] through the guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// let mut guard = cond.lock().await;
+    /// let got = guard.wait_for_timeout(|| false, Duration::from_millis(2)).await;
+    /// assert_eq!(got, Ok(false));
+    /// # }
+    /// ```
+    pub async fn wait_for_timeout<F: FnMut() -> bool>(
+        &mut self,
+        predicate: F,
+        timeout: Duration,
+    ) -> Result<bool, ConditionWaitError> {
+        if !self.held {
+            return Err(ConditionWaitError);
+        }
+        self.held = false;
+        let result = self.cond.wait_for_timeout(predicate, timeout).await;
+        self.held = result.is_ok();
+        result
+    }
+
+    /// [`Condition::blocking_wait`] through the guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// let mut guard = cond.blocking_lock();
+    /// assert_eq!(guard.blocking_wait_timeout(Duration::from_millis(1)), Ok(false));
+    /// ```
+    pub fn blocking_wait_timeout(&mut self, timeout: Duration) -> Result<bool, ConditionWaitError> {
+        if !self.held {
+            return Err(ConditionWaitError);
+        }
+        let result = self.cond.blocking_wait_timeout(timeout);
+        self.held = result.is_ok();
+        result
+    }
+
+    /// [`Condition::notify`] through the guard.
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionNotifyError`] if the guard lost the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// let guard = cond.blocking_lock();
+    /// assert_eq!(guard.notify(2), Ok(()));
+    /// ```
+    pub fn notify(&self, n: usize) -> Result<(), ConditionNotifyError> {
+        if !self.held {
+            return Err(ConditionNotifyError);
+        }
+        self.cond.notify(n)
+    }
+
+    /// [`Condition::notify_all`] through the guard.
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionNotifyError`] if the guard lost the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// let guard = cond.blocking_lock();
+    /// assert_eq!(guard.notify_all(), Ok(()));
+    /// ```
+    pub fn notify_all(&self) -> Result<(), ConditionNotifyError> {
+        self.notify(usize::MAX)
+    }
+}
+
+impl<L: ConditionLock> Drop for ConditionGuard<'_, L> {
+    fn drop(&mut self) {
+        if self.held {
+            let _ = self.cond.inner.lock.release_one();
+        }
+    }
+}
+
+impl<L: ConditionLock> fmt::Debug for ConditionGuard<'_, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConditionGuard")
+            .field("held", &self.held)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,229 @@
+//! [`Event`]: a flag plus the shared core in broadcast mode.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::core::{Mode, RawSemaphore};
+use super::seq_cst_fence as fence;
+use crate::loom::{Arc, AtomicBool, Ordering};
+use crate::timeout::{deadline, with_timeout};
+
+#[derive(Debug)]
+struct Inner {
+    flag: AtomicBool,
+    raw: RawSemaphore,
+}
+
+/// Python's `threading.Event`: a flag that tasks wait on until another task
+/// sets it.
+///
+/// [`set`](Event::set) wakes every waiter; a wait that starts while the flag
+/// is set returns at once. As in Python, a waiter woken by `set` returns
+/// `true` even if [`clear`](Event::clear) ran before it resumed. The handle is
+/// a cheap [`Clone`]; clones are the same event.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use threadlet::Event;
+///
+/// let event = Event::new();
+/// let e = event.clone();
+/// let waiter = tokio::spawn(async move { e.wait().await });
+/// event.set();
+/// waiter.await.unwrap();
+/// assert!(event.is_set());
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Event {
+    inner: Arc<Inner>,
+}
+
+impl Event {
+    /// Creates an event whose flag is unset.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!threadlet::Event::new().is_set());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                flag: AtomicBool::new(false),
+                raw: RawSemaphore::new(0, Mode::Broadcast),
+            }),
+        }
+    }
+
+    /// Whether the flag is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = threadlet::Event::new();
+    /// event.set();
+    /// assert!(event.is_set());
+    /// ```
+    #[must_use]
+    pub fn is_set(&self) -> bool {
+        self.inner.flag.load(Ordering::Acquire)
+    }
+
+    /// Sets the flag and wakes every task and thread waiting on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let event = threadlet::Event::new();
+    /// event.set();
+    /// event.wait().await; // returns at once
+    /// # }
+    /// ```
+    pub fn set(&self) {
+        self.inner.flag.store(true, Ordering::SeqCst);
+        fence();
+        self.inner.raw.notify(usize::MAX);
+    }
+
+    /// Resets the flag; later waits block until the next [`set`](Event::set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = threadlet::Event::new();
+    /// event.set();
+    /// event.clear();
+    /// assert!(!event.is_set());
+    /// ```
+    pub fn clear(&self) {
+        self.inner.flag.store(false, Ordering::SeqCst);
+    }
+
+    /// Waits until the flag is set (at once if it is).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped wait leaves the event and the other waiters as
+    /// they were.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let event = threadlet::Event::new();
+    /// let e = event.clone();
+    /// tokio::spawn(async move { e.set() });
+    /// event.wait().await;
+    /// assert!(event.is_set());
+    /// # }
+    /// ```
+    pub async fn wait(&self) {
+        if self.is_set() {
+            return;
+        }
+        let waiter = self.inner.raw.register();
+        fence();
+        if self.inner.flag.load(Ordering::SeqCst) {
+            return;
+        }
+        let _ = waiter.await;
+    }
+
+    /// Waits until the flag is set, at most `timeout`; returns `true` if it was
+    /// set (or was already), `false` if the time ran out (Python's
+    /// `wait(timeout)`). `Duration::MAX` waits forever.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, like [`wait`](Event::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    ///
+    /// let event = threadlet::Event::new();
+    /// assert!(!event.wait_timeout(Duration::from_millis(5)).await);
+    /// event.set();
+    /// assert!(event.wait_timeout(Duration::from_millis(5)).await);
+    /// # }
+    /// ```
+    pub async fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.is_set() || with_timeout(timeout, self.wait()).await.is_some()
+    }
+
+    /// [`wait`](Event::wait) for a plain OS thread (`std::thread`,
+    /// `spawn_blocking`). Calling it from inside an async task blocks a
+    /// runtime worker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = threadlet::Event::new();
+    /// let e = event.clone();
+    /// let t = std::thread::spawn(move || e.blocking_wait());
+    /// event.set();
+    /// t.join().unwrap();
+    /// ```
+    pub fn blocking_wait(&self) {
+        self.blocking_wait_until(None);
+    }
+
+    /// [`wait_timeout`](Event::wait_timeout) for a plain OS thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let event = threadlet::Event::new();
+    /// assert!(!event.blocking_wait_timeout(Duration::from_millis(5)));
+    /// ```
+    #[must_use]
+    pub fn blocking_wait_timeout(&self, timeout: Duration) -> bool {
+        self.blocking_wait_until(deadline(timeout))
+    }
+
+    fn blocking_wait_until(&self, deadline: Option<Instant>) -> bool {
+        if self.is_set() {
+            return true;
+        }
+        let waiter = self.inner.raw.register();
+        fence();
+        if self.inner.flag.load(Ordering::SeqCst) {
+            return true;
+        }
+        waiter.blocking(deadline).unwrap_or(false)
+    }
+
+    /// Test introspection: (free permits, queued waiters, slots in use).
+    #[doc(hidden)]
+    pub fn __debug_state(&self) -> (usize, usize, usize) {
+        let s = self.inner.raw.snapshot();
+        (s.permits, s.waiters, s.slots)
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("is_set", &self.is_set())
+            .finish()
+    }
+}

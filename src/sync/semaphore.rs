@@ -1,0 +1,470 @@
+//! [`Semaphore`] and [`BoundedSemaphore`]: the shared core's counter, the
+//! bounded one with a ceiling on release. One implementation, two faces.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::core::{MAX_PERMITS, Mode, RawSemaphore};
+use super::error::SemaphoreReleaseError;
+use crate::loom::Arc;
+use crate::timeout::{deadline, with_timeout};
+
+/// What both semaphores share: the counter and the release ceiling.
+#[derive(Debug)]
+struct Inner {
+    raw: RawSemaphore,
+    /// `MAX_PERMITS` for [`Semaphore`]; the initial value for
+    /// [`BoundedSemaphore`].
+    bound: usize,
+}
+
+impl Inner {
+    fn new(value: usize, bound: usize) -> Arc<Self> {
+        assert!(
+            value <= MAX_PERMITS,
+            "a semaphore holds at most {MAX_PERMITS} permits"
+        );
+        Arc::new(Self {
+            raw: RawSemaphore::new(value, Mode::Counting),
+            bound,
+        })
+    }
+
+    async fn acquire(&self) {
+        if self.raw.try_acquire().is_err() {
+            // Never closed.
+            let _ = self.raw.acquire().await;
+        }
+    }
+
+    fn try_acquire(&self) -> bool {
+        self.raw.try_acquire().is_ok()
+    }
+
+    async fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.try_acquire() || with_timeout(timeout, self.acquire()).await.is_some()
+    }
+
+    fn blocking_acquire_until(&self, deadline: Option<Instant>) -> bool {
+        self.try_acquire() || self.raw.blocking_acquire(deadline).unwrap_or(false)
+    }
+
+    fn release_n(&self, n: usize) -> Result<(), SemaphoreReleaseError> {
+        if n == 0 {
+            return Err(SemaphoreReleaseError::ZeroPermits);
+        }
+        self.raw
+            .release_bounded(n, self.bound)
+            .map_err(|_| SemaphoreReleaseError::TooManyReleases)
+    }
+}
+
+/// Python's `threading.Semaphore(value)`: a counter of permits; `acquire`
+/// takes one, waiting while there are none, `release` gives one back.
+///
+/// Unbounded, as in Python: a release without a prior acquire raises the
+/// value. Waiters are woken in FIFO order and none starves. For a permit that
+/// comes back by itself use [`permit`](Semaphore::permit). The handle is a cheap
+/// [`Clone`]; clones are the same semaphore. Counts are `usize`, so Python's
+/// negative-value `ValueError` cannot happen.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use threadlet::Semaphore;
+///
+/// let sem = Semaphore::new(2);
+/// let a = sem.permit().await;
+/// let b = sem.permit().await;
+/// assert!(!sem.try_acquire());
+/// drop(a);
+/// assert_eq!(sem.value(), 1);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Semaphore {
+    inner: Arc<Inner>,
+}
+
+/// Python's `threading.BoundedSemaphore(value)`: a [`Semaphore`] whose value
+/// may never exceed its initial value; such a release is an error and changes
+/// nothing.
+///
+/// # Examples
+///
+/// ```
+/// use threadlet::BoundedSemaphore;
+///
+/// let sem = BoundedSemaphore::new(1);
+/// assert!(sem.try_acquire());
+/// assert_eq!(sem.release(), Ok(()));
+/// assert!(sem.release().is_err()); // "Semaphore released too many times"
+/// assert_eq!(sem.value(), 1);
+/// ```
+#[derive(Clone)]
+pub struct BoundedSemaphore {
+    inner: Arc<Inner>,
+}
+
+impl Semaphore {
+    /// Creates a semaphore holding `value` permits.
+    ///
+    /// # Panics
+    ///
+    /// If `value` exceeds `usize::MAX >> 2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadlet::Semaphore::new(5);
+    /// assert_eq!(sem.value(), 5);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn new(value: usize) -> Self {
+        Self {
+            inner: Inner::new(value, MAX_PERMITS),
+        }
+    }
+
+    /// Returns one permit (Python's `release()`); always succeeds.
+    ///
+    /// # Panics
+    ///
+    /// If the value would exceed `usize::MAX >> 2`; use
+    /// [`release_n`](Semaphore::release_n) to get an error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadlet::Semaphore::new(0);
+    /// sem.release(); // no prior acquire needed, as in Python
+    /// assert_eq!(sem.value(), 1);
+    /// ```
+    #[track_caller]
+    pub fn release(&self) {
+        if self.inner.release_n(1).is_err() {
+            panic!("semaphore value overflowed");
+        }
+    }
+}
+
+impl BoundedSemaphore {
+    /// Creates a bounded semaphore holding `value` permits, which is also the
+    /// most it may ever hold.
+    ///
+    /// # Panics
+    ///
+    /// If `value` exceeds `usize::MAX >> 2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadlet::BoundedSemaphore::new(3);
+    /// assert_eq!(sem.value(), 3);
+    /// assert_eq!(sem.initial_value(), 3);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn new(value: usize) -> Self {
+        Self {
+            inner: Inner::new(value, value),
+        }
+    }
+
+    /// The initial value, which is also the ceiling.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(threadlet::BoundedSemaphore::new(4).initial_value(), 4);
+    /// ```
+    #[must_use]
+    pub fn initial_value(&self) -> usize {
+        self.inner.bound
+    }
+
+    /// Returns one permit.
+    ///
+    /// # Errors
+    ///
+    /// [`SemaphoreReleaseError::TooManyReleases`] ("Semaphore released too many
+    /// times") if the value would exceed the initial value; nothing changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadlet::BoundedSemaphore::new(1);
+    /// assert!(sem.release().is_err());
+    /// assert!(sem.try_acquire());
+    /// assert!(sem.release().is_ok());
+    /// ```
+    pub fn release(&self) -> Result<(), SemaphoreReleaseError> {
+        self.inner.release_n(1)
+    }
+}
+
+/// The methods both semaphores share, documented once per type.
+macro_rules! semaphore_methods {
+    ($ty:ident, $release_n_doc:literal) => {
+        impl $ty {
+            /// Takes a permit, waiting in FIFO order while there is none.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe. A dropped future holds nothing; a permit already
+            /// handed to it passes on to the next waiter.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// sem.acquire().await;
+            /// assert_eq!(sem.value(), 0);
+            /// # }
+            /// ```
+            pub async fn acquire(&self) {
+                self.inner.acquire().await;
+            }
+
+            /// Takes a permit if one is free right now (Python's
+            /// `acquire(blocking=False)`).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// assert!(sem.try_acquire());
+            /// assert!(!sem.try_acquire());
+            /// ```
+            #[doc(alias = "acquire_nowait")]
+            #[must_use = "if a permit was taken it must be released"]
+            pub fn try_acquire(&self) -> bool {
+                self.inner.try_acquire()
+            }
+
+            /// Takes a permit, waiting at most `timeout`; `false` if the time
+            /// ran out first. `Duration::MAX` waits forever.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe, like `acquire`.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            /// use std::time::Duration;
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// assert!(sem.acquire_timeout(Duration::from_millis(5)).await);
+            /// assert!(!sem.acquire_timeout(Duration::from_millis(5)).await);
+            /// # }
+            /// ```
+            #[must_use = "if a permit was taken it must be released"]
+            pub async fn acquire_timeout(&self, timeout: Duration) -> bool {
+                self.inner.acquire_timeout(timeout).await
+            }
+
+            #[doc = $release_n_doc]
+            ///
+            /// # Errors
+            ///
+            /// [`SemaphoreReleaseError::ZeroPermits`] ("n must be one or more")
+            /// for `n == 0`; [`SemaphoreReleaseError::TooManyReleases`] if the
+            /// value would exceed its ceiling. On error nothing changes.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(3);")]
+            /// assert!(sem.try_acquire() && sem.try_acquire());
+            /// assert!(sem.release_n(0).is_err());
+            /// assert_eq!(sem.release_n(2), Ok(()));
+            /// assert_eq!(sem.value(), 3);
+            /// ```
+            pub fn release_n(&self, n: usize) -> Result<(), SemaphoreReleaseError> {
+                self.inner.release_n(n)
+            }
+
+            /// The number of free permits (Python's `_value`), a snapshot.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(2);")]
+            /// assert!(sem.try_acquire());
+            /// assert_eq!(sem.value(), 1);
+            /// ```
+            #[must_use]
+            pub fn value(&self) -> usize {
+                self.inner.raw.available()
+            }
+
+            /// Takes a permit and returns a guard that gives it back when
+            /// dropped: Python's `with sem:`.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe, like `acquire`.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// {
+            ///     let _permit = sem.permit().await;
+            ///     assert_eq!(sem.value(), 0);
+            /// }
+            /// assert_eq!(sem.value(), 1);
+            /// # }
+            /// ```
+            pub async fn permit(&self) -> SemaphoreGuard<'_> {
+                self.inner.acquire().await;
+                SemaphoreGuard { inner: &self.inner }
+            }
+
+            /// Takes a permit if one is free right now and returns its guard.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// let permit = sem.try_permit();
+            /// assert!(permit.is_some());
+            /// assert!(sem.try_permit().is_none());
+            /// ```
+            #[must_use = "if unused the permit is immediately released"]
+            pub fn try_permit(&self) -> Option<SemaphoreGuard<'_>> {
+                self.inner
+                    .try_acquire()
+                    .then(|| SemaphoreGuard { inner: &self.inner })
+            }
+
+            /// `acquire` for a plain OS thread (`std::thread`,
+            /// `spawn_blocking`). Calling it from inside an async task blocks a
+            /// runtime worker.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// let s = sem.clone();
+            /// std::thread::spawn(move || s.blocking_acquire()).join().unwrap();
+            /// assert_eq!(sem.value(), 0);
+            /// ```
+            pub fn blocking_acquire(&self) {
+                self.inner.blocking_acquire_until(None);
+            }
+
+            /// `acquire_timeout` for a plain OS thread.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::time::Duration;
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// assert!(sem.blocking_acquire_timeout(Duration::from_millis(5)));
+            /// assert!(!sem.blocking_acquire_timeout(Duration::from_millis(5)));
+            /// ```
+            #[must_use = "if a permit was taken it must be released"]
+            pub fn blocking_acquire_timeout(&self, timeout: Duration) -> bool {
+                self.inner.blocking_acquire_until(deadline(timeout))
+            }
+
+            /// `permit` for a plain OS thread.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// let permit = sem.blocking_permit();
+            /// assert_eq!(sem.value(), 0);
+            /// ```
+            pub fn blocking_permit(&self) -> SemaphoreGuard<'_> {
+                self.inner.blocking_acquire_until(None);
+                SemaphoreGuard { inner: &self.inner }
+            }
+
+            /// Test introspection: (free permits, queued waiters, slots in use).
+            #[doc(hidden)]
+            pub fn __debug_state(&self) -> (usize, usize, usize) {
+                let s = self.inner.raw.snapshot();
+                (s.permits, s.waiters, s.slots)
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("value", &self.value())
+                    .finish()
+            }
+        }
+    };
+}
+
+semaphore_methods!(
+    Semaphore,
+    "Returns `n` permits at once (Python's `release(n)`), waking up to `n` waiters."
+);
+semaphore_methods!(
+    BoundedSemaphore,
+    "Returns `n` permits at once (Python's `release(n)`), unless the value would then exceed the initial value."
+);
+
+/// A permit of a [`Semaphore`] or [`BoundedSemaphore`], given back when
+/// dropped.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let sem = threadlet::Semaphore::new(1);
+/// let permit = sem.permit().await;
+/// assert_eq!(sem.value(), 0);
+/// drop(permit);
+/// assert_eq!(sem.value(), 1);
+/// # }
+/// ```
+#[must_use = "if unused the permit is immediately released"]
+#[clippy::has_significant_drop]
+pub struct SemaphoreGuard<'a> {
+    inner: &'a Inner,
+}
+
+impl SemaphoreGuard<'_> {
+    /// Keeps the permit: the semaphore's value stays one lower, as after a
+    /// Python-style `acquire()` without `release()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadlet::Semaphore::new(1);
+    /// sem.try_permit().unwrap().forget();
+    /// assert_eq!(sem.value(), 0);
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for SemaphoreGuard<'_> {
+    fn drop(&mut self) {
+        // Only fails if a bounded semaphore was over-released meanwhile.
+        let _ = self.inner.release_n(1);
+    }
+}
+
+impl fmt::Debug for SemaphoreGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphoreGuard").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,216 @@
+//! `Semaphore`: Python parity (CPython `Lib/test/lock_tests.py`
+//! `BaseSemaphoreTests`, rewritten), permits and guards, FIFO order, cancel
+//! safety at every state, the starvation bound, and 64 tasks at once.
+
+#[path = "common/sync_util.rs"]
+mod sync_util;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use threadlet::Semaphore;
+use threadlet::error::SemaphoreReleaseError;
+use tokio_test::task::spawn;
+use tokio_test::{assert_pending, assert_ready};
+
+#[test]
+fn unbounded_release_without_acquire_raises_the_value() {
+    let sem = Semaphore::new(0);
+    sem.release();
+    sem.release_n(3).unwrap();
+    assert_eq!(sem.value(), 4);
+    assert!((0..4).all(|_| sem.try_acquire()));
+    assert!(!sem.try_acquire());
+}
+
+#[test]
+fn release_n_zero_is_an_error_with_pythons_message() {
+    let sem = Semaphore::new(2);
+    let err = sem.release_n(0).unwrap_err();
+    assert_eq!(err, SemaphoreReleaseError::ZeroPermits);
+    assert_eq!(err.to_string(), "n must be one or more");
+    assert_eq!(sem.value(), 2);
+}
+
+#[tokio::test]
+async fn permits_and_guards() {
+    let sem = Semaphore::new(2);
+    let a = sem.permit().await;
+    let b = sem.try_permit().unwrap();
+    assert!(sem.try_permit().is_none());
+    assert_eq!(sem.value(), 0);
+    drop(a);
+    assert_eq!(sem.value(), 1);
+    b.forget();
+    assert_eq!(sem.value(), 1);
+    let c = sem.blocking_permit();
+    assert_eq!(sem.value(), 0);
+    drop(c);
+    assert_eq!(sem.__debug_state(), (1, 0, 0));
+}
+
+#[test]
+fn release_n_wakes_that_many_waiters_in_fifo_order() {
+    let sem = Semaphore::new(0);
+    let mut w: Vec<_> = (0..4).map(|_| spawn(sem.acquire())).collect();
+    for f in &mut w {
+        assert_pending!(f.poll());
+    }
+    sem.release_n(2).unwrap();
+    let woken: Vec<bool> = w.iter().map(|f| f.is_woken()).collect();
+    assert_eq!(woken, [true, true, false, false]);
+    assert_ready!(w[0].poll());
+    assert_ready!(w[1].poll());
+    assert_pending!(w[2].poll());
+    sem.release();
+    assert!(w[2].is_woken() && !w[3].is_woken());
+    assert_ready!(w[2].poll());
+    drop(w);
+    assert_eq!(sem.__debug_state(), (0, 0, 0));
+}
+
+#[test]
+fn cancel_at_every_state_leaks_nothing() {
+    let sem = Semaphore::new(0);
+    // Never polled.
+    drop(sem.acquire());
+    // Queued, asleep.
+    let mut a = spawn(sem.acquire());
+    let mut b = spawn(sem.acquire());
+    let mut c = spawn(sem.acquire());
+    assert_pending!(a.poll());
+    assert_pending!(b.poll());
+    assert_pending!(c.poll());
+    drop(a);
+    assert_eq!(sem.__debug_state(), (0, 2, 2));
+    // Woken, not yet run: the wake-up passes on.
+    sem.release();
+    assert!(b.is_woken());
+    drop(b);
+    assert!(c.is_woken());
+    assert_ready!(c.poll());
+    assert_eq!(sem.__debug_state(), (0, 0, 0));
+    // Handed a permit directly after a barger passed it over.
+    let mut d = spawn(sem.acquire());
+    let mut e = spawn(sem.acquire());
+    assert_pending!(d.poll());
+    assert_pending!(e.poll());
+    sem.release();
+    assert!(sem.try_acquire()); // barger
+    assert_pending!(d.poll());
+    sem.release(); // granted to d
+    assert_eq!(sem.value(), 0);
+    drop(d);
+    assert!(e.is_woken());
+    assert_ready!(e.poll());
+    // Every permit accounted for: one held by the barger, one by e.
+    sem.release_n(2).unwrap();
+    assert_eq!(sem.__debug_state(), (2, 0, 0));
+}
+
+/// The documented bound: a barger takes every permit that reaches the counter
+/// before a woken waiter runs, yet waiters complete in FIFO order, each
+/// overtaken during at most one wake-up.
+#[test]
+fn starvation_bound_under_a_barging_storm() {
+    let sem = Semaphore::new(1);
+    assert!(sem.try_acquire()); // the barger holds the one permit
+    let mut w: Vec<_> = (0..6).map(|_| spawn(sem.acquire())).collect();
+    for f in &mut w {
+        assert_pending!(f.poll());
+    }
+    let mut done = Vec::new();
+    let mut since_progress = 0;
+    let mut barges = 0;
+    for _ in 0..100 {
+        if done.len() == w.len() {
+            break;
+        }
+        sem.release(); // the holder (barger or waiter) gives its permit back
+        if sem.try_acquire() {
+            barges += 1;
+        }
+        since_progress += 1;
+        for (i, f) in w.iter_mut().enumerate() {
+            if !done.contains(&i) && f.is_woken() && f.poll().is_ready() {
+                done.push(i);
+                since_progress = 0;
+            }
+        }
+        assert!(
+            since_progress <= 2,
+            "head overtaken for {since_progress} releases"
+        );
+    }
+    assert_eq!(done, [0, 1, 2, 3, 4, 5]);
+    assert!(barges >= 6, "the storm never barged: {barges}");
+    sem.release();
+    drop(w);
+    assert_eq!(sem.__debug_state(), (1, 0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn acquire_timeout_is_exact_under_paused_time() {
+    let sem = Semaphore::new(0);
+    let start = tokio::time::Instant::now();
+    assert!(!sem.acquire_timeout(Duration::from_millis(40)).await);
+    assert_eq!(start.elapsed(), Duration::from_millis(40));
+    let s = sem.clone();
+    let t = tokio::spawn(async move { s.acquire_timeout(Duration::from_secs(10)).await });
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    sem.release();
+    assert!(t.await.unwrap());
+    assert_eq!(sem.__debug_state(), (0, 0, 0));
+}
+
+#[test]
+fn at_most_n_inside_with_64_tasks() {
+    let sem = Semaphore::new(5);
+    let s = sem.clone();
+    let max = sync_util::run_mt(60, async move {
+        let inside = Arc::new(AtomicUsize::new(0));
+        let max = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (s, inside, max) = (s.clone(), inside.clone(), max.clone());
+                tokio::spawn(async move {
+                    for _ in 0..200 {
+                        let _p = s.permit().await;
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        max.fetch_max(now, Ordering::SeqCst);
+                        tokio::task::yield_now().await;
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        max.load(Ordering::SeqCst)
+    });
+    assert!(max <= 5, "{max} inside at once");
+    assert!(max >= 2, "never concurrent: {max}");
+    assert_eq!(sem.__debug_state(), (5, 0, 0));
+}
+
+#[test]
+fn blocking_forms_from_threads() {
+    let sem = Semaphore::new(0);
+    let s = sem.clone();
+    let t = std::thread::spawn(move || {
+        let timed_out = !s.blocking_acquire_timeout(Duration::from_millis(10));
+        s.blocking_acquire();
+        timed_out
+    });
+    std::thread::sleep(Duration::from_millis(30));
+    sem.release();
+    assert!(t.join().unwrap());
+    assert_eq!(sem.__debug_state(), (0, 0, 0));
+}
+
+#[test]
+fn debug_shows_the_value() {
+    assert_eq!(format!("{:?}", Semaphore::new(3)), "Semaphore { value: 3 }");
+}
