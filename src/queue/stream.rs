@@ -81,8 +81,13 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 ///
 /// # Cancel safety
 ///
-/// Dropping the stream, or a pending `next()`, takes no item: a wake-up it
-/// had been given passes to the next getter.
+/// A pending `next()` that is dropped takes no item. The stream itself keeps
+/// its place in the line of waiting getters until it is polled again or
+/// dropped — so it may be handed the next item's wake-up meanwhile. Dropping
+/// the stream passes such a wake-up on to the next getter; don't keep a
+/// pending stream around unpolled while getting from the same queue by other
+/// means (a `select!` loop should create the stream once, outside the loop,
+/// and keep polling it, or drop it).
 #[must_use = "streams do nothing unless polled"]
 pub struct QueueStream<T, O: Order<T>> {
     queue: BaseQueue<T, O>,
