@@ -46,6 +46,6 @@ pub mod queue;
 pub mod sync;
 pub mod thread;
 
-// (queue layer) pub use queue::{LifoQueue, PriorityQueue, Queue};
+pub use queue::{LifoQueue, PriorityQueue, Queue};
 pub use sync::*;
 pub use thread::*;

@@ -452,6 +452,28 @@ impl RawSemaphore {
         }
     }
 
+    /// [`acquire`](Self::acquire) for an owner that cannot borrow the
+    /// semaphore (a queue's `Stream` holding an `Arc`): the waiter's slot is
+    /// kept in `key` (start with `None`; it is `None` again once this returns
+    /// `Ready`). An owner that stops waiting while `key` is `Some` must call
+    /// [`cancel_waiter`](Self::cancel_waiter), as dropping an [`Acquire`] does.
+    pub(crate) fn poll_acquire_at(
+        &self,
+        key: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Closed>> {
+        self.poll_acquire(key, Source::Task(cx.waker()))
+    }
+
+    /// Gives up the waiter slot kept in `key` by
+    /// [`poll_acquire_at`](Self::poll_acquire_at), passing on whatever it was
+    /// given; does nothing when `key` is `None`.
+    pub(crate) fn cancel_waiter(&self, key: &mut Option<usize>) {
+        if let Some(key) = key.take() {
+            self.cancel(key);
+        }
+    }
+
     /// Waits on this OS thread for a permit until `deadline` (`None`: forever).
     /// `Ok(false)` when the deadline passed first.
     pub(crate) fn blocking_acquire(&self, deadline: Option<Instant>) -> Result<bool, Closed> {

@@ -1,0 +1,28 @@
+//! Last in, first out: the store of [`LifoQueue`](super::LifoQueue).
+
+use super::core::{Order, sealed::Store};
+
+/// The LIFO ordering of [`LifoQueue`](super::LifoQueue): the item put last
+/// leaves first, as Python's `queue.LifoQueue` (a list used as a stack).
+///
+/// A type-level marker only; it has no values.
+#[derive(Debug, Clone, Copy)]
+pub enum Lifo {}
+
+impl<T> Order<T> for Lifo {
+    type Store = Vec<T>;
+}
+
+impl<T> Store<T> for Vec<T> {
+    fn push(&mut self, item: T) {
+        Vec::push(self, item);
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        Vec::pop(self)
+    }
+
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+}

@@ -1,0 +1,223 @@
+//! The queue as a [`futures_core::Stream`] for consumers and a
+//! [`futures_sink::Sink`] for producers.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::{FusedStream, Stream};
+use futures_sink::Sink;
+
+use super::core::{BaseQueue, Order};
+use super::error::PutError;
+
+impl<T, O: Order<T>> BaseQueue<T, O> {
+    /// A [`Stream`] of the items of this queue: each `next()` is a
+    /// [`get`](BaseQueue::get), and the stream ends once the queue is shut
+    /// down and drained.
+    ///
+    /// The stream holds its own handle, so it can move into a task; several
+    /// streams (and plain getters) over one queue share the items, each item
+    /// going to exactly one of them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use futures::StreamExt;
+    ///
+    /// let q = threadlet::Queue::new(0);
+    /// for i in 1..=3 {
+    ///     q.put(i).await.unwrap();
+    /// }
+    /// q.shutdown();
+    /// let items: Vec<i32> = q.stream().collect().await;
+    /// assert_eq!(items, [1, 2, 3]);
+    /// # }
+    /// ```
+    pub fn stream(&self) -> QueueStream<T, O> {
+        QueueStream {
+            queue: self.clone(),
+            key: None,
+            done: false,
+        }
+    }
+
+    /// A [`Sink`] putting into this queue: `poll_ready` waits for a free
+    /// place (and holds it), `start_send` puts. The sink's error is
+    /// [`PutError`], which hands the item back.
+    ///
+    /// Closing the sink gives back a place it held but does not shut the
+    /// queue down (other producers may still be putting); call
+    /// [`shutdown`](BaseQueue::shutdown) for that.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use futures::{SinkExt, StreamExt};
+    ///
+    /// let q = threadlet::Queue::new(2);
+    /// let consumer = tokio::spawn(q.stream().collect::<Vec<u32>>());
+    /// let mut sink = q.sink();
+    /// sink.send_all(&mut futures::stream::iter(0..10).map(Ok)).await.unwrap();
+    /// q.shutdown();
+    /// assert_eq!(consumer.await.unwrap(), (0..10).collect::<Vec<_>>());
+    /// # }
+    /// ```
+    pub fn sink(&self) -> QueueSink<T, O> {
+        QueueSink {
+            queue: self.clone(),
+            key: None,
+            reserved: false,
+        }
+    }
+}
+
+/// A [`Stream`] over a queue's items, made by [`BaseQueue::stream`]; it ends
+/// once the queue is shut down and drained.
+///
+/// # Cancel safety
+///
+/// A pending `next()` that is dropped takes no item. The stream itself keeps
+/// its place in the line of waiting getters until it is polled again or
+/// dropped — so it may be handed the next item's wake-up meanwhile. Dropping
+/// the stream passes such a wake-up on to the next getter; don't keep a
+/// pending stream around unpolled while getting from the same queue by other
+/// means (a `select!` loop should create the stream once, outside the loop,
+/// and keep polling it, or drop it).
+#[must_use = "streams do nothing unless polled"]
+pub struct QueueStream<T, O: Order<T>> {
+    queue: BaseQueue<T, O>,
+    /// Our slot in the `items` wait list while waiting.
+    key: Option<usize>,
+    done: bool,
+}
+
+impl<T, O: Order<T>> Stream for QueueStream<T, O> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        // Ok: we hold an item's permit; Err(Closed): shut down, take what is left.
+        match this.queue.items().poll_acquire_at(&mut this.key, cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(_) => {
+                let item = this.queue.take().ok();
+                this.done = item.is_none();
+                Poll::Ready(item)
+            }
+        }
+    }
+}
+
+impl<T, O: Order<T>> FusedStream for QueueStream<T, O> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T, O: Order<T>> Drop for QueueStream<T, O> {
+    fn drop(&mut self) {
+        self.queue.items().cancel_waiter(&mut self.key);
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for QueueStream<T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueStream")
+            .field("queue", &self.queue)
+            .field("waiting", &self.key.is_some())
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+/// A [`Sink`] putting into a queue, made by [`BaseQueue::sink`].
+///
+/// # Cancel safety
+///
+/// Dropping the sink, or a pending `send`, inserts nothing that was not
+/// already sent; a place it held or had been handed passes to the next putter.
+#[must_use = "sinks do nothing unless polled"]
+pub struct QueueSink<T, O: Order<T>> {
+    queue: BaseQueue<T, O>,
+    /// Our slot in the `slots` wait list while waiting for a place.
+    key: Option<usize>,
+    /// We hold a place (a `slots` permit) for the next `start_send`.
+    reserved: bool,
+}
+
+impl<T, O: Order<T>> Sink<T> for QueueSink<T, O> {
+    type Error = PutError<T>;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        let this = self.get_mut();
+        if this.reserved {
+            return Poll::Ready(Ok(()));
+        }
+        let Some(slots) = this.queue.slots() else {
+            return Poll::Ready(Ok(())); // unbounded: always room
+        };
+        match slots.poll_acquire_at(&mut this.key, cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(got) => {
+                // Closed: ready anyway; `start_send` reports the shutdown and
+                // hands the item back.
+                this.reserved = got.is_ok();
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Self::Error> {
+        let this = self.get_mut();
+        if std::mem::take(&mut this.reserved) {
+            this.queue.push(item)
+        } else {
+            this.queue.put_nowait(item)
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.get_mut().give_back();
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T, O: Order<T>> QueueSink<T, O> {
+    /// Leaves the wait list and returns a held place.
+    fn give_back(&mut self) {
+        if let Some(slots) = self.queue.slots() {
+            slots.cancel_waiter(&mut self.key);
+            if std::mem::take(&mut self.reserved) {
+                slots.release(1);
+            }
+        }
+    }
+}
+
+impl<T, O: Order<T>> Drop for QueueSink<T, O> {
+    fn drop(&mut self) {
+        self.give_back();
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for QueueSink<T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueSink")
+            .field("queue", &self.queue)
+            .field("waiting", &self.key.is_some())
+            .field("reserved", &self.reserved)
+            .finish()
+    }
+}
