@@ -199,14 +199,16 @@ fn at_most_n_inside_with_64_tasks() {
 fn blocking_forms_from_threads() {
     let sem = Semaphore::new(0);
     let s = sem.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
     let t = std::thread::spawn(move || {
-        let timed_out = !s.blocking_acquire_timeout(Duration::from_millis(10));
+        tx.send(s.blocking_acquire_timeout(Duration::from_millis(10)))
+            .unwrap();
         s.blocking_acquire();
-        timed_out
     });
-    std::thread::sleep(Duration::from_millis(30));
+    // No permit exists until the timed attempt has reported.
+    assert!(!rx.recv().unwrap());
     sem.release();
-    assert!(t.join().unwrap());
+    t.join().unwrap();
     assert_eq!(sem.__debug_state(), (0, 0, 0));
 }
 
