@@ -309,16 +309,19 @@ fn blocking_forms_with_threads_and_an_rlock() {
     let cond = Condition::with_lock(RLock::new());
     let ready = Arc::new(AtomicBool::new(false));
     let (c, r) = (cond.clone(), ready.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
     let waiter = std::thread::spawn(move || {
         let mut g = c.blocking_lock();
+        // Nobody notifies before this reports: a pure timeout.
         assert_eq!(g.blocking_wait_timeout(Duration::from_millis(5)), Ok(false));
         drop(g);
+        tx.send(()).unwrap();
         c.blocking_acquire();
         let got = c.blocking_wait_for(|| r.load(Ordering::SeqCst), Duration::MAX);
         c.release().unwrap();
         got
     });
-    std::thread::sleep(Duration::from_millis(20));
+    rx.recv().unwrap();
     cond.blocking_acquire();
     ready.store(true, Ordering::SeqCst);
     cond.notify_all().unwrap();

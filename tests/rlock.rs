@@ -171,17 +171,23 @@ fn os_threads_own_by_thread_id_with_blocking_forms() {
     lock.blocking_acquire();
     assert_eq!(lock.recursion_count(), 2);
     let l = lock.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
     let other = std::thread::spawn(move || {
-        let timed_out = !l.blocking_acquire_timeout(Duration::from_millis(10));
+        tx.send(l.blocking_acquire_timeout(Duration::from_millis(10)))
+            .unwrap();
         l.blocking_acquire(); // waits for main to release both levels
         let depth = l.recursion_count();
         l.release().unwrap();
-        (timed_out, depth)
+        depth
     });
-    std::thread::sleep(Duration::from_millis(30));
+    assert!(
+        !rx.recv().unwrap(),
+        "another thread's lock is not re-entrant"
+    );
     lock.release().unwrap();
+    assert!(lock.locked(), "one level left");
     lock.release().unwrap();
-    assert_eq!(other.join().unwrap(), (true, 1));
+    assert_eq!(other.join().unwrap(), 1);
     let g = lock.blocking_lock();
     drop(g);
     assert_eq!(lock.__debug_state(), FREE);

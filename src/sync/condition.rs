@@ -804,6 +804,55 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// # Examples
     ///
     /// ```
+    /// let cond = threadlet::Condition::new();
+    /// let c = cond.clone();
+    /// let mut guard = cond.blocking_lock();
+    /// let t = std::thread::spawn(move || c.blocking_lock().notify(1).unwrap());
+    /// guard.blocking_wait().unwrap();
+    /// t.join().unwrap();
+    /// ```
+    pub fn blocking_wait(&mut self) -> Result<(), ConditionWaitError> {
+        self.blocking_wait_timeout(Duration::MAX).map(|_| ())
+    }
+
+    /// [`Condition::blocking_wait_for`] through the guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// let mut guard = cond.blocking_lock();
+    /// assert_eq!(guard.blocking_wait_for(|| false, Duration::from_millis(1)), Ok(false));
+    /// assert!(guard.is_held());
+    /// ```
+    pub fn blocking_wait_for<F: FnMut() -> bool>(
+        &mut self,
+        predicate: F,
+        timeout: Duration,
+    ) -> Result<bool, ConditionWaitError> {
+        if !self.held {
+            return Err(ConditionWaitError);
+        }
+        let result = self.cond.blocking_wait_for(predicate, timeout);
+        self.held = result.is_ok();
+        result
+    }
+
+    /// [`Condition::blocking_wait_timeout`] through the guard.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
     /// use std::time::Duration;
     ///
     /// let cond = threadlet::Condition::new();

@@ -410,6 +410,33 @@ macro_rules! semaphore_methods {
     };
 }
 
+impl Default for Semaphore {
+    /// A semaphore holding one permit (Python's `Semaphore()` default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(threadlet::Semaphore::default().value(), 1);
+    /// ```
+    fn default() -> Self {
+        Self::new(1)
+    }
+}
+
+impl Default for BoundedSemaphore {
+    /// A bounded semaphore holding one permit (Python's `BoundedSemaphore()`
+    /// default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(threadlet::BoundedSemaphore::default().initial_value(), 1);
+    /// ```
+    fn default() -> Self {
+        Self::new(1)
+    }
+}
+
 semaphore_methods!(
     Semaphore,
     "Returns `n` permits at once (Python's `release(n)`), waking up to `n` waiters."
