@@ -3,6 +3,8 @@
 //! classic bug (`THREADLET_PLANTED_BUG=...`) and checks that a model catches it.
 
 mod core;
+mod queue;
+mod sync;
 
 /// Runs `f` under loom with the preemption bound the CI uses (env
 /// `LOOM_MAX_PREEMPTIONS` overrides it; unset there means 3).

@@ -54,6 +54,10 @@ pub(crate) fn current_owner() -> u64 {
     if let Some(id) = tokio::task::try_id() {
         return id_value(id) & !THREAD_TAG;
     }
+    // Loom runs its threads on one OS thread: take loom's thread id there.
+    #[cfg(threadlet_loom)]
+    return id_value(crate::loom::current_thread().id()) | THREAD_TAG;
+    #[cfg(not(threadlet_loom))]
     THREAD_OWNER.with(|cell| {
         let mut id = cell.get();
         if id == UNOWNED {

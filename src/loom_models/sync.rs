@@ -1,0 +1,231 @@
+//! Models of the sync primitives, through their public API.
+
+use loom::future::block_on;
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom::thread;
+
+use super::{model, poll_once};
+use crate::sync::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
+
+/// Lock: mutual exclusion between an async and a blocking holder, and the
+/// lock ends unlocked.
+#[test]
+fn lock_exclusion() {
+    model(|| {
+        let lock = Lock::new();
+        let inside = Arc::new(AtomicUsize::new(0));
+        let t = {
+            let (lock, inside) = (lock.clone(), inside.clone());
+            thread::spawn(move || {
+                lock.blocking_acquire();
+                assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+                inside.fetch_sub(1, Ordering::SeqCst);
+                lock.release().unwrap();
+            })
+        };
+        block_on(lock.acquire());
+        assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+        inside.fetch_sub(1, Ordering::SeqCst);
+        lock.release().unwrap();
+        t.join().unwrap();
+        assert!(!lock.locked());
+    });
+}
+
+/// Lock: two racing releases of one acquisition — exactly one succeeds.
+#[test]
+fn lock_double_release_is_caught() {
+    model(|| {
+        let lock = Lock::new();
+        assert!(lock.try_acquire());
+        let t = {
+            let lock = lock.clone();
+            thread::spawn(move || lock.release().is_ok())
+        };
+        let mine = lock.release().is_ok();
+        assert!(mine ^ t.join().unwrap());
+        assert!(!lock.locked());
+    });
+}
+
+/// RLock: re-entry by the owner, exclusion between OS threads, and the
+/// depth returns to zero.
+#[test]
+fn rlock_reentry_and_exclusion() {
+    model(|| {
+        let lock = RLock::new();
+        let inside = Arc::new(AtomicUsize::new(0));
+        let body = |lock: &RLock, inside: &AtomicUsize| {
+            lock.blocking_acquire();
+            lock.blocking_acquire();
+            assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+            inside.fetch_sub(1, Ordering::SeqCst);
+            lock.release().unwrap();
+            lock.release().unwrap();
+        };
+        let t = {
+            let (lock, inside) = (lock.clone(), inside.clone());
+            thread::spawn(move || body(&lock, &inside))
+        };
+        body(&lock, &inside);
+        t.join().unwrap();
+        assert!(!lock.locked());
+        assert!(lock.release().is_err());
+    });
+}
+
+/// Semaphore(2) with three users: never more than two inside, all permits back.
+#[test]
+fn semaphore_conserves_permits() {
+    model(|| {
+        let sem = Semaphore::new(2);
+        let inside = Arc::new(AtomicUsize::new(0));
+        let users: Vec<_> = (0..2)
+            .map(|_| {
+                let (sem, inside) = (sem.clone(), inside.clone());
+                thread::spawn(move || {
+                    block_on(sem.acquire());
+                    assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                    sem.release();
+                })
+            })
+            .collect();
+        block_on(sem.acquire());
+        assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
+        inside.fetch_sub(1, Ordering::SeqCst);
+        sem.release();
+        for u in users {
+            u.join().unwrap();
+        }
+        assert_eq!(sem.value(), 2);
+    });
+}
+
+/// BoundedSemaphore: racing over-releases are refused and change nothing.
+#[test]
+fn bounded_semaphore_refuses_over_release() {
+    model(|| {
+        let sem = BoundedSemaphore::new(1);
+        assert!(sem.try_acquire());
+        let t = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release().is_ok())
+        };
+        let mine = sem.release().is_ok();
+        assert!(mine ^ t.join().unwrap());
+        assert_eq!(sem.value(), 1);
+    });
+}
+
+/// Condition: a notify after the predicate changed always reaches the
+/// waiter (no lost wake-up between its check and its wait).
+#[test]
+fn condition_no_lost_wakeup() {
+    model(|| {
+        let cond = Arc::new(Condition::new());
+        let ready = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (cond, ready) = (cond.clone(), ready.clone());
+            thread::spawn(move || {
+                block_on(async {
+                    cond.acquire().await;
+                    while !ready.load(Ordering::SeqCst) {
+                        cond.wait().await.unwrap();
+                    }
+                    cond.release().unwrap();
+                })
+            })
+        };
+        block_on(cond.acquire());
+        ready.store(true, Ordering::SeqCst);
+        cond.notify(1).unwrap();
+        cond.release().unwrap();
+        waiter.join().unwrap();
+        assert!(!cond.locked());
+    });
+}
+
+/// Condition: a waiter abandoned mid-wait does not swallow a `notify(1)`
+/// meant for another waiter, and does not leave the lock held.
+#[test]
+fn condition_cancelled_waiter_passes_notify_on() {
+    model(|| {
+        let cond = Arc::new(Condition::new());
+        let ready = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (cond, ready) = (cond.clone(), ready.clone());
+            thread::spawn(move || {
+                block_on(async {
+                    cond.acquire().await;
+                    while !ready.load(Ordering::SeqCst) {
+                        cond.wait().await.unwrap();
+                    }
+                    cond.release().unwrap();
+                })
+            })
+        };
+        let quitter = {
+            let cond = cond.clone();
+            thread::spawn(move || {
+                block_on(cond.acquire());
+                let mut wait = Box::pin(cond.wait());
+                if poll_once(&mut wait).is_ready() {
+                    // It returned from the wait, so it consumed the notify:
+                    // hand one on as the model's other waiter still needs one.
+                    drop(wait);
+                    cond.notify(1).unwrap();
+                    cond.release().unwrap();
+                } else {
+                    // Abandoned while waiting: it holds no lock afterwards.
+                    drop(wait);
+                }
+            })
+        };
+        block_on(cond.acquire());
+        ready.store(true, Ordering::SeqCst);
+        cond.notify(1).unwrap();
+        cond.release().unwrap();
+        quitter.join().unwrap();
+        waiter.join().unwrap();
+    });
+}
+
+/// Event: `set` wakes an async and a blocking waiter; `wait` after `set`
+/// returns at once.
+#[test]
+fn event_set_wakes_everyone() {
+    model(|| {
+        let event = Event::new();
+        let a = {
+            let event = event.clone();
+            thread::spawn(move || block_on(event.wait()))
+        };
+        let b = {
+            let event = event.clone();
+            thread::spawn(move || event.blocking_wait())
+        };
+        event.set();
+        a.join().unwrap();
+        b.join().unwrap();
+        block_on(event.wait());
+        assert!(event.is_set());
+    });
+}
+
+/// Barrier of two: both pass, with indexes 0 and 1, in any interleaving.
+#[test]
+fn barrier_releases_one_generation() {
+    model(|| {
+        let barrier = Barrier::new(2).unwrap();
+        let t = {
+            let barrier = barrier.clone();
+            thread::spawn(move || block_on(barrier.wait()).unwrap())
+        };
+        let mine = block_on(barrier.wait()).unwrap();
+        let theirs = t.join().unwrap();
+        assert_eq!(mine + theirs, 1);
+        assert!(!barrier.broken());
+    });
+}
