@@ -56,6 +56,21 @@ impl<T> Mutex<T> {
     }
 }
 
+/// The current instant (under loom a fixed one: loom has no clock, and the
+/// cores only compare instants to decide fairness, never to wait).
+#[cfg(not(threadlet_loom))]
+pub(crate) fn now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// The current instant (under loom a fixed one: loom has no clock, and the
+/// cores only compare instants to decide fairness, never to wait).
+#[cfg(threadlet_loom)]
+pub(crate) fn now() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
+
 /// Parks the current OS thread until unparked or, with `Some(deadline)`, until
 /// the deadline passes. Spurious returns are allowed; callers re-check.
 #[cfg(not(threadlet_loom))]

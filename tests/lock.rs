@@ -169,6 +169,7 @@ fn cancel_after_direct_handoff_passes_the_lock_on() {
     lock.release().unwrap(); // wakes a
     assert!(lock.try_acquire()); // a barger wins
     assert_pending!(a.poll()); // a is passed over
+    std::thread::sleep(threadlet::STARVATION_BOUND); // and has waited past the bound
     lock.release().unwrap(); // handed to a directly
     assert!(!lock.try_acquire());
     drop(a); // holding the hand-off, dropped before returning
@@ -199,8 +200,9 @@ fn cancel_after_completion_keeps_the_lock() {
 }
 
 /// The documented bound, deterministically: a barger takes every permit that
-/// reaches the counter before a woken waiter runs. Waiters still complete in
-/// FIFO order, each overtaken during at most one wake-up.
+/// reaches the counter before a woken waiter runs, and every holder keeps the
+/// lock longer than `STARVATION_BOUND`. Waiters still complete in FIFO order,
+/// each overtaken during at most one wake-up.
 #[test]
 fn starvation_bound_under_a_barging_storm() {
     let lock = Lock::new();
@@ -216,6 +218,7 @@ fn starvation_bound_under_a_barging_storm() {
         if done.len() == waiters.len() {
             break;
         }
+        std::thread::sleep(threadlet::STARVATION_BOUND); // a long critical section
         lock.release().unwrap(); // the holder (barger or waiter) lets go
         if lock.try_acquire() {
             barges += 1; // the barger grabs it before any waiter runs

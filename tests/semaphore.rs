@@ -99,6 +99,7 @@ fn cancel_at_every_state_leaks_nothing() {
     sem.release();
     assert!(sem.try_acquire()); // barger
     assert_pending!(d.poll());
+    std::thread::sleep(threadlet::STARVATION_BOUND);
     sem.release(); // granted to d
     assert_eq!(sem.value(), 0);
     drop(d);
@@ -127,6 +128,7 @@ fn starvation_bound_under_a_barging_storm() {
         if done.len() == w.len() {
             break;
         }
+        std::thread::sleep(threadlet::STARVATION_BOUND); // a long critical section
         sem.release(); // the holder (barger or waiter) gives its permit back
         if sem.try_acquire() {
             barges += 1;

@@ -84,7 +84,8 @@
 //! * **Fairness.** Blocked getters and blocked putters are woken in FIFO
 //!   order. A caller that finds an item (or a place) free may take it ahead
 //!   of a waiter that was woken but has not run yet, as in Python; a waiter
-//!   overtaken that way is handed the next one directly, so nobody starves.
+//!   overtaken that way is handed the next one directly once it has waited
+//!   [`STARVATION_BOUND`](crate::STARVATION_BOUND), so nobody starves.
 //! * **Capacity.** A bounded queue never holds more than `maxsize` items.
 //! * **No loss, no duplicates.** Every item put is got exactly once, or is
 //!   still in the queue, or was dropped by

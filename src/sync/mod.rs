@@ -46,11 +46,13 @@
 //! permit) is free takes it at once even if others wait — *barging*, as in
 //! Python, parking_lot and async-lock, which keeps a contended lock fast. To
 //! bound the unfairness, a woken waiter that finds its permit taken by a
-//! barger gets the next release handed to it directly, where no barger can
-//! take it. So a waiter at the head of the queue is overtaken only during one
-//! wake-up (between being woken and being polled), and under any storm of
-//! bargers the queue advances in FIFO order, one waiter per at most two
-//! releases.
+//! barger, and has waited [`STARVATION_BOUND`] (200 µs) since, gets the next
+//! release handed to it directly, where no barger can take it. So a waiter at
+//! the head of the queue is overtaken for at most that bound plus one wake-up,
+//! and under any storm of bargers the queue advances in FIFO order. The bound
+//! is per waiter (no lock-wide "starvation mode" that could convoy), and in
+//! time rather than immediate so that a task releasing and re-acquiring in a
+//! loop keeps its fast path (see BENCHMARKS.md).
 //!
 //! Turn-taking, shown with two waiters queued behind a held lock:
 //!
@@ -135,6 +137,19 @@ mod lock;
 mod raw_lock;
 mod rlock;
 mod semaphore;
+
+/// The fairness bound shared by every primitive and queue: a waiter at the
+/// head of the queue that was woken and lost its permit (or item) to a barging
+/// caller is handed the next release directly once it has waited this long.
+/// A waiter at the head is therefore overtaken for at most about this bound
+/// plus one wake-up; waiters are always woken in FIFO order.
+///
+/// # Examples
+///
+/// ```
+/// assert!(threadlet::STARVATION_BOUND < std::time::Duration::from_millis(1));
+/// ```
+pub const STARVATION_BOUND: std::time::Duration = core::HANDOFF_AFTER;
 
 pub use barrier::{Barrier, BarrierBuilder};
 pub use condition::{Condition, ConditionGuard};
