@@ -156,7 +156,7 @@ impl Builder {
             self.name,
             self.daemon,
             async move { Some(future.await) },
-            &handle,
+            Some(&handle),
         ))
     }
 }

@@ -1,5 +1,5 @@
 //! The one mechanism under every thread: a shared `Inner<T>` (state word, name,
-//! ident, output slot, done signal), the task wrapper that runs a thread's
+//! task, output slot with the joiners' wakers), the task wrapper that runs a thread's
 //! future with "current thread" set, catches its panic, reports it, and on any
 //! ending (value, panic, cancellation or runtime shutdown) leaves the registry,
 //! stores the outcome and wakes the joiners.
@@ -8,13 +8,13 @@ use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, poll_fn};
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 
-use tokio::sync::Notify;
 use tokio::task::Id;
 
 use super::error::JoinError;
@@ -28,22 +28,15 @@ pub(crate) const DONE: u8 = 4;
 /// Python's `_counter`: the N of `Thread-N` and `Dummy-N`, shared by both.
 static COUNTER: AtomicU64 = AtomicU64::new(1);
 
-/// Live non-daemon threads (not counting `MainThread`), and the signal that
-/// fires whenever that count drops to one or zero.
-static NON_DAEMON: AtomicUsize = AtomicUsize::new(0);
-pub(crate) static NON_DAEMON_ZERO: Notify = Notify::const_new();
-
 pub(crate) fn next_number() -> u64 {
     COUNTER.fetch_add(1, Ordering::Relaxed)
 }
 
-pub(crate) fn non_daemon_count() -> usize {
-    NON_DAEMON.load(Ordering::Acquire)
-}
-
 /// Locks a std mutex, ignoring poisoning: nothing here panics while holding one.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +58,7 @@ pub(crate) struct Core {
     /// `None` until `set_name` (or a builder name): the default name is
     /// formatted from `number` only when asked for.
     name: Mutex<Option<Box<str>>>,
-    ident: OnceLock<Id>,
-    done: Notify,
+    task: OnceLock<Task>,
 }
 
 impl Core {
@@ -80,8 +72,7 @@ impl Core {
             kind,
             number,
             name: Mutex::new(name),
-            ident: OnceLock::new(),
-            done: Notify::new(),
+            task: OnceLock::new(),
         }
     }
 
@@ -113,12 +104,10 @@ impl Core {
             } else {
                 state & !DAEMON
             };
-            match self.state.compare_exchange_weak(
-                state,
-                new,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Relaxed)
+            {
                 Ok(_) => return true,
                 Err(actual) => state = actual,
             }
@@ -152,7 +141,7 @@ impl Core {
         match self.kind {
             Kind::Main => "MainThread".to_owned(),
             Kind::Thread => format!("Thread-{}", self.number),
-            Kind::Dummy => match self.ident.get() {
+            Kind::Dummy => match self.ident() {
                 Some(id) => format!("Dummy-{id}"),
                 None => format!("Dummy-{}", self.number),
             },
@@ -164,11 +153,19 @@ impl Core {
     }
 
     pub(crate) fn ident(&self) -> Option<Id> {
-        self.ident.get().copied()
+        match self.task.get() {
+            Some(Task::Handle(task)) => return Some(task.id()),
+            Some(Task::Id(id)) => return Some(*id),
+            None => {}
+        }
+        // Asked from inside the thread before `start` stored the handle.
+        let me: *const Core = self;
+        let inside = with_current(|current| current.is_some_and(|c| std::ptr::eq(c.core(), me)));
+        if inside { tokio::task::try_id() } else { None }
     }
 
     pub(crate) fn set_ident(&self, id: Id) {
-        let _ = self.ident.set(id);
+        let _ = self.task.set(Task::Id(id));
     }
 
     /// Errors `join` reports before waiting, in Python's order.
@@ -183,19 +180,6 @@ impl Core {
             return Err(JoinError::CurrentThread);
         }
         Ok(())
-    }
-
-    /// Waits until the thread is done.
-    pub(crate) async fn wait_done(&self) {
-        while !self.is_done() {
-            let notified = pin!(self.done.notified());
-            let mut notified = notified;
-            notified.as_mut().enable();
-            if self.is_done() {
-                return;
-            }
-            notified.await;
-        }
     }
 
     fn state_label(&self) -> &'static str {
@@ -219,20 +203,41 @@ impl Core {
     }
 }
 
+/// A thread's task: the `JoinHandle` of a started thread, the bare id of
+/// `MainThread` or of a dummy thread.
+///
+/// Holding the `JoinHandle` (rather than detaching the task) means the task's
+/// memory is freed with the last handle to the thread, usually on the thread
+/// that allocated it, rather than on a worker: measurably cheaper with
+/// glibc's allocator.
+enum Task {
+    Handle(tokio::task::JoinHandle<()>),
+    Id(Id),
+}
+
 /// A type-erased thread, as the registry and `current_thread` hold it.
 pub(crate) trait Erased: Send + Sync + 'static {
     fn core(&self) -> &Core;
-    /// How the thread failed, once it is done (`None` if it returned a value).
-    fn failure(&self) -> Option<JoinError>;
+    fn as_any(&self) -> &dyn Any;
+    /// `Ready(None)` once done with a value, `Ready(Some(err))` once done
+    /// without one; `Pending` (with `cx`'s waker registered) while running.
+    fn poll_failure(&self, cx: &mut Context<'_>) -> Poll<Option<JoinError>>;
 }
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = Option<T>> + Send + 'static>>;
 
-/// Where a thread's future lives before start and its outcome after.
+/// Where a thread's future lives before start, its joiners' wakers while it
+/// runs, and its outcome after.
 pub(crate) enum Stage<T> {
     Initial(BoxFuture<T>),
-    Running,
+    Running(Vec<Waker>),
     Done(Result<T, JoinError>),
+}
+
+impl<T> Stage<T> {
+    pub(crate) const fn running() -> Self {
+        Self::Running(Vec::new())
+    }
 }
 
 /// A thread with output `T`.
@@ -246,12 +251,33 @@ impl<T: Send + 'static> Erased for Inner<T> {
         &self.core
     }
 
-    fn failure(&self) -> Option<JoinError> {
-        match &*lock(&self.stage) {
-            Stage::Done(Err(err)) => Some(err.clone()),
-            Stage::Done(Ok(_)) => None,
-            // Unreachable once DONE is observed; answer conservatively.
-            _ => Some(JoinError::Cancelled),
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn poll_failure(&self, cx: &mut Context<'_>) -> Poll<Option<JoinError>> {
+        self.poll_output(cx, |result| result.as_ref().err().cloned())
+    }
+}
+
+impl<T> Inner<T> {
+    /// Waits for the outcome and reads it with `read`. A joiner's waker is
+    /// kept once per task (a repeated `join_timeout` does not pile them up).
+    pub(crate) fn poll_output<R>(
+        &self,
+        cx: &mut Context<'_>,
+        read: impl FnOnce(&Result<T, JoinError>) -> R,
+    ) -> Poll<R> {
+        match &mut *lock(&self.stage) {
+            Stage::Done(result) => Poll::Ready(read(result)),
+            Stage::Running(wakers) => {
+                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    wakers.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            // Joining checks the thread was started first.
+            Stage::Initial(_) => Poll::Ready(read(&Err(JoinError::NotStarted))),
         }
     }
 }
@@ -322,20 +348,21 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Finishes a thread: leaves the registry, stores the outcome, marks it done,
-/// updates the non-daemon count and wakes joiners. On drop without
-/// [`Finish::complete`] (the task was cancelled or its runtime shut down) it
-/// finishes the thread as cancelled.
+/// Finishes a thread: stores the outcome, marks it done (which takes it out
+/// of the registry's view) and wakes joiners. On drop without [`Finish::complete`] (the task was
+/// cancelled or its runtime shut down) it finishes the thread as cancelled.
 pub(crate) struct Finish<T: Send + 'static> {
-    inner: Arc<Inner<T>>,
-    slot: Option<registry::Slot>,
+    /// The thread; `None` while installed as the current thread, and once
+    /// finished.
+    pub(crate) me: Option<Shared>,
+    output: PhantomData<fn() -> T>,
 }
 
 impl<T: Send + 'static> Finish<T> {
-    pub(crate) fn new(inner: Arc<Inner<T>>, slot: registry::Slot) -> Self {
+    pub(crate) fn new(me: Shared) -> Self {
         Self {
-            inner,
-            slot: Some(slot),
+            me: Some(me),
+            output: PhantomData,
         }
     }
 
@@ -344,17 +371,17 @@ impl<T: Send + 'static> Finish<T> {
     }
 
     fn finish(&mut self, outcome: Result<T, JoinError>) {
-        let Some(slot) = self.slot.take() else {
+        let Some(me) = self.me.take() else {
             return;
         };
-        registry::remove(slot);
-        *lock(&self.inner.stage) = Stage::Done(outcome);
-        let core = &self.inner.core;
-        let before = core.state.fetch_or(DONE, Ordering::AcqRel);
-        if core.kind == Kind::Thread && before & DAEMON == 0 {
-            non_daemon_finished();
+        let Some(inner) = me.as_any().downcast_ref::<Inner<T>>() else {
+            return;
+        };
+        let stage = std::mem::replace(&mut *lock(&inner.stage), Stage::Done(outcome));
+        inner.core.state.fetch_or(DONE, Ordering::AcqRel);
+        if let Stage::Running(joiners) = stage {
+            joiners.into_iter().for_each(Waker::wake);
         }
-        core.done.notify_waiters();
     }
 }
 
@@ -364,54 +391,40 @@ impl<T: Send + 'static> Drop for Finish<T> {
     }
 }
 
-pub(crate) fn non_daemon_started() {
-    NON_DAEMON.fetch_add(1, Ordering::AcqRel);
-}
-
-fn non_daemon_finished() {
-    // Waiters wait for 0, or for 1 when the waiter is itself a non-daemon thread.
-    if NON_DAEMON.fetch_sub(1, Ordering::AcqRel) <= 2 {
-        NON_DAEMON_ZERO.notify_waiters();
-    }
-}
-
-/// Starts an already-marked-started thread: counts it, registers it, spawns
-/// the wrapper on `handle`.
-pub(crate) fn launch<T, F>(inner: Arc<Inner<T>>, state: u8, fut: F, handle: &tokio::runtime::Handle)
+/// Starts an already-marked-started thread: registers it and spawns the
+/// wrapper on `handle` (on the current runtime when `None`).
+pub(crate) fn launch<T, F>(inner: Arc<Inner<T>>, fut: F, handle: Option<&tokio::runtime::Handle>)
 where
     T: Send + 'static,
     F: Future<Output = Option<T>> + Send + 'static,
 {
     excepthook::install_panic_hook();
-    if state & DAEMON == 0 {
-        non_daemon_started();
-    }
     let me: Shared = inner.clone();
-    let slot = registry::insert(me.clone());
-    let task = handle.spawn(run_thread(inner.clone(), me, slot, fut));
-    inner.core.set_ident(task.id());
+    registry::insert(&me);
+    let task = run_thread::<T, F>(me, fut);
+    let task = match handle {
+        Some(handle) => handle.spawn(task),
+        None => tokio::spawn(task),
+    };
+    let _ = inner.core.task.set(Task::Handle(task));
 }
 
-async fn run_thread<T, F>(inner: Arc<Inner<T>>, me: Shared, slot: registry::Slot, fut: F)
+async fn run_thread<T, F>(me: Shared, fut: F)
 where
     T: Send + 'static,
     F: Future<Output = Option<T>> + Send + 'static,
 {
-    // `launch` sets it too once `spawn` returns; whichever is first wins.
-    inner.core.set_ident(tokio::task::id());
-    let finish = Finish::new(inner, slot);
-    let mut me = Some(me);
-    let outcome = poll_as(&mut me, fut).await;
+    let mut finish = Finish::<T>::new(me);
+    let outcome = poll_as(&mut finish.me, fut).await;
     let outcome = match outcome {
         Ok(Some(value)) => Ok(value),
         Ok(None) => Err(JoinError::Cancelled),
         Err(payload) => {
             let message = panic_message(&*payload);
             drop(payload);
-            excepthook::report(&mut me, &message);
+            excepthook::report(&mut finish.me, &message);
             Err(JoinError::Panicked(message))
         }
     };
-    drop(me);
     finish.complete(outcome);
 }

@@ -1,89 +1,44 @@
-//! Which threads are alive: Python's `_active`, as a sharded slab so that
-//! starting and finishing threads on different workers rarely touch the same
-//! lock. Plus `current_thread`, `main_thread` and the dummy threads.
+//! Which threads are alive: Python's `_active`, plus `current_thread`,
+//! `main_thread` and the dummy threads.
+//!
+//! The registry is sharded by the OS thread that starts a thread, and holds
+//! only `Weak` references: starting a thread pushes onto the starter's own
+//! shard (a lock nobody else takes on the hot path), and finishing a thread
+//! touches no registry memory at all, wherever it finishes. Finished entries
+//! are swept out when a shard would grow, and by every read of the registry,
+//! so storage stays proportional to the live threads and the memory of a
+//! finished thread is never held by the registry.
 
 use std::cell::{Cell, OnceCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
-use super::core::{self, Core, Inner, Kind, STARTED, Shared, Stage};
+use super::core::{self, Core, Erased, Inner, Kind, STARTED, Shared, Stage};
 use super::thread::ThreadRef;
 
 const SHARDS: usize = 32;
 
-enum Entry {
-    Occupied(Shared),
-    /// Next free key, or `usize::MAX`.
-    Vacant(usize),
-}
+type Entry = Weak<dyn Erased>;
 
-struct Slab {
-    entries: Vec<Entry>,
-    free: usize,
-    len: usize,
-}
-
-impl Slab {
-    const fn new() -> Self {
-        Self {
-            entries: Vec::new(),
-            free: usize::MAX,
-            len: 0,
-        }
-    }
-
-    fn insert(&mut self, thread: Shared) -> usize {
-        self.len += 1;
-        if self.free != usize::MAX {
-            let key = self.free;
-            if let Entry::Vacant(next) = self.entries[key] {
-                self.free = next;
-            }
-            self.entries[key] = Entry::Occupied(thread);
-            key
-        } else {
-            self.entries.push(Entry::Occupied(thread));
-            self.entries.len() - 1
-        }
-    }
-
-    fn remove(&mut self, key: usize) -> Option<Shared> {
-        let entry = self.entries.get_mut(key)?;
-        if matches!(entry, Entry::Vacant(_)) {
-            return None;
-        }
-        let old = std::mem::replace(entry, Entry::Vacant(self.free));
-        self.free = key;
-        self.len -= 1;
-        if self.len == 0 {
-            // Give the memory of a burst back instead of keeping it forever.
-            self.entries.clear();
-            if self.entries.capacity() > 1024 {
-                self.entries.shrink_to(64);
-            }
-            self.free = usize::MAX;
-        }
-        match old {
-            Entry::Occupied(thread) => Some(thread),
-            Entry::Vacant(_) => None,
-        }
-    }
+/// Upgrades an entry of a thread that is still alive.
+fn live(entry: &Entry) -> Option<Shared> {
+    entry.upgrade().filter(|thread| thread.core().is_alive())
 }
 
 /// One shard on its own cache lines.
 #[repr(align(128))]
-struct Shard(Mutex<Slab>);
+struct Shard(Mutex<Vec<Entry>>);
 
-static REGISTRY: [Shard; SHARDS] = [const { Shard(Mutex::new(Slab::new())) }; SHARDS];
+static REGISTRY: [Shard; SHARDS] = [const { Shard(Mutex::new(Vec::new())) }; SHARDS];
 static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// The shard this OS thread inserts into (spread round-robin).
-    static HOME_SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// The shard this OS thread registers into (assigned round-robin).
+    static HOME: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
 fn home_shard() -> usize {
-    HOME_SHARD.with(|home| {
+    HOME.with(|home| {
         let mut shard = home.get();
         if shard == usize::MAX {
             shard = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
@@ -93,26 +48,60 @@ fn home_shard() -> usize {
     })
 }
 
-/// Where a registered thread sits, so that it can leave from any worker.
-#[derive(Debug)]
-pub(crate) struct Slot {
-    shard: u32,
-    key: u32,
-}
-
-pub(crate) fn insert(thread: Shared) -> Slot {
-    let shard = home_shard();
-    let key = core::lock(&REGISTRY[shard].0).insert(thread);
-    Slot {
-        shard: shard as u32,
-        key: key as u32,
+/// Drops the entries of finished threads.
+fn sweep(entries: &mut Vec<Entry>) {
+    entries.retain(|entry| live(entry).is_some());
+    if entries.is_empty() && entries.capacity() > 1024 {
+        entries.shrink_to(64);
     }
 }
 
-pub(crate) fn remove(slot: Slot) {
-    let removed = core::lock(&REGISTRY[slot.shard as usize].0).remove(slot.key as usize);
-    // Drop the handle outside the lock.
-    drop(removed);
+/// Registers a thread that is starting.
+pub(crate) fn insert(thread: &Shared) {
+    let entry = Arc::downgrade(thread);
+    let mut entries = core::lock(&REGISTRY[home_shard()].0);
+    if entries.len() == entries.capacity() && entries.len() >= 16 {
+        // Sweep before growing; grow only if at least half is live, so the
+        // sweeping costs O(1) per start, amortized.
+        sweep(&mut entries);
+        let len = entries.len();
+        if len * 2 <= entries.capacity() {
+            entries.shrink_to(len * 2);
+        }
+    }
+    entries.push(entry);
+}
+
+/// Every live thread for which `keep` holds, sweeping as it goes.
+fn collect(mut keep: impl FnMut(&Core) -> bool) -> Vec<ThreadRef> {
+    let mut threads = Vec::new();
+    for shard in &REGISTRY {
+        let mut entries = core::lock(&shard.0);
+        entries.retain(|entry| match live(entry) {
+            Some(thread) => {
+                if keep(thread.core()) {
+                    threads.push(ThreadRef::from_shared(thread));
+                }
+                true
+            }
+            None => false,
+        });
+    }
+    threads
+}
+
+/// The live non-daemon threads, for `wait_non_daemon`.
+pub(crate) fn non_daemon() -> Vec<ThreadRef> {
+    collect(|core| core.kind == Kind::Thread && !core.is_daemon())
+}
+
+/// How many entries the registry stores, live or not yet swept.
+#[cfg(test)]
+fn stored() -> usize {
+    REGISTRY
+        .iter()
+        .map(|shard| core::lock(&shard.0).len())
+        .sum()
 }
 
 /// Returns every live thread: started threadlet threads that have not
@@ -144,20 +133,11 @@ pub(crate) fn remove(slot: Slot) {
 /// # }
 /// ```
 pub fn enumerate() -> Vec<ThreadRef> {
-    let mut threads = Vec::new();
-    for shard in &REGISTRY {
-        let slab = core::lock(&shard.0);
-        threads.reserve(slab.len);
-        threads.extend(slab.entries.iter().filter_map(|entry| match entry {
-            Entry::Occupied(thread) => Some(ThreadRef::from_shared(thread.clone())),
-            Entry::Vacant(_) => None,
-        }));
-    }
-    threads
+    collect(|_| true)
 }
 
 /// Returns the number of live threads, `enumerate().len()` without building
-/// the list.
+/// the list. It takes time proportional to the number of live threads.
 ///
 /// Python's `threading.active_count()`.
 ///
@@ -171,7 +151,13 @@ pub fn enumerate() -> Vec<ThreadRef> {
 /// # }
 /// ```
 pub fn active_count() -> usize {
-    REGISTRY.iter().map(|shard| core::lock(&shard.0).len).sum()
+    let mut count = 0;
+    for shard in &REGISTRY {
+        let mut entries = core::lock(&shard.0);
+        sweep(&mut entries);
+        count += entries.len();
+    }
+    count
 }
 
 thread_local! {
@@ -182,7 +168,7 @@ thread_local! {
 fn dummy(ident: Option<tokio::task::Id>) -> Shared {
     let inner = Inner::<()> {
         core: Core::new(Kind::Dummy, None, STARTED | core::DAEMON),
-        stage: Mutex::new(Stage::Running),
+        stage: Mutex::new(Stage::running()),
     };
     if let Some(id) = ident {
         inner.core.set_ident(id);
@@ -238,7 +224,7 @@ static MAIN: Mutex<Option<Shared>> = Mutex::new(None);
 pub(crate) fn new_main() -> Arc<Inner<()>> {
     let inner = Arc::new(Inner::<()> {
         core: Core::new(Kind::Main, None, STARTED),
-        stage: Mutex::new(Stage::Running),
+        stage: Mutex::new(Stage::running()),
     });
     *core::lock(&MAIN) = Some(inner.clone());
     inner
@@ -267,7 +253,7 @@ pub fn main_thread() -> ThreadRef {
     let thread = main.get_or_insert_with(|| {
         Arc::new(Inner::<()> {
             core: Core::new(Kind::Main, None, 0),
-            stage: Mutex::new(Stage::Running),
+            stage: Mutex::new(Stage::running()),
         })
     });
     ThreadRef::from_shared(thread.clone())

@@ -5,11 +5,12 @@
 use std::future::Future;
 use std::io;
 use std::panic::resume_unwind;
-use std::pin::pin;
 
-use super::core::{self, Finish, Kind, Shared, panic_message, poll_as, with_current};
+use super::core::{Finish, Shared, panic_message, poll_as};
 use super::error::JoinError;
-use super::{excepthook, registry};
+use super::excepthook;
+use super::registry::{self, current_thread};
+use super::thread::ThreadRef;
 
 /// Runs `main` as Python runs a script: on a new multi-thread tokio runtime,
 /// as the thread `MainThread`; then waits for every non-daemon thread
@@ -168,7 +169,8 @@ impl RuntimeBuilder {
         let outcome = runtime.block_on(async move {
             let inner = registry::new_main();
             let shared: Shared = inner.clone();
-            let finish = Finish::new(inner.clone(), registry::insert(shared.clone()));
+            registry::insert(&shared);
+            let finish = Finish::<()>::new(shared.clone());
             let in_task = inner.clone();
             let task = tokio::spawn(async move {
                 in_task.core.set_ident(tokio::task::id());
@@ -207,9 +209,9 @@ impl RuntimeBuilder {
 ///
 /// It keeps waiting while threads start threads, and for threads started
 /// while it waits. It does not cancel the daemon threads (dropping the
-/// runtime does). The count is process-wide, as Python's is: threads of every
-/// runtime in the process are waited for. Called from inside a non-daemon
-/// thread, it waits for the others and does not count the caller.
+/// runtime does). The registry is process-wide, as Python's is: threads of
+/// every runtime in the process are waited for. Called from inside a
+/// non-daemon thread, it waits for the others, not for the caller.
 ///
 /// # Cancel safety
 ///
@@ -239,19 +241,19 @@ impl RuntimeBuilder {
 /// # }
 /// ```
 pub async fn wait_non_daemon() {
-    let own = with_current(|current| {
-        current.is_some_and(|c| {
-            let core = c.core();
-            core.kind == Kind::Thread && core.is_alive() && !core.is_daemon()
-        })
-    });
-    let allowed = usize::from(own);
+    let me = current_thread();
     loop {
-        let mut notified = pin!(core::NON_DAEMON_ZERO.notified());
-        notified.as_mut().enable();
-        if core::non_daemon_count() <= allowed {
+        // Python's `_shutdown`: join every non-daemon thread, then look again
+        // for threads started meanwhile.
+        let pending: Vec<ThreadRef> = registry::non_daemon()
+            .into_iter()
+            .filter(|thread| *thread != me)
+            .collect();
+        if pending.is_empty() {
             return;
         }
-        notified.await;
+        for thread in pending {
+            let _ = thread.join().await;
+        }
     }
 }

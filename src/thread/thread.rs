@@ -2,13 +2,12 @@
 //! subclass form) and `spawn`.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::task::Id;
 
-use super::builder::Builder;
 use super::core::{self, Core, Inner, Kind, Shared, Stage};
 use super::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
 
@@ -186,7 +185,7 @@ impl<T: Send + 'static> Thread<T> {
         name: Option<String>,
         daemon: Option<bool>,
         future: F,
-        handle: &tokio::runtime::Handle,
+        handle: Option<&tokio::runtime::Handle>,
     ) -> Self
     where
         F: Future<Output = Option<T>> + Send + 'static,
@@ -195,9 +194,9 @@ impl<T: Send + 'static> Thread<T> {
         let state = if daemon { core::DAEMON } else { 0 } | core::STARTED;
         let inner = Arc::new(Inner {
             core: Core::new(Kind::Thread, name.map(String::into_boxed_str), state),
-            stage: Mutex::new(Stage::Running),
+            stage: Mutex::new(Stage::running()),
         });
-        core::launch(inner.clone(), state, future, handle);
+        core::launch(inner.clone(), future, handle);
         Self { inner }
     }
 
@@ -228,12 +227,12 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     pub fn start(&self) -> Result<(), StartError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        let state = self
-            .inner
+        self.inner
             .core
             .mark_started()
             .ok_or(StartError::AlreadyStarted)?;
-        let future = match std::mem::replace(&mut *core::lock(&self.inner.stage), Stage::Running) {
+        let future = match std::mem::replace(&mut *core::lock(&self.inner.stage), Stage::running())
+        {
             Stage::Initial(future) => future,
             // The state bit guarantees one start; nothing else is ever here.
             other => {
@@ -241,7 +240,7 @@ impl<T: Send + 'static> Thread<T> {
                 return Err(StartError::AlreadyStarted);
             }
         };
-        core::launch(self.inner.clone(), state, future, &handle);
+        core::launch(self.inner.clone(), future, Some(&handle));
         Ok(())
     }
 
@@ -286,8 +285,7 @@ impl<T: Send + 'static> Thread<T> {
     {
         let me = Arc::as_ptr(&self.inner).cast::<()>();
         self.inner.core.check_joinable(me)?;
-        self.inner.core.wait_done().await;
-        self.output()
+        poll_fn(|cx| self.inner.poll_output(cx, Clone::clone)).await
     }
 
     /// Like [`join`](Thread::join), giving up after `timeout`
@@ -330,21 +328,10 @@ impl<T: Send + 'static> Thread<T> {
     {
         let me = Arc::as_ptr(&self.inner).cast::<()>();
         self.inner.core.check_joinable(me)?;
-        crate::timeout::with_timeout(timeout, self.inner.core.wait_done())
+        let wait = poll_fn(|cx| self.inner.poll_output(cx, Clone::clone));
+        Ok(crate::timeout::with_timeout(timeout, wait)
             .await
-            .ok_or(JoinTimeoutError::Timeout)?;
-        Ok(self.output()?)
-    }
-
-    fn output(&self) -> Result<T, JoinError>
-    where
-        T: Clone,
-    {
-        match &*core::lock(&self.inner.stage) {
-            Stage::Done(result) => result.clone(),
-            // Unreachable once the thread is done.
-            _ => Err(JoinError::Cancelled),
-        }
+            .ok_or(JoinTimeoutError::Timeout)??)
     }
 
     /// Returns the thread's name: the one given, or `Thread-N`.
@@ -498,7 +485,7 @@ impl<T: Send + 'static> PartialEq<ThreadRef> for Thread<T> {
 /// # Panics
 ///
 /// Outside a tokio runtime, as `tokio::spawn` does. Use
-/// [`Builder::spawn`] for an error instead.
+/// [`Builder::spawn`](crate::Builder::spawn) for an error instead.
 ///
 /// # Examples
 ///
@@ -515,10 +502,8 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match Builder::new().spawn(future) {
-        Ok(thread) => thread,
-        Err(err) => panic!("{err}"),
-    }
+    // No runtime check of our own: `tokio::spawn` panics outside a runtime.
+    Thread::spawn_parts(None, None, async move { Some(future.await) }, None)
 }
 
 /// Any thread, without its output type: what [`current_thread`],
@@ -654,8 +639,10 @@ impl ThreadRef {
     /// ```
     pub async fn join(&self) -> Result<(), JoinError> {
         self.core().check_joinable(core::addr(&self.shared))?;
-        self.core().wait_done().await;
-        self.shared.failure().map_or(Ok(()), Err)
+        match poll_fn(|cx| self.shared.poll_failure(cx)).await {
+            None => Ok(()),
+            Some(err) => Err(err),
+        }
     }
 
     /// Like [`join`](ThreadRef::join), giving up after `timeout`.
@@ -683,10 +670,12 @@ impl ThreadRef {
     /// ```
     pub async fn join_timeout(&self, timeout: Duration) -> Result<(), JoinTimeoutError> {
         self.core().check_joinable(core::addr(&self.shared))?;
-        crate::timeout::with_timeout(timeout, self.core().wait_done())
-            .await
-            .ok_or(JoinTimeoutError::Timeout)?;
-        Ok(self.shared.failure().map_or(Ok(()), Err)?)
+        let wait = poll_fn(|cx| self.shared.poll_failure(cx));
+        match crate::timeout::with_timeout(timeout, wait).await {
+            None => Err(JoinTimeoutError::Timeout),
+            Some(None) => Ok(()),
+            Some(Some(err)) => Err(err.into()),
+        }
     }
 }
 
@@ -698,7 +687,10 @@ impl PartialEq for ThreadRef {
         // A dummy for a foreign task is made afresh on each call; it is the
         // same thread when it stands for the same task.
         let (a, b) = (self.core(), other.core());
-        a.kind == Kind::Dummy && b.kind == Kind::Dummy && a.ident().is_some() && a.ident() == b.ident()
+        a.kind == Kind::Dummy
+            && b.kind == Kind::Dummy
+            && a.ident().is_some()
+            && a.ident() == b.ident()
     }
 }
 

@@ -97,7 +97,9 @@ impl<T: Send + 'static> Timer<T> {
         });
         let c = cancel.clone();
         let body = async move {
-            let cancelled = crate::timeout::with_timeout(delay, c.wait()).await.is_some();
+            let cancelled = crate::timeout::with_timeout(delay, c.wait())
+                .await
+                .is_some();
             // Python: `finished.wait(interval)`, then run unless `finished` is set.
             if cancelled || c.cancelled.load(Ordering::Acquire) {
                 return None;
