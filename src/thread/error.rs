@@ -163,7 +163,7 @@ impl Error for JoinError {}
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
 /// use std::time::Duration;
-/// use threadlet::{JoinTimeoutError, Thread};
+/// use threadlet::JoinTimeoutError;
 ///
 /// let t = threadlet::spawn(std::future::pending::<()>());
 /// let err = t.join_timeout(Duration::from_millis(10)).await.unwrap_err();

@@ -341,7 +341,7 @@ impl<T: Send + 'static> Thread<T> {
     /// # Examples
     ///
     /// ```
-    /// use threadlet::{Builder, Thread};
+    /// use threadlet::Builder;
     ///
     /// let t = Builder::new().name("reader").build(async {});
     /// assert_eq!(t.name(), "reader");
