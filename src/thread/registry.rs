@@ -258,3 +258,23 @@ pub fn main_thread() -> ThreadRef {
     });
     ThreadRef::from_shared(thread.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn finished_threads_are_swept_from_storage() {
+        let threads: Vec<_> = (0..100_000)
+            .map(|i| crate::spawn(async move { i }))
+            .collect();
+        for t in &threads {
+            t.join().await.unwrap();
+        }
+        drop(threads);
+        let _ = active_count();
+        // Finished entries are gone (a few threads of concurrently running
+        // unit tests may be live).
+        assert!(stored() < 1_000, "{} entries kept", stored());
+    }
+}
