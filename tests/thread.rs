@@ -252,7 +252,8 @@ async fn join_reports_a_panic_with_its_message() {
 
 #[tokio::test]
 async fn joining_itself_is_an_error() {
-    let slot: Arc<std::sync::Mutex<Option<Thread<Result<(), JoinError>>>>> = Arc::default();
+    type Slot = std::sync::Mutex<Option<Thread<Result<(), JoinError>>>>;
+    let slot: Arc<Slot> = Arc::default();
     let s = slot.clone();
     let gate = Gate::new();
     let g = gate.clone();

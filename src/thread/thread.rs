@@ -53,7 +53,7 @@ pub trait Run: Send + 'static {
 ///
 /// Made from a future ([`Thread::new`], the article's `Thread(target=f)`) or
 /// from a [`Run`] value ([`Thread::from_run`], the subclass form), or with a
-/// [`Builder`] for a name or the daemon flag. Nothing runs until
+/// [`Builder`](crate::Builder) for a name or the daemon flag. Nothing runs until
 /// [`start`](Thread::start). [`spawn`] is build + start in one call.
 ///
 /// `Thread` is a cheap handle (an `Arc`): clone it to join from several tasks.
