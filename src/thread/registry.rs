@@ -22,6 +22,10 @@ type Entry = Weak<dyn Erased>;
 
 /// Upgrades an entry of a thread that is still alive.
 fn live(entry: &Entry) -> Option<Shared> {
+    if entry.strong_count() == 0 {
+        // Finished, and nobody holds it: no need to touch its counts.
+        return None;
+    }
     entry.upgrade().filter(|thread| thread.core().is_alive())
 }
 
@@ -51,8 +55,13 @@ fn home_shard() -> usize {
 /// Drops the entries of finished threads.
 fn sweep(entries: &mut Vec<Entry>) {
     entries.retain(|entry| live(entry).is_some());
-    if entries.is_empty() && entries.capacity() > 1024 {
-        entries.shrink_to(64);
+}
+
+/// Gives back the memory of a burst, on the (rare) reads of the registry;
+/// never while starting threads, where it would only be allocated again.
+fn trim(entries: &mut Vec<Entry>) {
+    if entries.capacity() > 1024 && entries.len() * 4 < entries.capacity() {
+        entries.shrink_to(entries.len() * 2);
     }
 }
 
@@ -61,13 +70,9 @@ pub(crate) fn insert(thread: &Shared) {
     let entry = Arc::downgrade(thread);
     let mut entries = core::lock(&REGISTRY[home_shard()].0);
     if entries.len() == entries.capacity() && entries.len() >= 16 {
-        // Sweep before growing; grow only if at least half is live, so the
-        // sweeping costs O(1) per start, amortized.
+        // Sweep before growing: the vector grows only when more than half
+        // of it is live, so sweeping costs O(1) per start, amortized.
         sweep(&mut entries);
-        let len = entries.len();
-        if len * 2 <= entries.capacity() {
-            entries.shrink_to(len * 2);
-        }
     }
     entries.push(entry);
 }
@@ -86,6 +91,7 @@ fn collect(mut keep: impl FnMut(&Core) -> bool) -> Vec<ThreadRef> {
             }
             None => false,
         });
+        trim(&mut entries);
     }
     threads
 }
@@ -155,6 +161,7 @@ pub fn active_count() -> usize {
     for shard in &REGISTRY {
         let mut entries = core::lock(&shard.0);
         sweep(&mut entries);
+        trim(&mut entries);
         count += entries.len();
     }
     count
