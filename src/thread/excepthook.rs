@@ -61,7 +61,22 @@ impl ExceptHookArgs {
     ///
     /// # Examples
     ///
-    /// See [`ExceptHookArgs`].
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let failed = Arc::new(Mutex::new(Vec::new()));
+    /// let f = failed.clone();
+    /// threadlet::set_excepthook(move |args: &threadlet::ExceptHookArgs| {
+    ///     f.lock().unwrap().push(args.thread().clone());
+    /// });
+    /// let t = threadlet::spawn(async { panic!("x") });
+    /// let _ = t.join().await;
+    /// assert_eq!(*failed.lock().unwrap(), vec![t.thread_ref()]);
+    /// # threadlet::set_excepthook(threadlet::default_excepthook);
+    /// # }
+    /// ```
     pub fn thread(&self) -> &ThreadRef {
         &self.thread
     }
@@ -70,7 +85,21 @@ impl ExceptHookArgs {
     ///
     /// # Examples
     ///
-    /// See [`ExceptHookArgs`].
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let messages = Arc::new(Mutex::new(Vec::new()));
+    /// let m = messages.clone();
+    /// threadlet::set_excepthook(move |args: &threadlet::ExceptHookArgs| {
+    ///     m.lock().unwrap().push(args.message().to_owned());
+    /// });
+    /// let _ = threadlet::spawn(async { panic!("disk full: {}", "/tmp") }).join().await;
+    /// assert_eq!(*messages.lock().unwrap(), vec!["disk full: /tmp"]);
+    /// # threadlet::set_excepthook(threadlet::default_excepthook);
+    /// # }
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }

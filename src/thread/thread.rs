@@ -58,7 +58,8 @@ pub trait Run: Send + 'static {
 ///
 /// `Thread` is a cheap handle (an `Arc`): clone it to join from several tasks.
 /// Its output is shared: [`join`](Thread::join) requires `T: Clone` and gives
-/// every joiner a clone (wrap a non-`Clone` output in an `Arc`). For a view
+/// every joiner a clone (wrap a non-`Clone` output in an `Arc`, or wait with
+/// [`ThreadRef::join`], which needs no `Clone` and gives no value). For a view
 /// of any thread without its output type, see [`ThreadRef`].
 ///
 /// # Examples
