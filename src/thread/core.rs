@@ -310,23 +310,30 @@ fn is_current(me: *const ()) -> bool {
     with_current(|current| current.is_some_and(|c| addr(c) == me))
 }
 
-/// Polls `fut` with `me` installed as the current thread, catching a panic.
+/// Polls `fut` once with `me` installed as the current thread, catching a
+/// panic.
+fn poll_step<F: Future>(
+    me: &mut Option<Shared>,
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, Box<dyn Any + Send>>> {
+    let previous = CURRENT.replace(me.take());
+    let polled = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
+    *me = CURRENT.replace(previous);
+    match polled {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+        Err(payload) => Poll::Ready(Err(payload)),
+    }
+}
+
+/// Runs `fut` with `me` installed as the current thread, catching a panic.
 pub(crate) async fn poll_as<F: Future>(
     me: &mut Option<Shared>,
     fut: F,
 ) -> Result<F::Output, Box<dyn Any + Send>> {
     let mut fut = pin!(fut);
-    poll_fn(|cx| {
-        let previous = CURRENT.replace(me.take());
-        let polled = catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)));
-        *me = CURRENT.replace(previous);
-        match polled {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Err(payload) => Poll::Ready(Err(payload)),
-        }
-    })
-    .await
+    poll_fn(|cx| poll_step(me, fut.as_mut(), cx)).await
 }
 
 /// Runs `f` with `me` installed as the current thread.
@@ -415,7 +422,11 @@ where
     F: Future<Output = Option<T>> + Send + 'static,
 {
     let mut finish = Finish::<T>::new(me);
-    let outcome = poll_as(&mut finish.me, fut).await;
+    let outcome = {
+        // Scoped so that the future is dropped before the thread finishes.
+        let mut fut = pin!(fut);
+        poll_fn(|cx| poll_step(&mut finish.me, fut.as_mut(), cx)).await
+    };
     let outcome = match outcome {
         Ok(Some(value)) => Ok(value),
         Ok(None) => Err(JoinError::Cancelled),
