@@ -155,7 +155,7 @@ impl Builder {
         Ok(Thread::spawn_parts(
             self.name,
             self.daemon,
-            async move { Some(future.await) },
+            future,
             Some(&handle),
         ))
     }

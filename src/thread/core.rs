@@ -400,15 +400,23 @@ impl<T: Send + 'static> Drop for Finish<T> {
 
 /// Starts an already-marked-started thread: registers it and spawns the
 /// wrapper on `handle` (on the current runtime when `None`).
-pub(crate) fn launch<T, F>(inner: Arc<Inner<T>>, fut: F, handle: Option<&tokio::runtime::Handle>)
-where
+///
+/// `map` turns the future's output into the thread's (`None`: cancelled); a
+/// function item such as `Some`, so that it takes no room in the task.
+pub(crate) fn launch<T, F, M>(
+    inner: Arc<Inner<T>>,
+    fut: F,
+    map: M,
+    handle: Option<&tokio::runtime::Handle>,
+) where
     T: Send + 'static,
-    F: Future<Output = Option<T>> + Send + 'static,
+    F: Future + Send + 'static,
+    M: FnOnce(F::Output) -> Option<T> + Send + 'static,
 {
     excepthook::install_panic_hook();
     let me: Shared = inner.clone();
     registry::insert(&me);
-    let task = run_thread::<T, F>(me, fut);
+    let task = run_thread::<T, F, M>(me, fut, map);
     let task = match handle {
         Some(handle) => handle.spawn(task),
         None => tokio::spawn(task),
@@ -416,10 +424,11 @@ where
     let _ = inner.core.task.set(Task::Handle(task));
 }
 
-async fn run_thread<T, F>(me: Shared, fut: F)
+async fn run_thread<T, F, M>(me: Shared, fut: F, map: M)
 where
     T: Send + 'static,
-    F: Future<Output = Option<T>> + Send + 'static,
+    F: Future + Send + 'static,
+    M: FnOnce(F::Output) -> Option<T> + Send + 'static,
 {
     let mut finish = Finish::<T>::new(me);
     let outcome = {
@@ -427,7 +436,7 @@ where
         let mut fut = pin!(fut);
         poll_fn(|cx| poll_step(&mut finish.me, fut.as_mut(), cx)).await
     };
-    let outcome = match outcome {
+    let outcome = match outcome.map(map) {
         Ok(Some(value)) => Ok(value),
         Ok(None) => Err(JoinError::Cancelled),
         Err(payload) => {

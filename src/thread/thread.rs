@@ -189,7 +189,7 @@ impl<T: Send + 'static> Thread<T> {
         handle: Option<&tokio::runtime::Handle>,
     ) -> Self
     where
-        F: Future<Output = Option<T>> + Send + 'static,
+        F: Future<Output = T> + Send + 'static,
     {
         let daemon = daemon.unwrap_or_else(inherited_daemon);
         let state = if daemon { core::DAEMON } else { 0 } | core::STARTED;
@@ -197,7 +197,7 @@ impl<T: Send + 'static> Thread<T> {
             core: Core::new(Kind::Thread, name.map(String::into_boxed_str), state),
             stage: Mutex::new(Stage::running()),
         });
-        core::launch(inner.clone(), future, handle);
+        core::launch(inner.clone(), future, Some, handle);
         Self { inner }
     }
 
@@ -241,7 +241,12 @@ impl<T: Send + 'static> Thread<T> {
                 return Err(StartError::AlreadyStarted);
             }
         };
-        core::launch(self.inner.clone(), future, Some(&handle));
+        core::launch(
+            self.inner.clone(),
+            future,
+            std::convert::identity,
+            Some(&handle),
+        );
         Ok(())
     }
 
@@ -504,7 +509,7 @@ where
     F::Output: Send + 'static,
 {
     // No runtime check of our own: `tokio::spawn` panics outside a runtime.
-    Thread::spawn_parts(None, None, async move { Some(future.await) }, None)
+    Thread::spawn_parts(None, None, future, None)
 }
 
 /// Any thread, without its output type: what [`current_thread`],
