@@ -487,3 +487,29 @@ fn handles_and_futures_are_send_and_sync() {
     let cell = Thread::new(async { std::cell::Cell::new(1) });
     send_sync(&cell);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn joiners_racing_start_never_hang() {
+    for _ in 0..200 {
+        let t = Thread::new(async { 5 });
+        let joiners: Vec<_> = (0..4)
+            .map(|_| {
+                let t = t.clone();
+                tokio::spawn(async move {
+                    loop {
+                        match t.join().await {
+                            Err(JoinError::NotStarted) => tokio::task::yield_now().await,
+                            other => return other,
+                        }
+                    }
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        t.start().unwrap();
+        for j in joiners {
+            let joined = tokio::time::timeout(Duration::from_secs(30), j).await;
+            assert_eq!(joined.expect("joiner hung").unwrap(), Ok(5));
+        }
+    }
+}

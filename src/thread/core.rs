@@ -1,8 +1,9 @@
 //! The one mechanism under every thread: a shared `Inner<T>` (state word, name,
-//! task, output slot with the joiners' wakers), the task wrapper that runs a thread's
-//! future with "current thread" set, catches its panic, reports it, and on any
-//! ending (value, panic, cancellation or runtime shutdown) leaves the registry,
-//! stores the outcome and wakes the joiners.
+//! task, output slot with the joiners' wakers), and the task wrapper that runs
+//! a thread's future with "current thread" set, catches its panic, reports
+//! it, and on any ending (value, panic, cancellation or runtime shutdown)
+//! stores the outcome, marks the thread done (which is what takes it out of
+//! the registry's view) and wakes the joiners.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -115,7 +116,8 @@ impl Core {
     }
 
     /// Marks the thread started; returns the state before, or `None` when it
-    /// was already started.
+    /// was already started. (Only called by the one `start` that took the
+    /// future; the check is a second guard.)
     pub(crate) fn mark_started(&self) -> Option<u8> {
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
@@ -276,7 +278,8 @@ impl<T> Inner<T> {
                 }
                 Poll::Pending
             }
-            // Joining checks the thread was started first.
+            // Unreachable: joining checks the thread was started, and `start`
+            // leaves `Initial` before marking it started.
             Stage::Initial(_) => Poll::Ready(read(&Err(JoinError::NotStarted))),
         }
     }

@@ -228,19 +228,20 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     pub fn start(&self) -> Result<(), StartError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        self.inner
-            .core
-            .mark_started()
-            .ok_or(StartError::AlreadyStarted)?;
-        let future = match std::mem::replace(&mut *core::lock(&self.inner.stage), Stage::running())
-        {
-            Stage::Initial(future) => future,
-            // The state bit guarantees one start; nothing else is ever here.
-            other => {
-                *core::lock(&self.inner.stage) = other;
-                return Err(StartError::AlreadyStarted);
+        // Take the future first, then mark the thread started: a joiner that
+        // sees it started always finds the stage ready for its waker.
+        let future = {
+            let mut stage = core::lock(&self.inner.stage);
+            match std::mem::replace(&mut *stage, Stage::running()) {
+                Stage::Initial(future) => future,
+                other => {
+                    *stage = other;
+                    return Err(StartError::AlreadyStarted);
+                }
             }
         };
+        // Only the start that took the future gets here.
+        let _ = self.inner.core.mark_started();
         core::launch(
             self.inner.clone(),
             future,
