@@ -513,3 +513,22 @@ async fn joiners_racing_start_never_hang() {
         }
     }
 }
+
+#[test]
+fn a_thread_cancelled_before_its_first_poll_still_finishes() {
+    // On a current-thread runtime nothing runs until the body yields: the
+    // thread is spawned, then its runtime dropped, without ever being polled.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let t = rt.block_on(async { threadlet::spawn(async { 1 }) });
+    assert!(t.is_alive());
+    assert!(threadlet::enumerate().contains(&t.thread_ref()));
+    drop(rt);
+    assert!(!t.is_alive());
+    assert!(!threadlet::enumerate().contains(&t.thread_ref()));
+    let other = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(other.block_on(t.join()), Err(JoinError::Cancelled));
+}

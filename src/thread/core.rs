@@ -2,8 +2,8 @@
 //! task, output slot with the joiners' wakers), and the task wrapper that runs
 //! a thread's future with "current thread" set, catches its panic, reports
 //! it, and on any ending (value, panic, cancellation or runtime shutdown)
-//! stores the outcome, marks the thread done (which is what takes it out of
-//! the registry's view) and wakes the joiners.
+//! leaves the registry, stores the outcome, marks the thread done and wakes
+//! the joiners.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -358,20 +358,22 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Finishes a thread: stores the outcome, marks it done (which takes it out
-/// of the registry's view) and wakes joiners. On drop without [`Finish::complete`] (the task was
+/// Finishes a thread: leaves the registry, stores the outcome, marks it done
+/// and wakes joiners. On drop without [`Finish::complete`] (the task was
 /// cancelled or its runtime shut down) it finishes the thread as cancelled.
 pub(crate) struct Finish<T: Send + 'static> {
     /// The thread; `None` while installed as the current thread, and once
     /// finished.
     pub(crate) me: Option<Shared>,
+    slot: Option<registry::Slot>,
     output: PhantomData<fn() -> T>,
 }
 
 impl<T: Send + 'static> Finish<T> {
-    pub(crate) fn new(me: Shared) -> Self {
+    pub(crate) fn new(me: Shared, slot: registry::Slot) -> Self {
         Self {
             me: Some(me),
+            slot: Some(slot),
             output: PhantomData,
         }
     }
@@ -381,9 +383,11 @@ impl<T: Send + 'static> Finish<T> {
     }
 
     fn finish(&mut self, outcome: Result<T, JoinError>) {
-        let Some(me) = self.me.take() else {
+        let (Some(me), Some(slot)) = (self.me.take(), self.slot.take()) else {
             return;
         };
+        // Python removes a thread from `_active` before `join` returns.
+        registry::remove(slot);
         let Some(inner) = me.as_any().downcast_ref::<Inner<T>>() else {
             return;
         };
@@ -418,8 +422,11 @@ pub(crate) fn launch<T, F, M>(
 {
     excepthook::install_panic_hook();
     let me: Shared = inner.clone();
-    registry::insert(&me);
-    let task = run_thread::<T, F, M>(me, fut, map);
+    let slot = registry::insert(me.clone());
+    // The guard is made here, not inside the task's body: a task cancelled
+    // before its first poll drops only its arguments, and must still finish.
+    let finish = Finish::<T>::new(me, slot);
+    let task = run_thread::<T, F, M>(finish, fut, map);
     let task = match handle {
         Some(handle) => handle.spawn(task),
         None => tokio::spawn(task),
@@ -427,13 +434,12 @@ pub(crate) fn launch<T, F, M>(
     let _ = inner.core.task.set(Task::Handle(task));
 }
 
-async fn run_thread<T, F, M>(me: Shared, fut: F, map: M)
+async fn run_thread<T, F, M>(mut finish: Finish<T>, fut: F, map: M)
 where
     T: Send + 'static,
     F: Future + Send + 'static,
     M: FnOnce(F::Output) -> Option<T> + Send + 'static,
 {
-    let mut finish = Finish::<T>::new(me);
     let outcome = {
         // Scoped so that the future is dropped before the thread finishes.
         let mut fut = pin!(fut);

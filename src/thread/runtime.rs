@@ -169,8 +169,8 @@ impl RuntimeBuilder {
         let outcome = runtime.block_on(async move {
             let inner = registry::new_main();
             let shared: Shared = inner.clone();
-            registry::insert(&shared);
-            let finish = Finish::<()>::new(shared.clone());
+            let slot = registry::insert(shared.clone());
+            let finish = Finish::<()>::new(shared.clone(), slot);
             let in_task = inner.clone();
             let task = tokio::spawn(async move {
                 in_task.core.set_ident(tokio::task::id());
