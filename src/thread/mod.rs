@@ -18,8 +18,9 @@
 //! A threadlet thread is a tokio task plus what Python promises about threads:
 //! a name, a registry, a daemon flag that decides whether [`run`] waits for
 //! it, a panic report, and a result any number of tasks may join. When none
-//! of that matters, `tokio::spawn` is the leaner tool; a threadlet thread
-//! costs about 1.4x a bare tokio task to start and join (see BENCHMARKS.md).
+//! of that matters, `tokio::spawn` is the leaner tool: starting and joining a
+//! threadlet thread costs about 1.3–1.6x a bare tokio task on a multi-thread
+//! runtime, about 1.7x on a current-thread one (see BENCHMARKS.md).
 //!
 //! # Differences from Python
 //!
