@@ -33,6 +33,8 @@
 //!   when a task it did not start ends. A thread created outside any
 //!   threadlet thread is non-daemon (Python would inherit the dummy's
 //!   `daemon=True`), so [`wait_non_daemon`] in a `#[tokio::test]` waits for it.
+//! - Default names are `Thread-N` without Python's `(target)` suffix: a
+//!   future has no name to give.
 //! - `MainThread` is [`run`]'s main task; elsewhere (`#[tokio::main]`, a
 //!   `block_on`) the caller is a dummy thread.
 //! - The registry and the non-daemon count are process-wide, as in Python,
