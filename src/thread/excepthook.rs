@@ -173,6 +173,12 @@ pub fn default_excepthook(args: &ExceptHookArgs) {
 /// panics, `Exception in threading.excepthook:` and the hook's panic message
 /// are printed to stderr. Pass [`default_excepthook`] to restore the default.
 ///
+/// To keep Rust's own panic report quiet for thread panics, threadlet installs
+/// a process-wide panic hook (once, when the first thread starts) that passes
+/// every other panic on to the hook that was there before. A panic hook set
+/// later with `std::panic::set_hook` replaces it, and thread panics are then
+/// reported by that hook too.
+///
 /// # Examples
 ///
 /// ```
