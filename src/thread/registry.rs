@@ -66,6 +66,11 @@ impl Slab {
         if self.len == 0 {
             self.entries.clear();
             self.free = u32::MAX;
+            // Keep the room of an ordinary burst for the next one, but give
+            // back that of a huge one.
+            if self.entries.capacity() > 1 << 16 {
+                self.entries = Vec::new();
+            }
         }
         match old {
             Entry::Occupied(thread) => Some(thread),
