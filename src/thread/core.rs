@@ -411,7 +411,7 @@ impl<T: Send + 'static> Drop for Finish<T> {
 /// `map` turns the future's output into the thread's (`None`: cancelled); a
 /// function item such as `Some`, so that it takes no room in the task.
 pub(crate) fn launch<T, F, M>(
-    inner: Arc<Inner<T>>,
+    inner: &Arc<Inner<T>>,
     fut: F,
     map: M,
     handle: Option<&tokio::runtime::Handle>,

@@ -197,7 +197,7 @@ impl<T: Send + 'static> Thread<T> {
             core: Core::new(Kind::Thread, name.map(String::into_boxed_str), state),
             stage: Mutex::new(Stage::running()),
         });
-        core::launch(inner.clone(), future, Some, handle);
+        core::launch(&inner, future, Some, handle);
         Self { inner }
     }
 
@@ -242,12 +242,7 @@ impl<T: Send + 'static> Thread<T> {
         };
         // Only the start that took the future gets here.
         let _ = self.inner.core.mark_started();
-        core::launch(
-            self.inner.clone(),
-            future,
-            std::convert::identity,
-            Some(&handle),
-        );
+        core::launch(&self.inner, future, std::convert::identity, Some(&handle));
         Ok(())
     }
 
