@@ -1,0 +1,251 @@
+//! Python's `threading.excepthook`: what happens when a thread panics.
+//!
+//! A process-wide panic hook, installed once when the first thread starts,
+//! stays quiet for panics inside threadlet threads (it only notes where the
+//! panic happened) and passes every other panic to the hook that was there
+//! before. The thread's wrapper catches the panic and calls the excepthook,
+//! in the failing thread, before the thread leaves the registry; so `join`
+//! returns only after the hook has run, as in Python.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Once, RwLock};
+
+use super::core::{self, Kind, Shared, panic_message};
+use super::thread::ThreadRef;
+
+type Hook = Arc<dyn Fn(&ExceptHookArgs) + Send + Sync + 'static>;
+
+static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
+static INSTALL: Once = Once::new();
+
+thread_local! {
+    /// Where the last panic inside a threadlet thread on this OS thread happened.
+    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// What the excepthook is told about a thread's panic: Python's
+/// `threading.ExceptHookArgs`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::sync::{Arc, Mutex};
+///
+/// let seen = Arc::new(Mutex::new(None));
+/// let s = seen.clone();
+/// threadlet::set_excepthook(move |args: &threadlet::ExceptHookArgs| {
+///     *s.lock().unwrap() = Some((args.thread().name(), args.message().to_owned()));
+/// });
+/// let t = threadlet::Builder::new()
+///     .name("bad")
+///     .spawn(async { panic!("oops") })
+///     .unwrap();
+/// assert!(t.join().await.unwrap_err().is_panic());
+/// assert_eq!(*seen.lock().unwrap(), Some(("bad".to_owned(), "oops".to_owned())));
+/// # threadlet::set_excepthook(threadlet::default_excepthook);
+/// # }
+/// ```
+pub struct ExceptHookArgs {
+    thread: ThreadRef,
+    message: String,
+    location: Option<String>,
+}
+
+impl ExceptHookArgs {
+    /// The thread that panicked (Python's `args.thread`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let failed = Arc::new(Mutex::new(Vec::new()));
+    /// let f = failed.clone();
+    /// threadlet::set_excepthook(move |args: &threadlet::ExceptHookArgs| {
+    ///     f.lock().unwrap().push(args.thread().clone());
+    /// });
+    /// let t = threadlet::spawn(async { panic!("x") });
+    /// let _ = t.join().await;
+    /// assert_eq!(*failed.lock().unwrap(), vec![t.thread_ref()]);
+    /// # threadlet::set_excepthook(threadlet::default_excepthook);
+    /// # }
+    /// ```
+    pub fn thread(&self) -> &ThreadRef {
+        &self.thread
+    }
+
+    /// The panic message (Python's `args.exc_value`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let messages = Arc::new(Mutex::new(Vec::new()));
+    /// let m = messages.clone();
+    /// threadlet::set_excepthook(move |args: &threadlet::ExceptHookArgs| {
+    ///     m.lock().unwrap().push(args.message().to_owned());
+    /// });
+    /// let _ = threadlet::spawn(async { panic!("disk full: {}", "/tmp") }).join().await;
+    /// assert_eq!(*messages.lock().unwrap(), vec!["disk full: /tmp"]);
+    /// # threadlet::set_excepthook(threadlet::default_excepthook);
+    /// # }
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Where the panic happened, `file:line:column`, when known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let seen = Arc::new(Mutex::new(None));
+    /// let s = seen.clone();
+    /// threadlet::set_excepthook(move |args: &threadlet::ExceptHookArgs| {
+    ///     *s.lock().unwrap() = args.location().map(str::to_owned);
+    /// });
+    /// let _ = threadlet::spawn(async { panic!("here") }).join().await;
+    /// assert!(seen.lock().unwrap().as_deref().unwrap().contains(".rs:"));
+    /// # threadlet::set_excepthook(threadlet::default_excepthook);
+    /// # }
+    /// ```
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+}
+
+impl fmt::Debug for ExceptHookArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExceptHookArgs")
+            .field("thread", &self.thread)
+            .field("message", &self.message)
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+/// The default excepthook (Python's `threading.__excepthook__`): prints
+///
+/// ```text
+/// Exception in thread NAME:
+/// panicked at FILE:LINE:COL:
+/// MESSAGE
+/// ```
+///
+/// to stderr in one write, without a backtrace.
+///
+/// # Examples
+///
+/// ```
+/// // Put the default back after replacing it.
+/// threadlet::set_excepthook(|_: &threadlet::ExceptHookArgs| {});
+/// threadlet::set_excepthook(threadlet::default_excepthook);
+/// ```
+pub fn default_excepthook(args: &ExceptHookArgs) {
+    let mut text = format!("Exception in thread {}:\n", args.thread.name());
+    if let Some(location) = &args.location {
+        text.push_str(&format!("panicked at {location}:\n"));
+    }
+    text.push_str(&args.message);
+    text.push('\n');
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Replaces the excepthook: the function called, in the failing thread, when
+/// a threadlet thread panics.
+///
+/// Python's `threading.excepthook = hook`. Process-wide. The thread counts as
+/// alive while the hook runs, and its joiners wait for it. If the hook itself
+/// panics, `Exception in threading.excepthook:` and the hook's panic message
+/// are printed to stderr. Pass [`default_excepthook`] to restore the default.
+///
+/// To keep Rust's own panic report quiet for thread panics, threadlet installs
+/// a process-wide panic hook (once, when the first thread starts) that passes
+/// every other panic on to the hook that was there before. A panic hook set
+/// later with `std::panic::set_hook` replaces it, and thread panics are then
+/// reported by that hook too.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// static PANICS: AtomicUsize = AtomicUsize::new(0);
+/// threadlet::set_excepthook(|_: &threadlet::ExceptHookArgs| {
+///     PANICS.fetch_add(1, Ordering::SeqCst);
+/// });
+/// let _ = threadlet::spawn(async { panic!("quiet") }).join().await;
+/// assert_eq!(PANICS.load(Ordering::SeqCst), 1);
+/// threadlet::set_excepthook(threadlet::default_excepthook);
+/// # }
+/// ```
+pub fn set_excepthook<F>(hook: F)
+where
+    F: Fn(&ExceptHookArgs) + Send + Sync + 'static,
+{
+    let hook: Hook = Arc::new(hook);
+    *HOOK.write().unwrap_or_else(|p| p.into_inner()) = Some(hook);
+}
+
+/// Installs the process-wide panic hook once (cheap after the first call).
+pub(crate) fn install_panic_hook() {
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_thread = core::with_current(|current| {
+                current.is_some_and(|c| c.core().kind == Kind::Thread)
+            });
+            if in_thread {
+                let location = info.location().map(|l| l.to_string());
+                LOCATION.with(|cell| *cell.borrow_mut() = location);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Calls the excepthook for a panic caught in the thread `me`, with `me`
+/// still the current thread.
+pub(crate) fn report(me: &mut Option<Shared>, message: &str) {
+    let Some(thread) = me.clone() else {
+        return;
+    };
+    let args = ExceptHookArgs {
+        thread: ThreadRef::from_shared(thread),
+        message: message.to_owned(),
+        location: LOCATION.with(|cell| cell.borrow_mut().take()),
+    };
+    let hook = HOOK.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let outcome = core::run_as(me, || {
+        catch_unwind(AssertUnwindSafe(|| match &hook {
+            Some(hook) => hook(&args),
+            None => default_excepthook(&args),
+        }))
+    });
+    // A panicking hook leaves its own location behind; it is not the next one's.
+    LOCATION.with(|cell| cell.borrow_mut().take());
+    if let Err(payload) = outcome {
+        let text = format!(
+            "Exception in threading.excepthook:\n{}\n",
+            panic_message(&*payload)
+        );
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+}

@@ -1,0 +1,332 @@
+//! Which threads are alive: Python's `_active`, plus `current_thread`,
+//! `main_thread` and the dummy threads.
+//!
+//! The registry is a slab per shard, sharded by the OS thread that starts a
+//! thread: starting a thread takes a slot in the starter's own shard, and the
+//! thread gives the slot back as it finishes (before it is marked done, so a
+//! joined thread is never listed), from whichever worker it finishes on.
+//! Measured against the alternatives tried (one lock; weak entries swept
+//! lazily), this was the cheapest on a multi-thread runtime, and it keeps
+//! `active_count` O(shards) and holds no finished thread.
+
+use std::cell::{Cell, OnceCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::core::{self, Core, Inner, Kind, STARTED, Shared, Stage};
+use super::thread::ThreadRef;
+
+const SHARDS: usize = 32;
+
+enum Entry {
+    Occupied(Shared),
+    /// The next free key, or `u32::MAX`.
+    Vacant(u32),
+}
+
+/// A shard: a slab of registered threads with a free list.
+struct Slab {
+    entries: Vec<Entry>,
+    free: u32,
+    len: usize,
+}
+
+impl Slab {
+    const fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+            free: u32::MAX,
+            len: 0,
+        }
+    }
+
+    fn insert(&mut self, thread: Shared) -> u32 {
+        self.len += 1;
+        if self.free != u32::MAX {
+            let key = self.free;
+            if let Entry::Vacant(next) = self.entries[key as usize] {
+                self.free = next;
+            }
+            self.entries[key as usize] = Entry::Occupied(thread);
+            key
+        } else {
+            self.entries.push(Entry::Occupied(thread));
+            (self.entries.len() - 1) as u32
+        }
+    }
+
+    fn remove(&mut self, key: u32) -> Option<Shared> {
+        let entry = self.entries.get_mut(key as usize)?;
+        if matches!(entry, Entry::Vacant(_)) {
+            return None;
+        }
+        let old = std::mem::replace(entry, Entry::Vacant(self.free));
+        self.free = key;
+        self.len -= 1;
+        if self.len == 0 {
+            self.entries.clear();
+            self.free = u32::MAX;
+            // Keep the room of an ordinary burst for the next one, but give
+            // back that of a huge one.
+            if self.entries.capacity() > 1 << 16 {
+                self.entries = Vec::new();
+            }
+        }
+        match old {
+            Entry::Occupied(thread) => Some(thread),
+            Entry::Vacant(_) => None,
+        }
+    }
+
+    fn trim(&mut self) {
+        if self.len == 0 && self.entries.capacity() > 1024 {
+            self.entries = Vec::new();
+        }
+    }
+}
+
+/// One shard on its own cache lines.
+#[repr(align(128))]
+struct Shard(Mutex<Slab>);
+
+static REGISTRY: [Shard; SHARDS] = [const { Shard(Mutex::new(Slab::new())) }; SHARDS];
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// The shard this OS thread registers into (assigned round-robin).
+    static HOME: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+fn home_shard() -> usize {
+    HOME.with(|home| {
+        let mut shard = home.get();
+        if shard == usize::MAX {
+            shard = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
+            home.set(shard);
+        }
+        shard
+    })
+}
+
+/// Where a registered thread sits, so that it can leave from any worker.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    shard: u32,
+    key: u32,
+}
+
+/// Registers a thread that is starting.
+pub(crate) fn insert(thread: Shared) -> Slot {
+    let shard = home_shard();
+    let key = core::lock(&REGISTRY[shard].0).insert(thread);
+    Slot {
+        shard: shard as u32,
+        key,
+    }
+}
+
+/// Unregisters a thread that is finishing.
+pub(crate) fn remove(slot: Slot) {
+    let removed = core::lock(&REGISTRY[slot.shard as usize].0).remove(slot.key);
+    // Dropped outside the lock.
+    drop(removed);
+}
+
+/// Every live thread for which `keep` holds.
+fn collect(mut keep: impl FnMut(&Core) -> bool) -> Vec<ThreadRef> {
+    let mut threads = Vec::new();
+    for shard in &REGISTRY {
+        let mut slab = core::lock(&shard.0);
+        slab.trim();
+        threads.extend(slab.entries.iter().filter_map(|entry| match entry {
+            Entry::Occupied(thread) if keep(thread.core()) => {
+                Some(ThreadRef::from_shared(thread.clone()))
+            }
+            _ => None,
+        }));
+    }
+    threads
+}
+
+/// The live non-daemon threads, for `wait_non_daemon`.
+pub(crate) fn non_daemon() -> Vec<ThreadRef> {
+    collect(|core| core.kind == Kind::Thread && !core.is_daemon())
+}
+
+/// How many entries the registry stores, live or not yet reused.
+#[cfg(test)]
+fn stored() -> usize {
+    REGISTRY
+        .iter()
+        .map(|shard| core::lock(&shard.0).entries.len())
+        .sum()
+}
+
+/// Returns every live thread: started threadlet threads that have not
+/// finished, and `MainThread` while [`run`](crate::run)'s main is running.
+///
+/// Like Python's `threading.enumerate()`, threads not yet started and threads
+/// that have finished are left out; a joined thread is never in it. The order
+/// is unspecified. Unlike Python, dummy threads are not listed: threadlet
+/// cannot observe when a task it did not start ends.
+///
+/// The registry is process-wide, as in Python: it lists threads of every
+/// runtime in the process.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+/// let g = gate.clone();
+/// let t = threadlet::Builder::new()
+///     .name("worker")
+///     .spawn(async move { g.notified().await })
+///     .unwrap();
+/// assert!(threadlet::enumerate().contains(&t.thread_ref()));
+/// gate.notify_one();
+/// t.join().await.unwrap();
+/// assert!(!threadlet::enumerate().contains(&t.thread_ref()));
+/// # }
+/// ```
+pub fn enumerate() -> Vec<ThreadRef> {
+    collect(|_| true)
+}
+
+/// Returns the number of live threads, `enumerate().len()` without building
+/// the list.
+///
+/// Python's `threading.active_count()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let t = threadlet::spawn(std::future::pending::<()>());
+/// assert!(threadlet::active_count() >= 1);
+/// # }
+/// ```
+pub fn active_count() -> usize {
+    REGISTRY.iter().map(|shard| core::lock(&shard.0).len).sum()
+}
+
+thread_local! {
+    /// The dummy thread standing for this OS thread outside any task.
+    static OS_DUMMY: OnceCell<Shared> = const { OnceCell::new() };
+}
+
+fn dummy(ident: Option<tokio::task::Id>) -> Shared {
+    let inner = Inner::<()> {
+        core: Core::new(Kind::Dummy, None, STARTED | core::DAEMON),
+        stage: Mutex::new(Stage::running()),
+    };
+    if let Some(id) = ident {
+        inner.core.set_ident(id);
+    }
+    Arc::new(inner)
+}
+
+/// Returns the thread the caller runs in.
+///
+/// Python's `threading.current_thread()`:
+/// - in a threadlet thread, that thread;
+/// - in [`run`](crate::run)'s main, `MainThread` (the same thread as
+///   [`main_thread`]);
+/// - anywhere else, a *dummy thread*, as Python makes one for threads it did
+///   not start. In a tokio task that threadlet did not start, it is named
+///   `Dummy-<task id>`, its [`ident`](ThreadRef::ident) is the task id, and
+///   every call in that task returns an equal handle. Outside any task (a
+///   `block_on` body such as `#[tokio::test]`'s, or a plain OS thread) it is
+///   `Dummy-N` with N from the `Thread-N` counter, one per OS thread, kept
+///   while that OS thread lives. Dummy threads are daemonic, alive, cannot be
+///   joined, and are not listed by [`enumerate`].
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let t = threadlet::Builder::new()
+///     .name("worker")
+///     .spawn(async { threadlet::current_thread().name() })
+///     .unwrap();
+/// assert_eq!(t.join().await.unwrap(), "worker");
+///
+/// // Not a threadlet thread: a dummy, the same one on every call.
+/// let me = threadlet::current_thread();
+/// assert!(me.name().starts_with("Dummy-"));
+/// assert_eq!(me, threadlet::current_thread());
+/// # }
+/// ```
+pub fn current_thread() -> ThreadRef {
+    if let Some(thread) = core::with_current(|current| current.cloned()) {
+        return ThreadRef::from_shared(thread);
+    }
+    if let Some(id) = tokio::task::try_id() {
+        return ThreadRef::from_shared(dummy(Some(id)));
+    }
+    let thread = OS_DUMMY.with(|cell| cell.get_or_init(|| dummy(None)).clone());
+    ThreadRef::from_shared(thread)
+}
+
+static MAIN: Mutex<Option<Shared>> = Mutex::new(None);
+
+pub(crate) fn new_main() -> Arc<Inner<()>> {
+    let inner = Arc::new(Inner::<()> {
+        core: Core::new(Kind::Main, None, STARTED),
+        stage: Mutex::new(Stage::running()),
+    });
+    *core::lock(&MAIN) = Some(inner.clone());
+    inner
+}
+
+/// Returns the main thread, `MainThread`.
+///
+/// Python's `threading.main_thread()`. While [`run`](crate::run)'s main is
+/// running it is that task: alive, non-daemon, its
+/// [`ident`](ThreadRef::ident) the task's id, and what
+/// [`current_thread`] returns inside it. Outside `run` (before the first call,
+/// or in a program that never calls it) it is a `MainThread` that is not
+/// alive and has no ident; after `run` returns, the finished one of the
+/// latest `run`.
+///
+/// # Examples
+///
+/// ```
+/// threadlet::run(async {
+///     assert_eq!(threadlet::current_thread(), threadlet::main_thread());
+///     assert_eq!(threadlet::main_thread().name(), "MainThread");
+/// });
+/// ```
+pub fn main_thread() -> ThreadRef {
+    let mut main = core::lock(&MAIN);
+    let thread = main.get_or_insert_with(|| {
+        Arc::new(Inner::<()> {
+            core: Core::new(Kind::Main, None, 0),
+            stage: Mutex::new(Stage::running()),
+        })
+    });
+    ThreadRef::from_shared(thread.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn finished_threads_leave_the_storage() {
+        let threads: Vec<_> = (0..100_000)
+            .map(|i| crate::spawn(async move { i }))
+            .collect();
+        for t in &threads {
+            t.join().await.unwrap();
+        }
+        drop(threads);
+        let _ = active_count();
+        // Finished threads gave their slots back (a few threads of
+        // concurrently running unit tests may be live).
+        assert!(stored() < 1_000, "{} entries kept", stored());
+    }
+}

@@ -1,0 +1,259 @@
+//! `run`: Python's interpreter life cycle. Build a multi-thread runtime, run
+//! main as `MainThread`, wait for every non-daemon thread, cancel the daemon
+//! ones, return main's value (or re-raise its panic).
+
+use std::future::Future;
+use std::io;
+use std::panic::resume_unwind;
+
+use super::core::{Finish, Shared, panic_message, poll_as};
+use super::error::JoinError;
+use super::excepthook;
+use super::registry::{self, current_thread};
+use super::thread::ThreadRef;
+
+/// Runs `main` as Python runs a script: on a new multi-thread tokio runtime,
+/// as the thread `MainThread`; then waits for every non-daemon thread
+/// (including threads started by other threads, and threads started while
+/// waiting), then cancels the daemon threads and returns main's value.
+///
+/// If main panics, the panic is printed as Rust prints any panic, the
+/// non-daemon threads are still waited for, and then the panic is resumed
+/// (Python waits for non-daemon threads after an uncaught exception in the
+/// main thread too).
+///
+/// Main runs as a spawned task, so `tokio::task::try_id()` (and with it
+/// `RLock`'s ownership) works there. Daemon threads are cancelled by shutting
+/// the runtime down: their futures are dropped, so unlike Python their
+/// destructors run; their joiners get [`JoinError::Cancelled`].
+///
+/// Use [`RuntimeBuilder`] to choose the number of worker threads, and
+/// [`wait_non_daemon`] for the same wait inside `#[tokio::test]` or
+/// `#[tokio::main]`.
+///
+/// # Panics
+///
+/// If `main` panics (after the wait, as described), or if the runtime cannot
+/// be built (see [`RuntimeBuilder::try_run`]). Calling it from inside a tokio
+/// runtime panics, as `Runtime::block_on` does.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::time::Duration;
+///
+/// let finished = Arc::new(AtomicBool::new(false));
+/// let f = finished.clone();
+/// let answer = threadlet::run(async move {
+///     // Not joined: `run` waits for it anyway, since it is not a daemon.
+///     threadlet::spawn(async move {
+///         tokio::time::sleep(Duration::from_millis(20)).await;
+///         f.store(true, Ordering::SeqCst);
+///     });
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// assert!(finished.load(Ordering::SeqCst));
+/// ```
+pub fn run<F>(main: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    RuntimeBuilder::new().run(main)
+}
+
+/// Configures the runtime [`run`] builds.
+///
+/// # Examples
+///
+/// ```
+/// let workers = threadlet::RuntimeBuilder::new()
+///     .worker_threads(2)
+///     .run(async { tokio::runtime::Handle::current().metrics().num_workers() });
+/// assert_eq!(workers, 2);
+/// ```
+#[derive(Debug, Default, Clone)]
+#[must_use = "a RuntimeBuilder does nothing until run is called"]
+pub struct RuntimeBuilder {
+    worker_threads: Option<usize>,
+}
+
+impl RuntimeBuilder {
+    /// The defaults: one worker thread per CPU core (tokio's default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(threadlet::RuntimeBuilder::new().run(async { 1 }), 1);
+    /// ```
+    pub const fn new() -> Self {
+        Self {
+            worker_threads: None,
+        }
+    }
+
+    /// Sets the number of worker OS threads; 0 means the default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let n = threadlet::RuntimeBuilder::new()
+    ///     .worker_threads(1)
+    ///     .run(async { tokio::runtime::Handle::current().metrics().num_workers() });
+    /// assert_eq!(n, 1);
+    /// ```
+    pub fn worker_threads(mut self, workers: usize) -> Self {
+        self.worker_threads = (workers > 0).then_some(workers);
+        self
+    }
+
+    /// Runs `main` as [`run`] does.
+    ///
+    /// # Panics
+    ///
+    /// As [`run`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let v = threadlet::RuntimeBuilder::new().worker_threads(2).run(async { "ok" });
+    /// assert_eq!(v, "ok");
+    /// ```
+    #[track_caller]
+    pub fn run<F>(self, main: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.try_run(main) {
+            Ok(value) => value,
+            Err(err) => panic!("failed to build the tokio runtime: {err}"),
+        }
+    }
+
+    /// Runs `main` as [`run`] does, reporting a runtime that cannot be built
+    /// as an error instead of a panic.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error from building the tokio runtime (for example, worker
+    /// threads that cannot be spawned).
+    ///
+    /// # Panics
+    ///
+    /// If `main` panics, after waiting for the non-daemon threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let v = threadlet::RuntimeBuilder::new().try_run(async { 3 }).unwrap();
+    /// assert_eq!(v, 3);
+    /// ```
+    pub fn try_run<F>(self, main: F) -> io::Result<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        // PROCESS-HOOK: crate::process::init()
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.enable_all();
+        if let Some(workers) = self.worker_threads {
+            builder.worker_threads(workers);
+        }
+        let runtime = builder.build()?;
+        excepthook::install_panic_hook();
+
+        let outcome = runtime.block_on(async move {
+            let inner = registry::new_main();
+            let shared: Shared = inner.clone();
+            let slot = registry::insert(shared.clone());
+            let finish = Finish::<()>::new(shared.clone(), slot);
+            let in_task = inner.clone();
+            let task = tokio::spawn(async move {
+                in_task.core.set_ident(tokio::task::id());
+                drop(in_task);
+                let mut me = Some(shared);
+                poll_as(&mut me, main).await
+            });
+            inner.core.set_ident(task.id());
+            let outcome = match task.await {
+                Ok(outcome) => outcome,
+                Err(err) if err.is_panic() => Err(err.into_panic()),
+                Err(_) => Err(Box::new("the main task was cancelled") as _),
+            };
+            // Main is done (a non-daemon thread joining it returns now), then
+            // the interpreter-exit wait.
+            finish.complete(match &outcome {
+                Ok(_) => Ok(()),
+                Err(payload) => Err(JoinError::Panicked(panic_message(&**payload))),
+            });
+            wait_non_daemon().await;
+            // PROCESS-HOOK: crate::process::shutdown_children().await
+            outcome
+        });
+        // What is left are daemon threads (and tasks threadlet did not start):
+        // dropping the runtime cancels them.
+        drop(runtime);
+        match outcome {
+            Ok(value) => Ok(value),
+            Err(payload) => resume_unwind(payload),
+        }
+    }
+}
+
+/// Waits until no non-daemon threadlet thread is alive: the wait [`run`]
+/// does before returning, for `#[tokio::test]` and `#[tokio::main]`.
+///
+/// It keeps waiting while threads start threads, and for threads started
+/// while it waits. It does not cancel the daemon threads (dropping the
+/// runtime does). The registry is process-wide, as Python's is: threads of
+/// every runtime in the process are waited for. Called from inside a
+/// non-daemon thread, it waits for the others, not for the caller.
+///
+/// # Cancel safety
+///
+/// Cancel safe: it only observes.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() {
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// let done = Arc::new(AtomicUsize::new(0));
+/// let d = done.clone();
+/// threadlet::spawn(async move {
+///     // A thread that starts a thread: both are waited for.
+///     let d2 = d.clone();
+///     threadlet::spawn(async move {
+///         tokio::task::yield_now().await;
+///         d2.fetch_add(1, Ordering::SeqCst);
+///     });
+///     d.fetch_add(1, Ordering::SeqCst);
+/// });
+/// threadlet::wait_non_daemon().await;
+/// assert_eq!(done.load(Ordering::SeqCst), 2);
+/// # }
+/// ```
+pub async fn wait_non_daemon() {
+    let me = current_thread();
+    loop {
+        // Python's `_shutdown`: join every non-daemon thread, then look again
+        // for threads started meanwhile.
+        let pending: Vec<ThreadRef> = registry::non_daemon()
+            .into_iter()
+            .filter(|thread| *thread != me)
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        for thread in pending {
+            let _ = thread.join().await;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! `Timer`: fires after its delay, `cancel` before firing means it never
+//! runs and `join` says cancelled; cancel after firing does nothing.
+//! Python reference: Lib/threading.py `Timer`, Lib/test/test_threading.py
+//! `TimerTests`. Time is paused: no test sleeps for real.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use threadlet::{JoinError, JoinTimeoutError, Timer};
+use tokio::time::Instant;
+
+fn flag() -> Arc<AtomicBool> {
+    Arc::new(AtomicBool::new(false))
+}
+
+#[tokio::test(start_paused = true)]
+async fn fires_after_its_delay() {
+    let begin = Instant::now();
+    let t = Timer::new(Duration::from_secs(5), async move { begin.elapsed() });
+    // The delay counts from start, not from new.
+    tokio::time::sleep(Duration::from_secs(100)).await;
+    let started = Instant::now();
+    t.start().unwrap();
+    let fired_at = t.join().await.unwrap();
+    assert!(fired_at >= started.duration_since(begin) + Duration::from_secs(5));
+    assert!(fired_at < started.duration_since(begin) + Duration::from_secs(6));
+}
+
+#[tokio::test(start_paused = true)]
+async fn waits_like_a_thread_while_pending() {
+    let t = Timer::new(Duration::from_secs(5), async { 1 });
+    assert!(
+        t.name().starts_with("Thread-"),
+        "Python's Timer is Thread-N"
+    );
+    t.start().unwrap();
+    assert!(t.is_alive());
+    assert!(threadlet::enumerate().contains(&t.thread_ref()));
+    assert_eq!(
+        t.join_timeout(Duration::from_secs(1)).await,
+        Err(JoinTimeoutError::Timeout)
+    );
+    assert_eq!(t.join().await, Ok(1));
+    assert!(!t.is_alive());
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelled_before_firing_never_runs() {
+    let ran = flag();
+    let r = ran.clone();
+    let t = Timer::new(Duration::from_secs(5), async move {
+        r.store(true, Ordering::SeqCst);
+    });
+    t.start().unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    t.cancel();
+    let err = t.join().await.unwrap_err();
+    assert_eq!(err, JoinError::Cancelled);
+    assert!(!t.is_alive());
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(!ran.load(Ordering::SeqCst));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelled_before_start_never_runs() {
+    let ran = flag();
+    let r = ran.clone();
+    let t = Timer::new(Duration::from_secs(5), async move {
+        r.store(true, Ordering::SeqCst);
+    });
+    t.cancel();
+    t.start().unwrap();
+    let begin = Instant::now();
+    assert_eq!(t.join().await, Err(JoinError::Cancelled));
+    assert!(begin.elapsed() < Duration::from_secs(5), "ended at once");
+    assert!(!ran.load(Ordering::SeqCst));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_after_firing_has_no_effect() {
+    let t = Timer::new(Duration::from_secs(1), async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        "finished"
+    });
+    t.start().unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    t.cancel(); // the future is already running
+    assert_eq!(t.join().await, Ok("finished"));
+    t.cancel(); // and after the end
+    assert_eq!(t.join().await, Ok("finished"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn forever_timer_can_be_cancelled() {
+    let t = Timer::new(Duration::MAX, async {});
+    t.start().unwrap();
+    tokio::time::sleep(Duration::from_secs(3600 * 24 * 365)).await;
+    assert!(t.is_alive());
+    let clone = t.clone();
+    clone.cancel();
+    assert!(t.join().await.unwrap_err().is_cancelled());
+}
+
+#[tokio::test(start_paused = true)]
+async fn timer_is_a_thread() {
+    let t = Timer::new(Duration::from_secs(1), async {
+        threadlet::current_thread().name()
+    });
+    t.set_name("alarm");
+    t.set_daemon(true).unwrap();
+    assert!(t.is_daemon());
+    assert_eq!(t.thread().name(), "alarm");
+    t.start().unwrap();
+    assert_eq!(t.start(), Err(threadlet::StartError::AlreadyStarted));
+    assert_eq!(t.join().await.unwrap(), "alarm");
+    let text = format!("{t:?}");
+    assert!(text.contains("Timer") && text.contains("alarm"), "{text}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn join_before_start_is_an_error() {
+    let t = Timer::new(Duration::from_secs(1), async {});
+    assert_eq!(t.join().await, Err(JoinError::NotStarted));
+}
