@@ -281,7 +281,7 @@ mod model {
                     Op::Poll(i) if !pending.is_empty() => {
                         let i = i % pending.len();
                         if pending[i].is_woken() && pending[i].poll().is_ready() {
-                            pending.remove(i);
+                            drop(pending.remove(i));
                             held += 1;
                         }
                     }

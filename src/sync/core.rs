@@ -371,10 +371,6 @@ impl RawSemaphore {
         self.state.load(Ordering::Acquire) / ONE
     }
 
-    /// Whether [`close`](Self::close) was called.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.state.load(Ordering::Acquire) & CLOSED != 0
-    }
 
     /// Waiters queued right now (asleep or woken, not yet returned).
     pub(crate) fn waiters(&self) -> usize {
