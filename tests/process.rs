@@ -1,6 +1,7 @@
 //! `threadlet::process`: real child processes of this test binary (through
 //! `test_support!`), checked against Python's `multiprocessing.Process` rules
 //! (CPython `Lib/multiprocessing/process.py`, `Lib/test/_test_multiprocessing.py`).
+#![cfg(feature = "process")]
 
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -177,10 +178,10 @@ async fn wait_gone(pid: u32, within: Duration) -> bool {
 async fn read_pid_file(path: &str) -> u32 {
     let start = Instant::now();
     loop {
-        if let Ok(s) = std::fs::read_to_string(path) {
-            if let Ok(pid) = s.trim().parse() {
-                return pid;
-            }
+        if let Ok(s) = std::fs::read_to_string(path)
+            && let Ok(pid) = s.trim().parse()
+        {
+            return pid;
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),

@@ -102,7 +102,10 @@ pub use registry::{Run, register, register_run};
 /// # Examples
 ///
 /// ```
+/// fn work(_: ()) {}
+///
 /// fn main() {
+///     threadlet::process::register(work);
 ///     threadlet::process::init();
 ///     // In the main process, init() returns and main goes on.
 ///     assert_eq!(threadlet::process::current_process().name(), "MainProcess");
