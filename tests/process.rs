@@ -109,6 +109,17 @@ fn daemon_then_hang(path: String) {
     std::thread::sleep(Duration::from_secs(120));
 }
 
+/// Starts a non-daemon grandchild that writes `path` after a while, and returns
+/// at once: the child must wait for it before exiting.
+fn leaves_a_slow_grandchild(path: String) {
+    process::spawn_process(write_later, path).unwrap();
+}
+
+fn write_later(path: String) {
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(path, "done").unwrap();
+}
+
 #[derive(Serialize, Deserialize)]
 struct Greeter {
     greeting: String,
@@ -146,6 +157,8 @@ fn targets() {
     process::register(daemon_then_return);
     process::register(daemon_then_panic);
     process::register(daemon_then_hang);
+    process::register(leaves_a_slow_grandchild);
+    process::register(write_later);
     process::register_run::<Greeter>();
 }
 
@@ -508,6 +521,17 @@ async fn daemon_grandchild_dies_when_its_parent_is_sigkilled() {
     assert_eq!(p.join().await.unwrap_err().exitcode(), Some(-9));
     // Nobody ran the parent's exit code: only the parent-death signal kills it.
     assert!(wait_gone(grandchild, Duration::from_secs(20)).await);
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn a_child_joins_its_non_daemon_children_before_exiting() {
+    threadlet_process_setup();
+    let path = temp_path("slow-grandchild");
+    let p = process::spawn_process(leaves_a_slow_grandchild, path.clone()).unwrap();
+    p.join().await.unwrap();
+    // As Python's child joins its children at exit, the file is there already.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "done");
     let _ = std::fs::remove_file(path);
 }
 

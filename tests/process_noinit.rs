@@ -38,17 +38,7 @@ fn forgetting_init_is_a_clear_error_and_never_forks_again() {
     assert_eq!(p.pid(), None);
 
     // The parent calls init(), but the child's "main" (the test above) does not.
-    process::__private::set_child_args(
-        [
-            "child_without_init",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-            "--quiet",
-        ]
-        .map(String::from)
-        .to_vec(),
-    );
+    process::__private::set_child_args(vec!["child_without_init".into()]);
     process::init();
     let p = Process::new(square, 3).unwrap();
     p.start().unwrap();

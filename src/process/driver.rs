@@ -14,6 +14,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use nix::sys::signal::Signal;
@@ -46,8 +47,16 @@ static DRIVER: Mutex<Option<UnboundedSender<Job>>> = Mutex::new(None);
 /// `NAME --exact`); empty for an ordinary binary.
 static CHILD_ARGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-pub(crate) fn set_child_args(args: Vec<String>) {
+/// Set when the children are libtest harnesses (`test_support!`): their stdout
+/// is forwarded without the harness's `running 1 test` header.
+static HARNESS_CHILDREN: AtomicBool = AtomicBool::new(false);
+
+/// The header a `--quiet` libtest harness prints before running the one test.
+const HARNESS_HEADER: &[u8] = b"\nrunning 1 test\n";
+
+pub(crate) fn set_child_args(args: Vec<String>, harness: bool) {
     *CHILD_ARGS.lock().unwrap_or_else(PoisonError::into_inner) = args;
+    HARNESS_CHILDREN.store(harness, Ordering::Relaxed);
 }
 
 /// Hands `job` to the driver thread, starting it on first use.
@@ -63,9 +72,14 @@ pub(crate) fn submit(job: Job) -> io::Result<()> {
             .spawn(move || rt.block_on(drive(rx)))?;
         *driver = Some(tx);
     }
-    let tx = driver.as_ref().expect("driver started above");
-    tx.send(job)
-        .map_err(|_| io::Error::other("the threadlet process driver thread has stopped"))
+    match driver.as_ref() {
+        Some(tx) => tx
+            .send(job)
+            .map_err(|_| io::Error::other("the threadlet process driver thread has stopped")),
+        None => Err(io::Error::other(
+            "the threadlet process driver did not start",
+        )),
+    }
 }
 
 async fn drive(mut jobs: UnboundedReceiver<Job>) {
@@ -88,7 +102,14 @@ fn spawn_one(launch: Vec<u8>, shared: Arc<Shared>) -> io::Result<Spawned> {
     cmd.args(args)
         .env(MARKER, std::process::id().to_string())
         .stdin(Stdio::from(OwnedFd::from(theirs)));
+    let harness = HARNESS_CHILDREN.load(Ordering::Relaxed);
+    if harness {
+        cmd.stdout(Stdio::piped());
+    }
     let mut child = cmd.spawn()?;
+    if let Some(out) = child.stdout.take() {
+        tokio::spawn(forward_harness_stdout(out));
+    }
     // Close our copy of the child's end, so its exit shows as end of file.
     drop(cmd);
     let sock = match tokio::net::UnixStream::from_std(ours) {
@@ -102,6 +123,36 @@ fn spawn_one(launch: Vec<u8>, shared: Arc<Shared>) -> io::Result<Spawned> {
     let (signals, signal_rx) = unbounded_channel();
     tokio::spawn(supervise(child, sock, launch, shared, signal_rx));
     Ok(Spawned { pid, signals })
+}
+
+/// Copies a harness child's stdout to ours, minus libtest's header.
+async fn forward_harness_stdout(mut out: tokio::process::ChildStdout) {
+    let mut stdout = tokio::io::stdout();
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // Hold back output while it could still be the header.
+    while head.len() < HARNESS_HEADER.len() && HARNESS_HEADER.starts_with(&head) {
+        match out.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let rest = head.strip_prefix(HARNESS_HEADER).unwrap_or(&head);
+    if stdout.write_all(rest).await.is_err() {
+        return;
+    }
+    let _ = stdout.flush().await;
+    loop {
+        match out.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if stdout.write_all(&chunk[..n]).await.is_err() {
+                    break;
+                }
+                let _ = stdout.flush().await;
+            }
+        }
+    }
 }
 
 /// Feeds the launch frame, collects reports, delivers signals and reaps the child.

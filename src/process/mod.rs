@@ -151,20 +151,18 @@ pub mod __private {
         static ONCE: Once = Once::new();
         ONCE.call_once(|| {
             register();
-            set_child_args(vec![
-                entry_path(module_path, entry),
-                "--exact".into(),
-                "--nocapture".into(),
-                "--test-threads=1".into(),
-                "--quiet".into(),
-            ]);
+            set_child_args(vec![entry_path(module_path, entry)]);
         });
         super::init();
     }
 
-    /// Sets the arguments children get after the executable's path.
-    pub fn set_child_args(args: Vec<String>) {
-        super::driver::set_child_args(args);
+    /// Makes children run the one libtest test `name` of this test binary
+    /// (`NAME --exact --nocapture --test-threads=1 --quiet`), with the harness's
+    /// header dropped from their stdout.
+    pub fn set_child_args(name: Vec<String>) {
+        let mut args = name;
+        args.extend(["--exact", "--nocapture", "--test-threads=1", "--quiet"].map(String::from));
+        super::driver::set_child_args(args, true);
     }
 }
 

@@ -945,3 +945,36 @@ pub(crate) fn shutdown_children_blocking() {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nap(ms: u64) -> u64 {
+        std::thread::sleep(Duration::from_millis(ms));
+        ms
+    }
+
+    fn targets() {
+        crate::process::register(nap);
+    }
+
+    crate::process::test_support!(targets);
+
+    #[tokio::test]
+    async fn shutdown_kills_daemons_and_joins_the_others() {
+        threadlet_process_setup();
+        let daemon = Builder::new().daemon(true).spawn(nap, 60_000).unwrap();
+        let worker = Builder::new().spawn(nap, 300).unwrap();
+        shutdown_children().await;
+        // The daemon was killed; the non-daemon child ran to its end.
+        assert_eq!(daemon.exitcode(), Some(-9));
+        assert_eq!(worker.exitcode(), Some(0));
+        assert_eq!(worker.join().await.unwrap(), 300);
+        assert!(
+            !lock(&CHILDREN)
+                .iter()
+                .any(|c| Arc::ptr_eq(c, &daemon.shared))
+        );
+    }
+}
