@@ -535,6 +535,21 @@ async fn a_child_joins_its_non_daemon_children_before_exiting() {
     let _ = std::fs::remove_file(path);
 }
 
+// ===== handles move between tasks =====
+
+fn assert_send_sync<T: Send + Sync>(_: &T) {}
+fn assert_send<T: Send>(_: &T) {}
+
+#[test]
+fn handles_and_join_futures_are_send_sync() {
+    let p = Process::new(square, 1).unwrap();
+    assert_send_sync(&p);
+    assert_send_sync(&Builder::new());
+    assert_send_sync(&process::current_process());
+    assert_send(&p.join());
+    assert_send(&p.join_timeout(Duration::from_secs(1)));
+}
+
 // ===== many at once =====
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,7 +53,13 @@
 //!   not start children. When a child's target returns, the child kills its own
 //!   daemon children and joins the others before exiting; `threadlet::run` does
 //!   the same for the main process.
+//! - Non-daemon children are not killed with their parent: as in Python, a
+//!   parent that ends normally waits for them, and one killed by a signal leaves
+//!   them running to their end.
 //! - The child's stdout and stderr are the parent's; its stdin is `/dev/null`.
+//!
+//! The parent-death signal is Linux's (and Android's); elsewhere daemon children
+//! are killed at a normal exit only.
 //!
 //! # Tests
 //!
