@@ -41,7 +41,16 @@ pub(crate) struct Spawned {
     pub(crate) signals: UnboundedSender<Signal>,
 }
 
-static DRIVER: Mutex<Option<UnboundedSender<Job>>> = Mutex::new(None);
+/// What the driver thread is asked to do.
+enum Request {
+    /// Spawn one `Process` child and supervise it.
+    Spawn(Job),
+    /// Run a closure on the driver thread, inside its runtime (it may spawn
+    /// tasks and children there).
+    Call(Box<dyn FnOnce() + Send>),
+}
+
+static DRIVER: Mutex<Option<UnboundedSender<Request>>> = Mutex::new(None);
 
 /// Arguments the child gets after the executable (the test harness's
 /// `NAME --exact`); empty for an ordinary binary.
@@ -61,6 +70,15 @@ pub(crate) fn set_child_args(args: Vec<String>, harness: bool) {
 
 /// Hands `job` to the driver thread, starting it on first use.
 pub(crate) fn submit(job: Job) -> io::Result<()> {
+    send(Request::Spawn(job))
+}
+
+/// Runs `f` on the driver thread inside its runtime, starting it on first use.
+pub(crate) fn call(f: impl FnOnce() + Send + 'static) -> io::Result<()> {
+    send(Request::Call(Box::new(f)))
+}
+
+fn send(request: Request) -> io::Result<()> {
     let mut driver = DRIVER.lock().unwrap_or_else(PoisonError::into_inner);
     if driver.is_none() {
         let (tx, rx) = unbounded_channel();
@@ -74,7 +92,7 @@ pub(crate) fn submit(job: Job) -> io::Result<()> {
     }
     match driver.as_ref() {
         Some(tx) => tx
-            .send(job)
+            .send(request)
             .map_err(|_| io::Error::other("the threadlet process driver thread has stopped")),
         None => Err(io::Error::other(
             "the threadlet process driver did not start",
@@ -82,15 +100,31 @@ pub(crate) fn submit(job: Job) -> io::Result<()> {
     }
 }
 
-async fn drive(mut jobs: UnboundedReceiver<Job>) {
-    while let Some(job) = jobs.recv().await {
-        let result = spawn_one(job.launch, job.shared);
-        let _ = job.reply.send(result);
+async fn drive(mut requests: UnboundedReceiver<Request>) {
+    while let Some(request) = requests.recv().await {
+        match request {
+            Request::Spawn(job) => {
+                let result = spawn_one(job.launch, job.shared);
+                let _ = job.reply.send(result);
+            }
+            Request::Call(f) => f(),
+        }
     }
 }
 
 /// Spawns one child on this (the driver's) thread and starts supervising it.
 fn spawn_one(launch: Vec<u8>, shared: Arc<Shared>) -> io::Result<Spawned> {
+    let (child, sock) = spawn_child()?;
+    let pid = child.id().unwrap_or(0);
+    let (signals, signal_rx) = unbounded_channel();
+    tokio::spawn(supervise(child, sock, launch, shared, signal_rx));
+    Ok(Spawned { pid, signals })
+}
+
+/// Re-executes this binary with the marker and a socket pair as its stdin;
+/// returns the child and our end of the socket. Must run on the driver thread
+/// (the parent-death signal follows the spawning thread), inside its runtime.
+pub(crate) fn spawn_child() -> io::Result<(tokio::process::Child, tokio::net::UnixStream)> {
     let exe = std::env::current_exe()?;
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
     ours.set_nonblocking(true)?;
@@ -108,48 +142,56 @@ fn spawn_one(launch: Vec<u8>, shared: Arc<Shared>) -> io::Result<Spawned> {
     }
     let mut child = cmd.spawn()?;
     if let Some(out) = child.stdout.take() {
-        tokio::spawn(forward_harness_stdout(out));
+        let out = std::fs::File::from(out.into_owned_fd()?);
+        std::thread::Builder::new()
+            .name("threadlet-harness-stdout".into())
+            .spawn(move || forward_harness_stdout(out))?;
     }
     // Close our copy of the child's end, so its exit shows as end of file.
     drop(cmd);
-    let sock = match tokio::net::UnixStream::from_std(ours) {
-        Ok(sock) => sock,
+    match tokio::net::UnixStream::from_std(ours) {
+        Ok(sock) => Ok((child, sock)),
         Err(e) => {
             let _ = child.start_kill();
-            return Err(e);
+            Err(e)
         }
-    };
-    let pid = child.id().unwrap_or(0);
-    let (signals, signal_rx) = unbounded_channel();
-    tokio::spawn(supervise(child, sock, launch, shared, signal_rx));
-    Ok(Spawned { pid, signals })
+    }
 }
 
-/// Copies a harness child's stdout to ours, minus libtest's header.
-async fn forward_harness_stdout(mut out: tokio::process::ChildStdout) {
-    let mut stdout = tokio::io::stdout();
+/// Copies a harness child's stdout to ours, minus libtest's header, on a
+/// short-lived thread of its own (plain blocking IO; test runs only).
+fn forward_harness_stdout(out: std::fs::File) {
+    use std::io::{Read, Write};
+    let mut out = out;
     let mut head = Vec::new();
     let mut chunk = [0u8; 4096];
     // Hold back output while it could still be the header.
     while head.len() < HARNESS_HEADER.len() && HARNESS_HEADER.starts_with(&head) {
-        match out.read(&mut chunk).await {
+        match out.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => head.extend_from_slice(&chunk[..n]),
         }
     }
     let rest = head.strip_prefix(HARNESS_HEADER).unwrap_or(&head);
-    if stdout.write_all(rest).await.is_err() {
+    let mut stdout = std::io::stdout();
+    if stdout
+        .write_all(rest)
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
         return;
     }
-    let _ = stdout.flush().await;
     loop {
-        match out.read(&mut chunk).await {
+        match out.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if stdout.write_all(&chunk[..n]).await.is_err() {
+                if stdout
+                    .write_all(&chunk[..n])
+                    .and_then(|()| stdout.flush())
+                    .is_err()
+                {
                     break;
                 }
-                let _ = stdout.flush().await;
             }
         }
     }
