@@ -4,7 +4,7 @@
 #![cfg(feature = "process")]
 
 use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use threadlet::error::{ProcessJoinError, ProcessStartError, ProcessStateError};
@@ -164,53 +164,16 @@ fn targets() {
 
 process::test_support!(targets);
 
-// ===== helpers =====
+#[path = "common/process_util.rs"]
+mod process_util;
 
-/// Whether `pid` no longer runs (gone, or a zombie waiting for its reaper).
-fn pid_is_gone(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .is_none_or(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
-    }
-}
-
-/// Polls until `pid` is gone; false if it still runs after `within`.
-async fn wait_gone(pid: u32, within: Duration) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if pid_is_gone(pid) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    pid_is_gone(pid)
-}
+use process_util::{pid_is_gone, temp_path, wait_gone};
 
 async fn read_pid_file(path: &str) -> u32 {
-    let start = Instant::now();
-    loop {
-        if let Ok(s) = std::fs::read_to_string(path)
-            && let Ok(pid) = s.trim().parse()
-        {
-            return pid;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "no pid in {path}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn temp_path(tag: &str) -> String {
-    let path = std::env::temp_dir().join(format!(
-        "threadlet-process-test-{}-{tag}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&path);
-    path.to_string_lossy().into_owned()
+    process_util::eventually("a pid in the file", || {
+        std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    })
+    .await
 }
 
 // ===== round trip, naming, identity =====

@@ -9,7 +9,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use nix::sys::stat::{SFlag, fstat};
 
-use super::codec::{self, Launch, Report};
+use super::codec::{self, Launch, PoolReply, PoolTask, Report};
 use super::current::{self, Me};
 use super::registry::{self, Lookup, RunFailure};
 
@@ -73,6 +73,9 @@ pub(crate) fn run_child() -> ! {
         parent_pid,
     });
 
+    if target == codec::POOL_WORKER {
+        pool_worker(&mut sock, &name);
+    }
     let (report, code) = run_target(&target, &name, &args);
     let _ = codec::write_frame(&mut sock, &report);
     drop(sock);
@@ -82,6 +85,51 @@ pub(crate) fn run_child() -> ! {
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(code)
+}
+
+/// A pool worker: runs tasks from the socket until the pool closes it.
+fn pool_worker(sock: &mut UnixStream, name: &str) -> ! {
+    install_panic_hook(name);
+    let mut reader = std::io::BufReader::new(match sock.try_clone() {
+        Ok(s) => s,
+        Err(_) => std::process::exit(1),
+    });
+    loop {
+        let Ok(task) = codec::read_frame::<PoolTask>(&mut reader) else {
+            // The pool closed our socket: no more work.
+            let _ = std::io::stdout().flush();
+            std::process::exit(0)
+        };
+        let reply = run_chunk(&task);
+        if codec::write_frame(sock, &reply).is_err() {
+            std::process::exit(0)
+        }
+    }
+}
+
+fn run_chunk(task: &PoolTask) -> PoolReply {
+    let Ok(runner) = registry::lookup(&task.key, None) else {
+        return PoolReply::UnknownTarget(task.key.clone());
+    };
+    let mut values = Vec::with_capacity(task.args.len());
+    for args in &task.args {
+        match panic::catch_unwind(AssertUnwindSafe(|| runner(args))) {
+            Ok(Ok(bytes)) => values.push(bytes),
+            Ok(Err(RunFailure::Codec(msg))) => return PoolReply::Codec(msg),
+            Err(payload) => return PoolReply::Panicked(panic_message(payload.as_ref())),
+        }
+    }
+    PoolReply::Done(values)
+}
+
+/// Prints Python's "Process NAME:" line before each panic message.
+fn install_panic_hook(name: &str) {
+    let hook_name = name.to_owned();
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        eprintln!("Process {hook_name}:");
+        previous(info);
+    }));
 }
 
 /// Runs the target, returning the report for the parent and the exit code.
@@ -97,12 +145,7 @@ fn run_target(target: &str, name: &str, args: &[u8]) -> (Report, i32) {
         }
     };
     // Like Python's "Process NAME:" line before the traceback.
-    let hook_name = name.to_owned();
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        eprintln!("Process {hook_name}:");
-        previous(info);
-    }));
+    install_panic_hook(name);
     match panic::catch_unwind(AssertUnwindSafe(|| runner(args))) {
         Ok(Ok(bytes)) => (Report::Returned(bytes), 0),
         Ok(Err(RunFailure::Codec(msg))) => {

@@ -47,6 +47,50 @@ pub(crate) enum Report {
     Codec(String),
 }
 
+/// The key a pool worker's launch names instead of a target.
+pub(crate) const POOL_WORKER: &str = "threadlet::process::pool::worker";
+
+/// One pool task: a target and a chunk of encoded arguments.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PoolTask {
+    pub(crate) key: String,
+    pub(crate) args: Vec<Vec<u8>>,
+}
+
+/// A pool worker's answer to one task.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum PoolReply {
+    /// Every item's encoded value, in order.
+    Done(Vec<Vec<u8>>),
+    /// An item panicked; the message.
+    Panicked(String),
+    /// The worker does not know the target.
+    UnknownTarget(String),
+    /// Decoding the arguments or encoding a value failed.
+    Codec(String),
+}
+
+/// Reads one frame from an async stream.
+pub(crate) async fn read_frame_async<T, R>(r: &mut R) -> io::Result<T>
+where
+    T: for<'de> Deserialize<'de>,
+    R: tokio::io::AsyncRead + Unpin,
+{
+    use tokio::io::AsyncReadExt;
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).await?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "frame too large",
+        ));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).await?;
+    postcard::from_bytes(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
 /// Encodes `value` as one frame: a little-endian `u32` length, then the bytes.
 pub(crate) fn frame<T: Serialize>(value: &T) -> Result<Vec<u8>, postcard::Error> {
     let body = postcard::to_stdvec(value)?;

@@ -209,3 +209,104 @@ impl fmt::Display for ProcessStateError {
 }
 
 impl std::error::Error for ProcessStateError {}
+
+/// Why a [`Pool`](super::Pool) operation has no value.
+///
+/// Where Python's `multiprocessing.Pool` hangs forever on a dead worker, the
+/// task it held fails with [`PoolError::WorkerDied`] naming it, and the pool
+/// replaces the worker.
+///
+/// # Examples
+///
+/// ```
+/// use threadlet::error::PoolError;
+///
+/// assert_eq!(PoolError::NotRunning.to_string(), "Pool not running");
+/// assert_eq!(
+///     PoolError::InvalidProcesses.to_string(),
+///     "Number of processes must be at least 1"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolError {
+    /// `Pool::new(0)` (Python's message).
+    InvalidProcesses,
+    /// A chunk size of 0 (Python's message).
+    InvalidChunksize,
+    /// Work submitted after `close` or `terminate` (Python: `Pool not running`).
+    NotRunning,
+    /// `join` before `close` or `terminate` (Python: `Pool is still running`).
+    StillRunning,
+    /// A daemon process tried to create a pool (its workers would be children).
+    DaemonChild,
+    /// [`init`](super::init) was not called in this process.
+    NotInitialized,
+    /// The target is not registered in this process.
+    UnknownTarget(String),
+    /// Two closures or types share this target name.
+    AmbiguousTarget(String),
+    /// The arguments could not be encoded; nothing was submitted.
+    Encode(String),
+    /// Decoding arguments or values failed (in the worker or here).
+    Codec(String),
+    /// The task panicked in a worker.
+    Panicked {
+        /// The worker's name (`PoolWorker-N`).
+        worker: String,
+        /// The panic message.
+        message: String,
+    },
+    /// The worker running the task died (killed, or exited); it was replaced.
+    WorkerDied {
+        /// The worker's name.
+        worker: String,
+        /// Its exit code (`-N` for signal N).
+        exitcode: i32,
+    },
+    /// A worker could not start (its binary's `main` lacks `init()`, or the OS
+    /// refused); the pool stops instead of respawning in a loop.
+    WorkerStart(String),
+    /// The pool was terminated (or dropped) before the task finished.
+    Terminated,
+    /// `get_timeout` ran out of time (Python's `multiprocessing.TimeoutError`).
+    Timeout,
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidProcesses => f.write_str("Number of processes must be at least 1"),
+            Self::InvalidChunksize => f.write_str("Chunksize must be 1+, not 0"),
+            Self::NotRunning => f.write_str("Pool not running"),
+            Self::StillRunning => f.write_str("Pool is still running"),
+            Self::DaemonChild => f.write_str("daemonic processes are not allowed to have children"),
+            Self::NotInitialized => f.write_str(
+                "threadlet::process::init() was not called: call it at the top of main, \
+                 before creating a pool",
+            ),
+            Self::UnknownTarget(name) => write!(
+                f,
+                "unknown process target `{name}`: register it before threadlet::process::init()"
+            ),
+            Self::AmbiguousTarget(name) => write!(
+                f,
+                "process target name `{name}` is registered by more than one closure or type"
+            ),
+            Self::Encode(msg) => write!(f, "cannot encode the task arguments: {msg}"),
+            Self::Codec(msg) => write!(f, "task value encoding failed: {msg}"),
+            Self::Panicked { worker, message } => {
+                write!(f, "task panicked in worker {worker}: {message}")
+            }
+            Self::WorkerDied { worker, exitcode } => write!(
+                f,
+                "worker {worker} died with exit code {exitcode} while running the task"
+            ),
+            Self::WorkerStart(msg) => write!(f, "a pool worker failed to start: {msg}"),
+            Self::Terminated => f.write_str("pool was terminated"),
+            Self::Timeout => f.write_str("timed out waiting for the result"),
+        }
+    }
+}
+
+impl std::error::Error for PoolError {}

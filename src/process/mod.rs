@@ -89,11 +89,13 @@ mod codec;
 mod current;
 mod driver;
 pub mod error;
+mod pool;
 #[allow(clippy::module_inception)]
 mod process;
 mod registry;
 
 pub use current::{ProcessInfo, current_process, getpid, getppid, parent_process};
+pub use pool::{AsyncResult, Pool, PoolStream};
 pub use process::{Builder, Process, spawn_process};
 pub use registry::{Run, register, register_run};
 

@@ -400,6 +400,21 @@ where
     Builder::new().spawn(target, args)
 }
 
+/// The next identity path in this process (`[1]`, then `[2]`, ...; `[1, 1]` in
+/// `Process-1`), from Python's shared counter.
+pub(crate) fn next_identity() -> Vec<u32> {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut identity = current::my_identity().to_vec();
+    identity.push(n);
+    identity
+}
+
+/// `PREFIX-1:2` for identity `[1, 2]`.
+pub(crate) fn identity_name(prefix: &str, identity: &[u32]) -> String {
+    let id: Vec<String> = identity.iter().map(u32::to_string).collect();
+    format!("{prefix}-{}", id.join(":"))
+}
+
 impl<R> Process<R> {
     fn create(
         builder: Builder,
@@ -408,13 +423,10 @@ impl<R> Process<R> {
         type_id: TypeId,
         args: Vec<u8>,
     ) -> Self {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut identity = current::my_identity().to_vec();
-        identity.push(n);
-        let name = builder.name.unwrap_or_else(|| {
-            let id: Vec<String> = identity.iter().map(u32::to_string).collect();
-            format!("{prefix}-{}", id.join(":"))
-        });
+        let identity = next_identity();
+        let name = builder
+            .name
+            .unwrap_or_else(|| identity_name(prefix, &identity));
         let (done, _) = watch::channel(false);
         Self {
             shared: Arc::new(Shared {
