@@ -198,7 +198,10 @@ impl Pool {
     /// # Examples
     ///
     /// ```
+    /// fn noop(_: ()) {}
+    ///
     /// fn main() {
+    ///     threadlet::process::register(noop);
     ///     threadlet::process::init();
     ///     let pool = threadlet::process::Pool::new(3).unwrap();
     ///     assert_eq!(pool.processes(), 3);
@@ -215,7 +218,10 @@ impl Pool {
     /// # Examples
     ///
     /// ```
+    /// fn noop(_: ()) {}
+    ///
     /// fn main() {
+    ///     threadlet::process::register(noop);
     ///     threadlet::process::init();
     ///     let pool = threadlet::process::Pool::new(1).unwrap();
     ///     assert!(pool.worker_pids().len() <= 1);
@@ -562,7 +568,10 @@ impl Pool {
     /// # Examples
     ///
     /// ```
+    /// fn noop(_: ()) {}
+    ///
     /// fn main() {
+    ///     threadlet::process::register(noop);
     ///     threadlet::process::init();
     ///     let rt = tokio::runtime::Runtime::new().unwrap();
     ///     let pool = threadlet::process::Pool::new(2).unwrap();
@@ -592,7 +601,10 @@ impl Pool {
     /// ```
     /// use threadlet::error::PoolError;
     ///
+    /// fn noop(_: ()) {}
+    ///
     /// fn main() {
+    ///     threadlet::process::register(noop);
     ///     threadlet::process::init();
     ///     let rt = tokio::runtime::Runtime::new().unwrap();
     ///     let pool = threadlet::process::Pool::new(1).unwrap();
