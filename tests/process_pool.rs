@@ -46,11 +46,24 @@ fn die(_: ()) -> u8 {
     0
 }
 
+/// Dies on 45, like `die`; returns every other item.
+fn dies_on_45(x: u64) -> u64 {
+    if x == 45 {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
+        std::thread::sleep(Duration::from_secs(30));
+    }
+    x
+}
+
 fn starts_a_process(_: ()) -> String {
     match process::spawn_process(square, 2) {
         Ok(_) => "started".into(),
         Err(e) => e.to_string(),
     }
+}
+
+fn echo(s: String) -> String {
+    s
 }
 
 fn targets() {
@@ -61,6 +74,8 @@ fn targets() {
     process::register(panics_on_three);
     process::register(die);
     process::register(starts_a_process);
+    process::register(dies_on_45);
+    process::register(echo);
 }
 
 process::test_support!(targets);
@@ -93,6 +108,20 @@ async fn map_keeps_order_at_every_chunksize() {
         pool.map_chunked(nap, [300, 200, 100, 0], 1).await.unwrap(),
         vec![300, 200, 100, 0]
     );
+}
+
+#[tokio::test]
+async fn large_arguments_and_values_round_trip() {
+    threadlet_process_setup();
+    let pool = Pool::new(2).unwrap();
+    let items: Vec<String> = (0..12u8)
+        .map(|i| char::from(b'a' + i).to_string().repeat(300_000))
+        .collect();
+    assert_eq!(
+        pool.map_chunked(echo, items.clone(), 1).await.unwrap(),
+        items
+    );
+    assert_eq!(pool.map(echo, items.clone()).await.unwrap(), items);
 }
 
 #[tokio::test]
@@ -202,6 +231,26 @@ async fn a_killed_worker_fails_its_task_and_is_replaced() {
     assert_eq!(pool.map(square, 0..20).await.unwrap(), want);
     let after = all_workers_up(&pool).await;
     assert_eq!(after.iter().filter(|p| before.contains(p)).count(), 1);
+}
+
+#[tokio::test]
+async fn only_the_task_a_worker_died_on_fails() {
+    threadlet_process_setup();
+    let pool = Pool::new(2).unwrap();
+    // Tasks queued behind the dying one (workers hold several trivial tasks at
+    // once) are handed to the replacement, not lost.
+    let got: Vec<Result<u64, PoolError>> = pool.imap(dies_on_45, 0..60).unwrap().collect().await;
+    assert_eq!(got.len(), 60);
+    for (x, r) in (0..60u64).zip(&got) {
+        if x == 45 {
+            assert!(
+                matches!(r, Err(PoolError::WorkerDied { exitcode: -9, .. })),
+                "{r:?}"
+            );
+        } else {
+            assert_eq!(*r, Ok(x));
+        }
+    }
 }
 
 #[tokio::test]

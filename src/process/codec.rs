@@ -100,6 +100,18 @@ pub(crate) fn frame<T: Serialize>(value: &T) -> Result<Vec<u8>, postcard::Error>
     Ok(out)
 }
 
+/// Appends `value` as one frame to `out`; `out` is unchanged on error.
+pub(crate) fn frame_into<T: Serialize>(
+    value: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), postcard::Error> {
+    let body = postcard::to_stdvec(value)?;
+    let len = u32::try_from(body.len()).map_err(|_| postcard::Error::SerializeBufferFull)?;
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(())
+}
+
 /// Writes one frame, blocking.
 pub(crate) fn write_frame<T: Serialize>(w: &mut impl Write, value: &T) -> io::Result<()> {
     let bytes = frame(value).map_err(io::Error::other)?;

@@ -11,10 +11,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 use serde::Serialize;
@@ -23,7 +23,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::watch;
 
-use super::codec::{self, Launch, POOL_WORKER, PoolReply, PoolTask, Report};
+use super::codec::{self, Launch, POOL_WORKER, PoolReply, Report};
 use super::current;
 use super::driver;
 use super::process::{INITIALIZED, identity_name, next_identity};
@@ -53,6 +53,8 @@ struct PoolShared {
     live: watch::Sender<usize>,
     /// Current workers' pids.
     pids: Mutex<Vec<u32>>,
+    /// Slots waiting for work (no task in flight).
+    idle: AtomicUsize,
     /// Why queued work fails once the pool stopped.
     failure: Mutex<PoolError>,
 }
@@ -177,6 +179,7 @@ impl Pool {
             stop,
             live,
             pids: Mutex::new(Vec::new()),
+            idle: AtomicUsize::new(0),
             failure: Mutex::new(PoolError::Terminated),
         });
         let slots = Arc::clone(&shared);
@@ -886,13 +889,46 @@ impl<R: DeserializeOwned> Stream for PoolStream<R> {
     }
 }
 
+/// Tasks a worker may hold at once, the one it runs plus those queued in its
+/// socket, so it never waits a round trip between tasks: `PIPELINE_SHORT` while
+/// its tasks take under `SHORT_TASK` each (trivial tasks, where the per-task
+/// overhead matters), else `PIPELINE_LONG`, so long tasks do not queue behind
+/// each other while another worker could take them. A slot only takes more
+/// than one while no other slot is idle.
+const PIPELINE_SHORT: usize = 16;
+const PIPELINE_LONG: usize = 2;
+const SHORT_TASK: Duration = Duration::from_micros(200);
+
+/// Bytes of task frames a worker may have unanswered beyond the one it runs:
+/// well under a socket buffer, so a write never waits on a worker that is itself
+/// blocked writing a reply. A larger task is sent only to an idle worker.
+const PIPELINE_BYTES: usize = 64 * 1024;
+
+/// A task as it goes on the wire (borrowing the job's arguments).
+#[derive(Serialize)]
+struct PoolTaskRef<'a> {
+    key: &'a str,
+    args: &'a [Vec<u8>],
+}
+
+enum Next {
+    Job(PoolJob),
+    Stop,
+    Closed,
+}
+
 /// One worker slot, on the driver thread: (re)starts a worker and feeds it
 /// tasks until the pool closes or stops.
 async fn worker_slot(shared: Arc<PoolShared>) {
     let mut stop = shared.stop.subscribe();
+    // Tasks a dead worker had queued but not started: sent to its replacement.
+    let mut backlog: VecDeque<PoolJob> = VecDeque::new();
     'respawn: loop {
         let is_stopped = *stop.borrow();
         if is_stopped {
+            for job in backlog.drain(..) {
+                let _ = job.reply.send((job.index, Err(PoolError::Terminated)));
+            }
             break;
         }
         let identity = next_identity();
@@ -901,7 +937,7 @@ async fn worker_slot(shared: Arc<PoolShared>) {
             Ok(spawned) => spawned,
             Err(e) => {
                 shared.stop(PoolError::WorkerStart(e.to_string()));
-                break;
+                continue;
             }
         };
         let pid = child.id().unwrap_or(0);
@@ -929,52 +965,117 @@ async fn worker_slot(shared: Arc<PoolShared>) {
                 "{name} exited with code {exitcode} before running any task; \
                  does main call threadlet::process::init()?"
             )));
-            break;
+            continue;
         }
         lock(&shared.pids).push(pid);
         let forget_pid = |shared: &PoolShared| lock(&shared.pids).retain(|p| *p != pid);
+        // Sent and unanswered: the job, when it was sent, its frame's size.
+        let mut inflight: VecDeque<(PoolJob, Instant, usize)> = VecDeque::new();
+        let mut inflight_bytes = 0;
+        let mut out = Vec::new();
+        // The worker's time per task (moving average); unknown at first.
+        let mut per_task: Option<Duration> = None;
+        let mut last_reply = Instant::now();
         loop {
-            let job = tokio::select! {
-                biased;
-                () = stopped(&mut stop) => None,
-                job = async { shared.jobs.lock().await.recv().await } => Some(job),
+            // Fill this worker's pipeline.
+            out.clear();
+            let depth = match per_task {
+                Some(t) if t < SHORT_TASK => PIPELINE_SHORT,
+                _ => PIPELINE_LONG,
             };
-            let job = match job {
-                // Stopped: kill the worker now.
-                None => {
-                    let _ = child.start_kill();
-                    let _ = child.wait().await;
-                    forget_pid(&shared);
-                    break 'respawn;
+            while inflight.len() < depth {
+                let next = if let Some(job) = backlog.pop_front() {
+                    Next::Job(job)
+                } else if inflight.is_empty() {
+                    shared.idle.fetch_add(1, Ordering::SeqCst);
+                    let next = tokio::select! {
+                        biased;
+                        () = stopped(&mut stop) => Next::Stop,
+                        job = async { shared.jobs.lock().await.recv().await } => match job {
+                            Some(job) => Next::Job(job),
+                            None => Next::Closed,
+                        },
+                    };
+                    shared.idle.fetch_sub(1, Ordering::SeqCst);
+                    next
+                } else if inflight_bytes < PIPELINE_BYTES && shared.idle.load(Ordering::SeqCst) == 0
+                {
+                    match shared.jobs.try_lock().map(|mut jobs| jobs.try_recv()) {
+                        Ok(Ok(job)) => Next::Job(job),
+                        _ => break,
+                    }
+                } else {
+                    break;
+                };
+                match next {
+                    Next::Job(job) => {
+                        let start = out.len();
+                        let task = PoolTaskRef {
+                            key: job.key,
+                            args: &job.args,
+                        };
+                        if codec::frame_into(&task, &mut out).is_err() {
+                            out.truncate(start);
+                            let _ = job
+                                .reply
+                                .send((job.index, Err(PoolError::Codec("task too large".into()))));
+                            continue;
+                        }
+                        let size = out.len() - start;
+                        if !inflight.is_empty() && inflight_bytes + size > PIPELINE_BYTES {
+                            // Too big to queue behind others: wait for an idle turn.
+                            out.truncate(start);
+                            backlog.push_front(job);
+                            break;
+                        }
+                        inflight_bytes += size;
+                        inflight.push_back((job, Instant::now(), size));
+                    }
+                    // Stopped while idle: kill the worker now.
+                    Next::Stop => {
+                        let _ = child.start_kill();
+                        let _ = child.wait().await;
+                        forget_pid(&shared);
+                        continue 'respawn;
+                    }
+                    // Closed and drained: the worker sees end of file and exits.
+                    Next::Closed => {
+                        drop(wr);
+                        let _ = child.wait().await;
+                        forget_pid(&shared);
+                        break 'respawn;
+                    }
                 }
-                // Closed and drained: let the worker see end of file and exit.
-                Some(None) => {
-                    drop(wr);
-                    let _ = child.wait().await;
-                    forget_pid(&shared);
-                    break 'respawn;
-                }
-                Some(Some(job)) => job,
-            };
-            let task = codec::frame(&PoolTask {
-                key: job.key.to_owned(),
-                args: job.args,
-            })
-            .unwrap_or_default();
+            }
             let reply = tokio::select! {
                 biased;
                 () = stopped(&mut stop) => {
-                    let _ = job.reply.send((job.index, Err(PoolError::Terminated)));
+                    for (job, _, _) in inflight.drain(..) {
+                        let _ = job.reply.send((job.index, Err(PoolError::Terminated)));
+                    }
                     let _ = child.start_kill();
                     let _ = child.wait().await;
                     forget_pid(&shared);
-                    break 'respawn;
+                    continue 'respawn;
                 }
                 reply = async {
-                    wr.write_all(&task).await?;
+                    if !out.is_empty() {
+                        // A dead worker fails the write; its replies already
+                        // sent are still read below, so the death is blamed on
+                        // the task it was running.
+                        let _ = wr.write_all(&out).await;
+                    }
                     codec::read_frame_async::<PoolReply, _>(&mut rd).await
                 } => reply,
             };
+            let Some((job, sent, size)) = inflight.pop_front() else {
+                continue;
+            };
+            inflight_bytes -= size;
+            let now = Instant::now();
+            let took = now.saturating_duration_since(sent.max(last_reply));
+            last_reply = now;
+            per_task = Some(per_task.map_or(took, |avg| (avg * 3 + took) / 4));
             let result = match reply {
                 Ok(PoolReply::Done(values)) => Ok(values),
                 Ok(PoolReply::Panicked(message)) => Err(PoolError::Panicked {
@@ -984,7 +1085,8 @@ async fn worker_slot(shared: Arc<PoolShared>) {
                 Ok(PoolReply::UnknownTarget(key)) => Err(PoolError::UnknownTarget(key)),
                 Ok(PoolReply::Codec(msg)) => Err(PoolError::Codec(msg)),
                 Err(_) => {
-                    // The worker died holding this task: report it, replace it.
+                    // The worker died running this task: report it; its queued
+                    // tasks go to the replacement.
                     let exitcode = exit_code(child.wait().await);
                     forget_pid(&shared);
                     let _ = job.reply.send((
@@ -994,6 +1096,7 @@ async fn worker_slot(shared: Arc<PoolShared>) {
                             exitcode,
                         }),
                     ));
+                    backlog.extend(inflight.drain(..).map(|(job, _, _)| job));
                     continue 'respawn;
                 }
             };
