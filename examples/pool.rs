@@ -41,7 +41,12 @@ mod demo {
         process::register(count_primes_where);
         process::init(); // a worker process serves the pool from here
 
-        const N: u64 = 1_500_000;
+        // Smaller in debug builds, so the unoptimized example stays quick.
+        const N: u64 = if cfg!(debug_assertions) {
+            400_000
+        } else {
+            1_500_000
+        };
         const CHUNKS: u64 = 48;
         let chunks: Vec<(u64, u64)> = (0..CHUNKS)
             .map(|i| (i * N / CHUNKS, (i + 1) * N / CHUNKS))

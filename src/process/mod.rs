@@ -29,6 +29,11 @@
 //! }
 //! ```
 //!
+//! [`Pool`] keeps long-lived worker processes and spreads calls of a
+//! registered function over them (`map`, `apply`, `apply_async`, `imap`,
+//! `imap_unordered`); a worker that dies mid-task is replaced and the task
+//! fails with an error naming it, where Python's pool hangs.
+//!
 //! # Registering targets
 //!
 //! Rust has no life before `main` without `unsafe` or linker tricks, so the
@@ -83,6 +88,10 @@
 //! - Targets must be registered; closures that capture state are not sent (the
 //!   child runs its own registration).
 //! - At exit, daemon children get SIGKILL (Python sends SIGTERM).
+//! - A `Pool` task that kills its worker fails with
+//!   [`PoolError::WorkerDied`](crate::error::PoolError::WorkerDied) instead of
+//!   hanging the pool; `Pool` drops terminate the workers.
+//! - Not yet here: the cross-process `Queue` and `Pipe`.
 
 mod child;
 mod codec;
