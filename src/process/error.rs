@@ -310,3 +310,40 @@ impl fmt::Display for PoolError {
 }
 
 impl std::error::Error for PoolError {}
+
+/// Why a cross-process [`Queue`](super::Queue) operation failed.
+///
+/// # Examples
+///
+/// ```
+/// use threadlet::error::ProcessQueueError;
+///
+/// assert_eq!(ProcessQueueError::Empty.to_string(), "queue is empty");
+/// assert_eq!(ProcessQueueError::Full.to_string(), "queue is full");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProcessQueueError {
+    /// `get_nowait` / `get_timeout` found no item (Python's `queue.Empty`).
+    Empty,
+    /// `put_nowait` / `put_timeout` found the queue full (Python's `queue.Full`).
+    Full,
+    /// The process that owns the queue exited (or the connection broke): a
+    /// clean error instead of a hang.
+    Closed,
+    /// An item could not be encoded or decoded.
+    Codec(String),
+}
+
+impl fmt::Display for ProcessQueueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("queue is empty"),
+            Self::Full => f.write_str("queue is full"),
+            Self::Closed => f.write_str("queue is closed: its owner process is gone"),
+            Self::Codec(msg) => write!(f, "queue item encoding failed: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for ProcessQueueError {}

@@ -101,11 +101,15 @@ pub mod error;
 mod pool;
 #[allow(clippy::module_inception)]
 mod process;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod queue;
 mod registry;
 
 pub use current::{ProcessInfo, current_process, getpid, getppid, parent_process};
 pub use pool::{AsyncResult, Pool, PoolStream};
 pub use process::{Builder, Process, spawn_process};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use queue::Queue;
 pub use registry::{Run, register, register_run};
 
 /// Makes this binary usable as a child process; call it on the first lines of
