@@ -7,7 +7,7 @@
 use std::process::{Command, Stdio};
 
 use criterion::{Criterion, Throughput};
-use threadlet::process::{self, Pool, Process};
+use threadlet::process::{self, Pool, Process, Queue};
 
 /// Set for the floor's child: exit before doing anything else.
 const EXIT_AT_ONCE: &str = "THREADLET_BENCH_EXIT_AT_ONCE";
@@ -23,6 +23,39 @@ fn count_primes((lo, hi): (u64, u64)) -> u64 {
     (lo..hi)
         .filter(|&n| n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0))
         .count() as u64
+}
+
+/// Items per iteration in the cross-process queue row.
+const QUEUE_ITEMS: u64 = 5000;
+
+/// Puts `n` items on `q` from a child process.
+fn produce((q, n): (Queue<u64>, u64)) {
+    for i in 0..n {
+        q.blocking_put(i).expect("put");
+    }
+}
+
+fn queue_cross_process(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let q: Queue<u64> = Queue::new(0).expect("queue");
+    let mut group = c.benchmark_group("queue/cross_process");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(QUEUE_ITEMS));
+    group.bench_function("threadlet", |b| {
+        b.iter(|| {
+            let p = process::spawn_process(produce, (q.clone(), QUEUE_ITEMS)).expect("spawn");
+            let mut sum = 0;
+            for _ in 0..QUEUE_ITEMS {
+                sum += q.blocking_get().expect("get");
+            }
+            rt.block_on(p.join()).expect("join");
+            sum
+        });
+    });
+    group.finish();
 }
 
 /// Items per `map` call in the per-task rows.
@@ -107,10 +140,12 @@ fn main() {
     process::register(noop);
     process::register(inc);
     process::register(count_primes);
+    process::register(produce);
     process::init(); // a child runs `noop` here and exits
 
     let mut c = Criterion::default().configure_from_args();
     start_join(&mut c);
     pool_map(&mut c);
+    queue_cross_process(&mut c);
     c.final_summary();
 }

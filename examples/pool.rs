@@ -1,6 +1,8 @@
-//! The article's closing `multiprocessing.Pool` idea, CPU-bound: count the
-//! primes below N in chunks, first serially, then on a `process::Pool` of one
-//! worker per core, and report the speedup.
+//! The article's closing `multiprocessing` ideas. First CPU-bound work: count
+//! the primes below N in chunks, serially, then on a `process::Pool` of one
+//! worker per core, and report the speedup. Then the baozi producer-consumer
+//! across processes: two chef processes steam baozi into a
+//! `process::Queue` (a basket of 5) and the main process eats them.
 //!
 //! Run it with `cargo run --release --example pool`.
 
@@ -18,7 +20,7 @@ fn main() {
 mod demo {
     use std::time::Instant;
 
-    use threadlet::process::{self, Pool};
+    use threadlet::process::{self, Pool, Queue};
 
     /// The number of primes in `[lo, hi)`, by trial division (deliberately CPU-bound).
     fn count_primes((lo, hi): (u64, u64)) -> u64 {
@@ -36,9 +38,20 @@ mod demo {
         )
     }
 
+    /// A chef process: steams `count` baozi into the basket.
+    fn chef((basket, count): (Queue<String>, u32)) {
+        let me = process::current_process();
+        for i in 1..=count {
+            let baozi = format!("baozi {i} from {}", me.name());
+            println!("{} (pid {}) made {baozi}", me.name(), me.pid());
+            basket.blocking_put(baozi).expect("put");
+        }
+    }
+
     pub(crate) fn main() {
         process::register(count_primes);
         process::register(count_primes_where);
+        process::register(chef);
         process::init(); // a worker process serves the pool from here
 
         // Smaller in debug builds, so the unoptimized example stays quick.
@@ -80,6 +93,27 @@ mod demo {
             );
             pool.close();
             pool.join().await.expect("join");
+
+            println!();
+            println!("== baozi across processes: 2 chefs, 1 eater, a basket of 5 ==");
+            let basket = Queue::new(5).expect("queue");
+            let chefs: Vec<_> = ["Chef-A", "Chef-B"]
+                .into_iter()
+                .map(|name| {
+                    process::Builder::new()
+                        .name(name)
+                        .spawn(chef, (basket.clone(), 4))
+                        .expect("spawn")
+                })
+                .collect();
+            for _ in 0..8 {
+                let baozi = basket.get().await.expect("get");
+                println!("MainProcess (pid {}) ate {baozi}", process::getpid());
+            }
+            for c in &chefs {
+                c.join().await.expect("chef");
+            }
+            println!("all 8 baozi eaten");
         });
     }
 }

@@ -32,7 +32,9 @@
 //! [`Pool`] keeps long-lived worker processes and spreads calls of a
 //! registered function over them (`map`, `apply`, `apply_async`, `imap`,
 //! `imap_unordered`); a worker that dies mid-task is replaced and the task
-//! fails with an error naming it, where Python's pool hangs.
+//! fails with an error naming it, where Python's pool hangs. [`Queue`] is a
+//! FIFO shared between processes: its handle travels to children as an
+//! ordinary argument.
 //!
 //! # Registering targets
 //!
@@ -91,7 +93,9 @@
 //! - A `Pool` task that kills its worker fails with
 //!   [`PoolError::WorkerDied`](crate::error::PoolError::WorkerDied) instead of
 //!   hanging the pool; `Pool` drops terminate the workers.
-//! - Not yet here: the cross-process `Queue` and `Pipe`.
+//! - [`Queue`] is served by the process that created it; when that process
+//!   exits, the others get a `Closed` error instead of hanging. Not yet here:
+//!   `Pipe`.
 
 mod child;
 mod codec;

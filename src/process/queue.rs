@@ -4,9 +4,12 @@
 //! thread listens on an abstract Unix socket (no file to clean up) and keeps the
 //! items. A handle is just the socket's name, so it travels to children as an
 //! ordinary serde argument; each handle opens its own connection on first use.
-//! A `get` is two-phase (the item, then the taker's acknowledgement), so an item
-//! whose taker dies or is cancelled before the acknowledgement goes back to the
-//! front of the queue instead of being lost.
+//! A `get` is two-phase: the owner reserves items for the taking handle (up to
+//! 64 waiting items per request, so a busy consumer does not pay a round trip
+//! per item), and drops each only when the handle acknowledges handing it to
+//! the user. Items whose taker dies or is cancelled before that go back to the
+//! front of the queue instead of being lost. Puts into an unbounded queue need
+//! no answer, so a producer never waits a round trip.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -51,9 +54,27 @@ impl Wait {
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Request {
-    Put { item: Vec<u8>, wait: Wait },
-    Get { wait: Wait },
-    Ack,
+    /// Put, answered with `Done` or `Full`.
+    Put {
+        item: Vec<u8>,
+        wait: Wait,
+    },
+    /// Put into an unbounded queue: always succeeds, so no answer (the
+    /// producer never waits a round trip).
+    PutNoReply {
+        item: Vec<u8>,
+    },
+    /// Take up to `max` items (at least one, waiting as `wait` allows),
+    /// answered with `Items` or `Empty`. They stay reserved for this
+    /// connection until acknowledged.
+    Get {
+        wait: Wait,
+        max: u32,
+    },
+    /// The first `n` reserved items were handed to the user: drop them.
+    Ack {
+        n: u32,
+    },
     Qsize,
 }
 
@@ -61,10 +82,14 @@ enum Request {
 enum Response {
     Done,
     Full,
-    Item(Vec<u8>),
+    Items(Vec<Vec<u8>>),
     Empty,
     Size(u64),
 }
+
+/// Items a `get` fetches at once when several are waiting; each is still
+/// acknowledged only when handed to the user.
+const GET_BATCH: u32 = 64;
 
 /// The owner's side: the items and the wake-ups.
 struct Server {
@@ -123,29 +148,49 @@ impl Server {
         done
     }
 
-    async fn get(&self, wait: Wait) -> Option<Vec<u8>> {
-        let item = self
-            .wait_for(&self.not_empty, wait, VecDeque::pop_front)
+    async fn get(&self, wait: Wait, max: usize) -> Option<Vec<Vec<u8>>> {
+        let items = self
+            .wait_for(&self.not_empty, wait, |items| {
+                (!items.is_empty()).then(|| {
+                    let n = items.len().min(max.max(1));
+                    items.drain(..n).collect::<Vec<_>>()
+                })
+            })
             .await;
-        if item.is_some() {
-            self.not_full.notify_one();
+        if let Some(taken) = &items {
+            for _ in 0..taken.len() {
+                self.not_full.notify_one();
+            }
         }
-        item
+        items
     }
 
-    /// Puts back an item whose taker never acknowledged it.
-    fn unget(&self, item: Vec<u8>) {
-        lock(&self.items).push_front(item);
+    /// Puts back, at the front and in order, items whose taker never
+    /// acknowledged them.
+    fn unget(&self, reserved: VecDeque<Vec<u8>>) {
+        if reserved.is_empty() {
+            return;
+        }
+        {
+            let mut items = lock(&self.items);
+            for item in reserved.into_iter().rev() {
+                items.push_front(item);
+            }
+        }
+        self.not_empty.notify_waiters();
         self.not_empty.notify_one();
     }
 }
 
-/// Serves one connection until it closes.
+/// Serves one connection until it closes; items it took but never
+/// acknowledged go back to the front of the queue.
 async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
     let (rd, mut wr) = stream.into_split();
     let mut rd = tokio::io::BufReader::new(rd);
+    let mut reserved: VecDeque<Vec<u8>> = VecDeque::new();
     loop {
         let Ok(request) = codec::read_frame_async::<Request, _>(&mut rd).await else {
+            server.unget(reserved);
             return;
         };
         let response = match request {
@@ -156,30 +201,40 @@ async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
                     Response::Full
                 }
             }
-            Request::Get { wait } => match server.get(wait).await {
-                Some(item) => {
-                    let frame = codec::frame(&Response::Item(item.clone())).unwrap_or_default();
-                    if wr.write_all(&frame).await.is_err() {
-                        server.unget(item);
-                        return;
+            Request::PutNoReply { item } => {
+                server.put(item, Wait::Forever).await;
+                continue;
+            }
+            Request::Get { wait, max } => {
+                // Anything still reserved was never handed out: give it back
+                // before taking more.
+                server.unget(std::mem::take(&mut reserved));
+                match server.get(wait, max as usize).await {
+                    Some(items) => {
+                        let response = Response::Items(items);
+                        let frame = codec::frame(&response).unwrap_or_default();
+                        if let Response::Items(items) = response {
+                            reserved.extend(items);
+                        }
+                        if wr.write_all(&frame).await.is_err() {
+                            server.unget(reserved);
+                            return;
+                        }
+                        continue;
                     }
-                    if !matches!(
-                        codec::read_frame_async::<Request, _>(&mut rd).await,
-                        Ok(Request::Ack)
-                    ) {
-                        // The taker died or gave up before taking it.
-                        server.unget(item);
-                        return;
-                    }
-                    continue;
+                    None => Response::Empty,
                 }
-                None => Response::Empty,
-            },
-            Request::Ack => continue,
+            }
+            Request::Ack { n } => {
+                let n = (n as usize).min(reserved.len());
+                reserved.drain(..n);
+                continue;
+            }
             Request::Qsize => Response::Size(lock(&server.items).len() as u64),
         };
         let frame = codec::frame(&response).unwrap_or_default();
         if wr.write_all(&frame).await.is_err() {
+            server.unget(reserved);
             return;
         }
     }
@@ -188,74 +243,109 @@ async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
 /// A connection from this handle to the owner.
 struct Client {
     name: String,
-    conn: Mutex<Option<UnixStream>>,
-    /// Items taken from the owner whose `get` was cancelled: handed out first.
-    stash: Mutex<VecDeque<Vec<u8>>>,
+    /// 0 = unbounded: puts need no answer.
+    maxsize: usize,
+    conn: Mutex<Conn>,
+}
+
+#[derive(Default)]
+struct Conn {
+    stream: Option<UnixStream>,
+    /// Items fetched from the owner, reserved for us, not yet handed out.
+    stash: VecDeque<Vec<u8>>,
+}
+
+impl Conn {
+    fn stream(&mut self, name: &str) -> Result<&mut UnixStream, ProcessQueueError> {
+        if self.stream.is_none() {
+            let addr = SocketAddr::from_abstract_name(name.as_bytes())
+                .map_err(|_| ProcessQueueError::Closed)?;
+            self.stream =
+                Some(UnixStream::connect_addr(&addr).map_err(|_| ProcessQueueError::Closed)?);
+        }
+        self.stream.as_mut().ok_or(ProcessQueueError::Closed)
+    }
+
+    /// Sends `request` and, if `answer`, reads the response; a broken
+    /// connection is `Closed` (and the stash, still reserved at the owner, is
+    /// forgotten: the owner takes those items back).
+    fn call(
+        &mut self,
+        name: &str,
+        request: &Request,
+        answer: bool,
+    ) -> Result<Option<Response>, ProcessQueueError> {
+        let stream = self.stream(name)?;
+        let result = (|| -> io::Result<Option<Response>> {
+            codec::write_frame(stream, request)?;
+            if answer {
+                Ok(Some(codec::read_frame::<Response>(stream)?))
+            } else {
+                Ok(None)
+            }
+        })();
+        result.map_err(|_| {
+            self.stream = None;
+            self.stash.clear();
+            ProcessQueueError::Closed
+        })
+    }
 }
 
 impl Client {
-    fn new(name: String) -> Arc<Self> {
+    fn new(name: String, maxsize: usize) -> Arc<Self> {
         Arc::new(Self {
             name,
-            conn: Mutex::new(None),
-            stash: Mutex::new(VecDeque::new()),
-        })
-    }
-
-    /// Sends `request` and reads the response on this handle's connection
-    /// (opened on first use); a broken connection is `Closed`.
-    fn call(&self, request: &Request, ack_item: bool) -> Result<Response, ProcessQueueError> {
-        self.call_locked(&mut lock(&self.conn), request, ack_item)
-    }
-
-    fn call_locked(
-        &self,
-        conn: &mut Option<UnixStream>,
-        request: &Request,
-        ack_item: bool,
-    ) -> Result<Response, ProcessQueueError> {
-        if conn.is_none() {
-            let addr = SocketAddr::from_abstract_name(self.name.as_bytes())
-                .map_err(|_| ProcessQueueError::Closed)?;
-            *conn = Some(UnixStream::connect_addr(&addr).map_err(|_| ProcessQueueError::Closed)?);
-        }
-        let stream = conn.as_mut().ok_or(ProcessQueueError::Closed)?;
-        let result = (|| -> io::Result<Response> {
-            codec::write_frame(stream, request)?;
-            let response = codec::read_frame::<Response>(stream)?;
-            if ack_item && matches!(response, Response::Item(_)) {
-                codec::write_frame(stream, &Request::Ack)?;
-            }
-            Ok(response)
-        })();
-        result.map_err(|_| {
-            *conn = None;
-            ProcessQueueError::Closed
+            maxsize,
+            conn: Mutex::new(Conn::default()),
         })
     }
 
     fn put(&self, item: Vec<u8>, wait: Wait) -> Result<(), ProcessQueueError> {
-        match self.call(&Request::Put { item, wait }, false)? {
-            Response::Done => Ok(()),
-            Response::Full => Err(ProcessQueueError::Full),
+        let mut conn = lock(&self.conn);
+        if self.maxsize == 0 {
+            conn.call(&self.name, &Request::PutNoReply { item }, false)?;
+            return Ok(());
+        }
+        match conn.call(&self.name, &Request::Put { item, wait }, true)? {
+            Some(Response::Done) => Ok(()),
+            Some(Response::Full) => Err(ProcessQueueError::Full),
             _ => Err(ProcessQueueError::Closed),
         }
     }
 
-    /// Takes one item into the stash (unless one is there already).
-    fn get(&self, wait: Wait) -> Result<(), ProcessQueueError> {
-        // Holding the connection, no other call of this handle is in flight,
-        // so a stashed item is not about to arrive behind our back.
+    /// Fetches items into the stash unless some are there already.
+    fn fetch(&self, wait: Wait) -> Result<(), ProcessQueueError> {
         let mut conn = lock(&self.conn);
-        if !lock(&self.stash).is_empty() {
+        if !conn.stash.is_empty() {
             return Ok(());
         }
-        match self.call_locked(&mut conn, &Request::Get { wait }, true)? {
-            Response::Item(item) => {
-                lock(&self.stash).push_back(item);
+        let request = Request::Get {
+            wait,
+            max: GET_BATCH,
+        };
+        match conn.call(&self.name, &request, true)? {
+            Some(Response::Items(items)) => {
+                conn.stash.extend(items);
                 Ok(())
             }
-            Response::Empty => Err(ProcessQueueError::Empty),
+            Some(Response::Empty) => Err(ProcessQueueError::Empty),
+            _ => Err(ProcessQueueError::Closed),
+        }
+    }
+
+    /// Hands out the oldest stashed item and acknowledges it to the owner.
+    fn take(&self) -> Result<Vec<u8>, ProcessQueueError> {
+        let mut conn = lock(&self.conn);
+        let item = conn.stash.pop_front().ok_or(ProcessQueueError::Empty)?;
+        // If the owner is gone the item is still ours to return.
+        let _ = conn.call(&self.name, &Request::Ack { n: 1 }, false);
+        Ok(item)
+    }
+
+    fn qsize(&self) -> Result<usize, ProcessQueueError> {
+        match lock(&self.conn).call(&self.name, &Request::Qsize, true)? {
+            Some(Response::Size(n)) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
             _ => Err(ProcessQueueError::Closed),
         }
     }
@@ -271,8 +361,10 @@ static QUEUES: AtomicU32 = AtomicU32::new(0);
 /// fails with [`ProcessQueueError::Closed`] instead of hanging. Async methods
 /// for tasks, `blocking_*` ones for process targets (plain functions).
 ///
-/// `qsize` is exact (the owner counts the items). Each handle has its own
-/// connection; clones open their own.
+/// `qsize` is what the owner holds (see [`qsize`](Queue::qsize)). Each handle
+/// has its own connection; clones open their own. Python's `close` /
+/// `join_thread` have no counterpart: a handle's connection closes when it is
+/// dropped, and puts are written at once (no feeder thread to flush).
 ///
 /// # Examples
 ///
@@ -315,7 +407,7 @@ impl<T> fmt::Debug for Queue<T> {
 impl<T> Clone for Queue<T> {
     fn clone(&self) -> Self {
         Self {
-            client: Client::new(self.client.name.clone()),
+            client: Client::new(self.client.name.clone(), self.client.maxsize),
             _item: PhantomData,
         }
     }
@@ -323,14 +415,15 @@ impl<T> Clone for Queue<T> {
 
 impl<T> Serialize for Queue<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.client.name.serialize(serializer)
+        (&self.client.name, self.client.maxsize as u64).serialize(serializer)
     }
 }
 
 impl<'de, T> Deserialize<'de> for Queue<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (name, maxsize) = <(String, u64)>::deserialize(deserializer)?;
         Ok(Self {
-            client: Client::new(String::deserialize(deserializer)?),
+            client: Client::new(name, usize::try_from(maxsize).unwrap_or(usize::MAX)),
             _item: PhantomData,
         })
     }
@@ -387,7 +480,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
             .recv()
             .map_err(|_| io::Error::other("the process driver stopped"))??;
         Ok(Self {
-            client: Client::new(name),
+            client: Client::new(name, maxsize),
             _item: PhantomData,
         })
     }
@@ -397,9 +490,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     fn take_stashed(&self) -> Result<T, ProcessQueueError> {
-        let bytes = lock(&self.client.stash)
-            .pop_front()
-            .ok_or(ProcessQueueError::Empty)?;
+        let bytes = self.client.take()?;
         postcard::from_bytes(&bytes).map_err(|e| ProcessQueueError::Codec(e.to_string()))
     }
 
@@ -435,7 +526,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.blocking_get().unwrap(), "x");
     /// ```
     pub fn blocking_get(&self) -> Result<T, ProcessQueueError> {
-        self.client.get(Wait::Forever)?;
+        self.client.fetch(Wait::Forever)?;
         self.take_stashed()
     }
 
@@ -455,11 +546,13 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.blocking_get_timeout(Duration::from_millis(10)), Err(ProcessQueueError::Empty));
     /// ```
     pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
-        self.client.get(Wait::of(timeout))?;
+        self.client.fetch(Wait::of(timeout))?;
         self.take_stashed()
     }
 
-    /// The number of items in the queue (exact: the owner counts them).
+    /// The number of items in the queue as the owner counts them: exact,
+    /// except that items already fetched by a consumer handle (up to 64 per
+    /// handle, handed out next by that handle) are no longer counted.
     ///
     /// # Errors
     ///
@@ -474,10 +567,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     #[doc(alias = "len")]
     pub fn qsize(&self) -> Result<usize, ProcessQueueError> {
-        match self.client.call(&Request::Qsize, false)? {
-            Response::Size(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
-            _ => Err(ProcessQueueError::Closed),
-        }
+        self.client.qsize()
     }
 
     /// Runs a blocking client call on tokio's blocking pool.
@@ -600,7 +690,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn get(&self) -> Result<T, ProcessQueueError> {
-        self.off_thread(|c| c.get(Wait::Forever)).await?;
+        self.off_thread(|c| c.fetch(Wait::Forever)).await?;
         self.take_stashed()
     }
 
@@ -627,7 +717,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     #[doc(alias = "try_get")]
     pub async fn get_nowait(&self) -> Result<T, ProcessQueueError> {
-        self.off_thread(|c| c.get(Wait::No)).await?;
+        self.off_thread(|c| c.fetch(Wait::No)).await?;
         self.take_stashed()
     }
 
@@ -656,7 +746,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     pub async fn get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
         let wait = Wait::of(timeout);
-        self.off_thread(move |c| c.get(wait)).await?;
+        self.off_thread(move |c| c.fetch(wait)).await?;
         self.take_stashed()
     }
 }
