@@ -1,12 +1,13 @@
-//! `threadlet::process::Queue`: items between real processes of this test
-//! binary, exactly once, and clean errors (never a hang) when a peer dies.
+//! `threadlet::process::Queue` and `Pipe`: items and messages between real
+//! processes of this test binary, exactly once, and clean errors (never a
+//! hang) when a peer dies.
 #![cfg(all(feature = "process", target_os = "linux"))]
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use threadlet::error::ProcessQueueError;
-use threadlet::process::{self, Queue};
+use threadlet::error::{PipeError, ProcessQueueError};
+use threadlet::process::{self, Connection, Pipe, Queue};
 
 // ===== targets =====
 
@@ -32,7 +33,39 @@ fn wait_for_item(q: Queue<String>) -> String {
     q.blocking_get().unwrap()
 }
 
+/// Sends `n` messages, then exits (dropping its end).
+fn send_n((conn, n): (Connection<u32>, u32)) {
+    for i in 0..n {
+        conn.blocking_send(&i).unwrap();
+    }
+}
+
+/// Answers every number with its successor until EOF; returns how many.
+fn echo_plus_one(conn: Connection<u32>) -> u32 {
+    let mut count = 0;
+    loop {
+        match conn.blocking_recv() {
+            Ok(x) => {
+                conn.blocking_send(&(x + 1)).unwrap();
+                count += 1;
+            }
+            Err(PipeError::Eof) => return count,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// Creates a pipe (so this child serves it) and returns one end.
+fn pipe_owner_that_exits(_: ()) -> Connection<u8> {
+    let (a, b) = Pipe::new(true).unwrap();
+    a.blocking_send(&1).unwrap();
+    b
+}
+
 fn targets() {
+    process::register(send_n);
+    process::register(echo_plus_one);
+    process::register(pipe_owner_that_exits);
     process::register(produce);
     process::register(consume_sum);
     process::register(owner_that_exits);
@@ -153,4 +186,72 @@ async fn a_cancelled_get_loses_nothing() {
     other.put('x').await.unwrap();
     assert_eq!(q.get_timeout(Duration::from_secs(10)).await.unwrap(), 'x');
     assert_eq!(other.get_nowait().await, Err(ProcessQueueError::Empty));
+}
+
+// ===== Pipe =====
+
+#[tokio::test]
+async fn pipe_messages_then_eof_when_the_peer_exits() {
+    threadlet_process_setup();
+    let (ours, theirs) = Pipe::<u32>::new(true).unwrap();
+    let child = process::spawn_process(send_n, (theirs, 3)).unwrap();
+    for i in 0..3 {
+        assert_eq!(ours.recv().await.unwrap(), i);
+    }
+    assert_eq!(ours.recv().await, Err(PipeError::Eof));
+    child.join().await.unwrap();
+    // Sending to a gone peer is a broken pipe, not a hang.
+    assert_eq!(ours.send(&9).await, Err(PipeError::BrokenPipe));
+}
+
+#[tokio::test]
+async fn duplex_ping_pong_and_eof_for_the_child() {
+    threadlet_process_setup();
+    let (ours, theirs) = Pipe::<u32>::new(true).unwrap();
+    let child = process::spawn_process(echo_plus_one, theirs).unwrap();
+    for x in [1, 10, 100] {
+        ours.send(&x).await.unwrap();
+        assert_eq!(ours.recv().await.unwrap(), x + 1);
+    }
+    // Dropping our end is the child's EOF.
+    drop(ours);
+    assert_eq!(child.join().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn pipe_eof_when_the_peer_is_killed() {
+    threadlet_process_setup();
+    let (ours, theirs) = Pipe::<u32>::new(true).unwrap();
+    let child = process::spawn_process(echo_plus_one, theirs).unwrap();
+    ours.send(&1).await.unwrap();
+    assert_eq!(ours.recv().await.unwrap(), 2);
+    child.kill().unwrap();
+    assert!(child.join().await.is_err());
+    assert_eq!(
+        ours.blocking_recv_timeout(Duration::from_secs(10)),
+        Err(PipeError::Eof)
+    );
+}
+
+#[tokio::test]
+async fn one_way_pipes_and_timeouts() {
+    threadlet_process_setup();
+    let (reader, writer) = Pipe::<u8>::new(false).unwrap();
+    assert_eq!(reader.send(&1).await, Err(PipeError::WrongDirection));
+    assert_eq!(writer.blocking_recv(), Err(PipeError::WrongDirection));
+    assert_eq!(
+        reader.blocking_recv_timeout(Duration::from_millis(20)),
+        Err(PipeError::Timeout)
+    );
+    writer.send(&7).await.unwrap();
+    assert_eq!(reader.recv().await.unwrap(), 7);
+}
+
+#[tokio::test]
+async fn pipe_creator_exiting_is_closed() {
+    threadlet_process_setup();
+    let owner = process::spawn_process(pipe_owner_that_exits, ()).unwrap();
+    let end: Connection<u8> = owner.join().await.unwrap();
+    assert_eq!(end.recv().await, Err(PipeError::Closed));
+    assert_eq!(end.send(&1).await, Err(PipeError::Closed));
 }

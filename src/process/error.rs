@@ -347,3 +347,44 @@ impl fmt::Display for ProcessQueueError {
 }
 
 impl std::error::Error for ProcessQueueError {}
+
+/// Why a [`Connection`](super::Connection) of a [`Pipe`](super::Pipe) failed.
+///
+/// # Examples
+///
+/// ```
+/// use threadlet::error::PipeError;
+///
+/// assert_eq!(PipeError::Eof.to_string(), "EOF: the other end of the pipe is closed");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PipeError {
+    /// `recv`: nothing left and the other end is gone (Python's `EOFError`).
+    Eof,
+    /// `send`: the other end is gone (Python's `BrokenPipeError`).
+    BrokenPipe,
+    /// `recv_timeout` got nothing in time.
+    Timeout,
+    /// The process that created the pipe exited (or the connection broke).
+    Closed,
+    /// This end cannot be used here: `duplex = false` and the wrong direction.
+    WrongDirection,
+    /// A message could not be encoded or decoded.
+    Codec(String),
+}
+
+impl fmt::Display for PipeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Eof => f.write_str("EOF: the other end of the pipe is closed"),
+            Self::BrokenPipe => f.write_str("broken pipe: the other end is closed"),
+            Self::Timeout => f.write_str("timed out waiting for a message"),
+            Self::Closed => f.write_str("pipe is closed: the process that created it is gone"),
+            Self::WrongDirection => f.write_str("connection is not open for this direction"),
+            Self::Codec(msg) => write!(f, "pipe message encoding failed: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for PipeError {}

@@ -94,14 +94,16 @@
 //!   [`PoolError::WorkerDied`](crate::error::PoolError::WorkerDied) instead of
 //!   hanging the pool; `Pool` drops terminate the workers.
 //! - [`Queue`] is served by the process that created it; when that process
-//!   exits, the others get a `Closed` error instead of hanging. Not yet here:
-//!   `Pipe`.
+//!   exits, the others get a `Closed` error instead of hanging. [`Pipe`]'s ends
+//!   report EOF once the other end's process is gone.
 
 mod child;
 mod codec;
 mod current;
 mod driver;
 pub mod error;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod pipe;
 mod pool;
 #[allow(clippy::module_inception)]
 mod process;
@@ -110,6 +112,8 @@ mod queue;
 mod registry;
 
 pub use current::{ProcessInfo, current_process, getpid, getppid, parent_process};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use pipe::{Connection, Pipe};
 pub use pool::{AsyncResult, Pool, PoolStream};
 pub use process::{Builder, Process, spawn_process};
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -182,6 +182,16 @@ impl Server {
     }
 }
 
+/// Resolves when the client closes its side of the connection (while it is
+/// not expected to send anything).
+pub(crate) async fn closed(rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>) {
+    use tokio::io::AsyncBufReadExt;
+    match rd.fill_buf().await {
+        Ok([]) | Err(_) => {}
+        Ok(_) => std::future::pending().await,
+    }
+}
+
 /// Serves one connection until it closes; items it took but never
 /// acknowledged go back to the front of the queue.
 async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
@@ -209,7 +219,12 @@ async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
                 // Anything still reserved was never handed out: give it back
                 // before taking more.
                 server.unget(std::mem::take(&mut reserved));
-                match server.get(wait, max as usize).await {
+                let got = tokio::select! {
+                    got = server.get(wait, max as usize) => got,
+                    // A taker that dies while it waits stops waiting here.
+                    () = closed(&mut rd) => return,
+                };
+                match got {
                     Some(items) => {
                         let response = Response::Items(items);
                         let frame = codec::frame(&response).unwrap_or_default();
@@ -258,10 +273,7 @@ struct Conn {
 impl Conn {
     fn stream(&mut self, name: &str) -> Result<&mut UnixStream, ProcessQueueError> {
         if self.stream.is_none() {
-            let addr = SocketAddr::from_abstract_name(name.as_bytes())
-                .map_err(|_| ProcessQueueError::Closed)?;
-            self.stream =
-                Some(UnixStream::connect_addr(&addr).map_err(|_| ProcessQueueError::Closed)?);
+            self.stream = Some(connect_abstract(name).map_err(|_| ProcessQueueError::Closed)?);
         }
         self.stream.as_mut().ok_or(ProcessQueueError::Closed)
     }
@@ -351,7 +363,51 @@ impl Client {
     }
 }
 
-static QUEUES: AtomicU32 = AtomicU32::new(0);
+static SERVERS: AtomicU32 = AtomicU32::new(0);
+
+/// Listens on a fresh abstract Unix socket, serving each connection with
+/// `handler` on the process driver; returns the socket's name.
+pub(crate) fn serve_abstract<F, Fut>(kind: &str, handler: F) -> io::Result<String>
+where
+    F: Fn(tokio::net::UnixStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!(
+        "threadlet-{kind}-{}-{}-{nanos}",
+        std::process::id(),
+        SERVERS.fetch_add(1, Ordering::Relaxed)
+    );
+    let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?;
+    listener.set_nonblocking(true)?;
+    let (ready, started) = std::sync::mpsc::sync_channel(1);
+    driver::call(move || {
+        let listener = match tokio::net::UnixListener::from_std(listener) {
+            Ok(listener) => listener,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(handler(stream));
+            }
+        });
+    })?;
+    started
+        .recv()
+        .map_err(|_| io::Error::other("the process driver stopped"))??;
+    Ok(name)
+}
+
+/// Connects to the abstract socket `name`.
+pub(crate) fn connect_abstract(name: &str) -> io::Result<UnixStream> {
+    UnixStream::connect_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)
+}
 
 /// A FIFO queue shared between processes: Python's `multiprocessing.Queue`.
 ///
@@ -444,41 +500,13 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.qsize().unwrap(), 0);
     /// ```
     pub fn new(maxsize: usize) -> io::Result<Self> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!(
-            "threadlet-queue-{}-{}-{nanos}",
-            std::process::id(),
-            QUEUES.fetch_add(1, Ordering::Relaxed)
-        );
-        let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?;
-        listener.set_nonblocking(true)?;
         let server = Arc::new(Server {
             items: Mutex::new(VecDeque::new()),
             maxsize,
             not_empty: Notify::new(),
             not_full: Notify::new(),
         });
-        let (ready, started) = std::sync::mpsc::sync_channel(1);
-        driver::call(move || {
-            let listener = match tokio::net::UnixListener::from_std(listener) {
-                Ok(listener) => listener,
-                Err(e) => {
-                    let _ = ready.send(Err(e));
-                    return;
-                }
-            };
-            let _ = ready.send(Ok(()));
-            tokio::spawn(async move {
-                while let Ok((stream, _)) = listener.accept().await {
-                    tokio::spawn(serve(Arc::clone(&server), stream));
-                }
-            });
-        })?;
-        started
-            .recv()
-            .map_err(|_| io::Error::other("the process driver stopped"))??;
+        let name = serve_abstract("queue", move |stream| serve(Arc::clone(&server), stream))?;
         Ok(Self {
             client: Client::new(name, maxsize),
             _item: PhantomData,
