@@ -251,6 +251,24 @@ async fn names_pids_and_parents() {
     assert_eq!(parent, Some(("MainProcess".to_owned(), std::process::id())));
     assert!(!daemon);
 
+    // A finished child is no longer active.
+    assert!(
+        process::active_children()
+            .iter()
+            .all(|c| Some(c.pid()) != p.pid())
+    );
+    let sleeper = Builder::new().name("sleeper").spawn(nap, 60_000).unwrap();
+    let active = process::active_children();
+    let listed = active
+        .iter()
+        .find(|c| Some(c.pid()) == sleeper.pid())
+        .expect("the sleeper is an active child");
+    assert_eq!(listed.name(), "sleeper");
+    assert!(listed.is_alive());
+    sleeper.kill().unwrap();
+    let _ = sleeper.join().await;
+    assert!(!listed.is_alive());
+
     let named = Builder::new()
         .name("worker")
         .daemon(true)

@@ -44,6 +44,7 @@ pub(crate) fn my_identity() -> &'static [u32] {
 enum Which {
     Current,
     Parent,
+    Child,
 }
 
 /// A process as `current_process()` / `parent_process()` see it: name, pid,
@@ -107,7 +108,9 @@ impl ProcessInfo {
 
     /// Whether the process is alive: always `true` for the current process; for
     /// the parent, whether this child still has it as its parent (a child whose
-    /// parent died is re-parented, so `getppid()` changes).
+    /// parent died is re-parented, so `getppid()` changes); for a child from
+    /// [`active_children`](super::active_children), whether it has not been
+    /// reaped yet.
     ///
     /// # Examples
     ///
@@ -119,6 +122,17 @@ impl ProcessInfo {
         match self.which {
             Which::Current => true,
             Which::Parent => getppid() == self.pid,
+            Which::Child => crate::process::process::child_is_running(self.pid),
+        }
+    }
+
+    /// A started child of this process, as `active_children()` lists it.
+    pub(crate) fn child(name: String, pid: u32, daemon: bool) -> Self {
+        Self {
+            name,
+            pid,
+            daemon,
+            which: Which::Child,
         }
     }
 }

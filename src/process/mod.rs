@@ -115,7 +115,7 @@ pub use current::{ProcessInfo, current_process, getpid, getppid, parent_process}
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use pipe::{Connection, Pipe};
 pub use pool::{AsyncResult, Pool, PoolStream};
-pub use process::{Builder, Process, spawn_process};
+pub use process::{Builder, Process, active_children, spawn_process};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use queue::Queue;
 pub use registry::{Run, register, register_run};

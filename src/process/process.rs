@@ -925,6 +925,58 @@ fn children() -> Vec<Arc<Shared>> {
     lock(&CHILDREN).clone()
 }
 
+/// Whether the child with `pid` is started and not yet reaped.
+pub(crate) fn child_is_running(pid: u32) -> bool {
+    children()
+        .iter()
+        .any(|c| matches!(*lock(&c.state), State::Running { pid: p, .. } if p == pid))
+}
+
+/// The children started by this process that are still running, oldest first
+/// (Python's `multiprocessing.active_children()`; pool workers are not
+/// listed). Finished children are reaped in the background, so unlike
+/// Python's this call has nothing to clean up.
+///
+/// # Examples
+///
+/// ```
+/// use threadlet::process::{self, Process};
+///
+/// fn nap(ms: u64) {
+///     std::thread::sleep(std::time::Duration::from_millis(ms));
+/// }
+///
+/// fn main() {
+///     process::register(nap);
+///     process::init();
+///     let p = Process::new(nap, 5_000).unwrap();
+///     p.start().unwrap();
+///     let active = process::active_children();
+///     assert!(active.iter().any(|c| Some(c.pid()) == p.pid() && c.is_alive()));
+///     p.kill().unwrap();
+///     let _ = p.blocking_join();
+///     assert!(process::active_children().iter().all(|c| Some(c.pid()) != p.pid()));
+/// }
+/// ```
+#[must_use]
+pub fn active_children() -> Vec<super::ProcessInfo> {
+    children()
+        .iter()
+        .filter_map(|c| {
+            let pid = match *lock(&c.state) {
+                State::Running { pid, .. } => pid,
+                _ => return None,
+            };
+            let meta = lock(&c.meta);
+            Some(super::ProcessInfo::child(
+                meta.name.clone(),
+                pid,
+                meta.daemon,
+            ))
+        })
+        .collect()
+}
+
 /// Python's exit handler: kill daemon children, then wait for every child
 /// (non-daemon ones run to the end), until none is left.
 pub(crate) async fn shutdown_children() {
