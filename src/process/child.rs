@@ -108,18 +108,14 @@ fn pool_worker(sock: &mut UnixStream, name: &str) -> ! {
 }
 
 fn run_chunk(task: &PoolTask) -> PoolReply {
-    let Ok(runner) = registry::lookup(&task.key, None) else {
+    let Some(runner) = registry::lookup_chunk(&task.key) else {
         return PoolReply::UnknownTarget(task.key.clone());
     };
-    let mut values = Vec::with_capacity(task.args.len());
-    for args in &task.args {
-        match panic::catch_unwind(AssertUnwindSafe(|| runner(args))) {
-            Ok(Ok(bytes)) => values.push(bytes),
-            Ok(Err(RunFailure::Codec(msg))) => return PoolReply::Codec(msg),
-            Err(payload) => return PoolReply::Panicked(panic_message(payload.as_ref())),
-        }
+    match panic::catch_unwind(AssertUnwindSafe(|| runner(&task.args))) {
+        Ok(Ok(values)) => PoolReply::Done(values),
+        Ok(Err(RunFailure::Codec(msg))) => PoolReply::Codec(msg),
+        Err(payload) => PoolReply::Panicked(panic_message(payload.as_ref())),
     }
-    PoolReply::Done(values)
 }
 
 /// Prints Python's "Process NAME:" line before each panic message.

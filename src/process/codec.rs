@@ -50,18 +50,18 @@ pub(crate) enum Report {
 /// The key a pool worker's launch names instead of a target.
 pub(crate) const POOL_WORKER: &str = "threadlet::process::pool::worker";
 
-/// One pool task: a target and a chunk of encoded arguments.
+/// One pool task: a target and a chunk of arguments (an encoded `Vec<A>`).
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct PoolTask {
     pub(crate) key: String,
-    pub(crate) args: Vec<Vec<u8>>,
+    pub(crate) args: Vec<u8>,
 }
 
 /// A pool worker's answer to one task.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum PoolReply {
-    /// Every item's encoded value, in order.
-    Done(Vec<Vec<u8>>),
+    /// The chunk's values, in order (an encoded `Vec<R>`).
+    Done(Vec<u8>),
     /// An item panicked; the message.
     Panicked(String),
     /// The worker does not know the target.

@@ -30,12 +30,14 @@ use super::process::{INITIALIZED, identity_name, next_identity};
 use super::registry::{self, Lookup};
 use crate::error::PoolError;
 
-type ChunkResult = Result<Vec<Vec<u8>>, PoolError>;
+/// A chunk's encoded `Vec<R>`, or why it failed.
+type ChunkResult = Result<Vec<u8>, PoolError>;
 
 /// One chunk of work and where its answer goes.
 struct PoolJob {
     key: &'static str,
-    args: Vec<Vec<u8>>,
+    /// The chunk's encoded `Vec<A>`.
+    args: Vec<u8>,
     index: usize,
     reply: UnboundedSender<(usize, ChunkResult)>,
 }
@@ -252,35 +254,34 @@ impl Pool {
             Err(Lookup::Unknown) => return Err(PoolError::UnknownTarget(key.to_owned())),
             Err(Lookup::Ambiguous) => return Err(PoolError::AmbiguousTarget(key.to_owned())),
         }
-        let encoded = items
-            .into_iter()
-            .map(|a| postcard::to_stdvec(&a).map_err(|e| PoolError::Encode(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+        let items: Vec<A> = items.into_iter().collect();
         let chunksize = match chunksize {
             Some(0) => return Err(PoolError::InvalidChunksize),
             Some(n) => n,
             // Python's map default: about four chunks per worker.
-            None => encoded.len().div_ceil(self.processes * 4).max(1),
+            None => items.len().div_ceil(self.processes * 4).max(1),
         };
+        // Encode everything first: a bad item means nothing is sent.
+        let encoded = items
+            .chunks(chunksize)
+            .map(|chunk| postcard::to_stdvec(chunk).map_err(|e| PoolError::Encode(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
         let jobs = lock(&self.jobs);
         let Some(tx) = jobs.as_ref() else {
             return Err(PoolError::NotRunning);
         };
         let (reply, answers) = unbounded_channel();
-        let mut chunks = 0;
-        let mut encoded = encoded.into_iter().peekable();
-        while encoded.peek().is_some() {
-            let args: Vec<Vec<u8>> = encoded.by_ref().take(chunksize).collect();
+        let chunks = encoded.len();
+        for (index, args) in encoded.into_iter().enumerate() {
             let job = PoolJob {
                 key,
                 args,
-                index: chunks,
+                index,
                 reply: reply.clone(),
             };
             if tx.send(job).is_err() {
                 return Err(lock(&self.shared.failure).clone());
             }
-            chunks += 1;
         }
         Ok((answers, chunks))
     }
@@ -631,7 +632,7 @@ async fn collect<R: DeserializeOwned>(
     mut answers: UnboundedReceiver<(usize, ChunkResult)>,
     chunks: usize,
 ) -> Result<Vec<R>, PoolError> {
-    let mut parts: Vec<Option<Vec<Vec<u8>>>> = (0..chunks).map(|_| None).collect();
+    let mut parts: Vec<Option<Vec<u8>>> = (0..chunks).map(|_| None).collect();
     for _ in 0..chunks {
         match answers.recv().await {
             Some((i, Ok(values))) => parts[i] = Some(values),
@@ -641,9 +642,7 @@ async fn collect<R: DeserializeOwned>(
     }
     let mut out = Vec::new();
     for values in parts.into_iter().flatten() {
-        for bytes in values {
-            out.push(decode(&bytes)?);
-        }
+        out.extend(decode::<Vec<R>>(&values)?);
     }
     Ok(out)
 }
@@ -725,10 +724,10 @@ impl<R: DeserializeOwned> AsyncResult<R> {
             slot.value = Some(value);
         }
         match slot.value.as_ref() {
-            Some(Ok(values)) => match values.first() {
-                Some(bytes) => decode(bytes),
-                None => Err(PoolError::Codec("no value".into())),
-            },
+            Some(Ok(values)) => decode::<Vec<R>>(values)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| PoolError::Codec("no value".into())),
             Some(Err(e)) => Err(e.clone()),
             None => Err(PoolError::Terminated),
         }
@@ -807,7 +806,7 @@ pub struct PoolStream<R> {
     next: usize,
     ordered: bool,
     early: BTreeMap<usize, ChunkResult>,
-    ready: VecDeque<Vec<u8>>,
+    ready: VecDeque<R>,
     done: bool,
     _ret: PhantomData<fn() -> R>,
 }
@@ -838,14 +837,31 @@ impl<R> PoolStream<R> {
     }
 }
 
+// Nothing in a `PoolStream` is pinned; the values are only moved in and out.
+impl<R> Unpin for PoolStream<R> {}
+
+impl<R: DeserializeOwned> PoolStream<R> {
+    /// Queues a chunk's values; a chunk that fails (or cannot be decoded) is
+    /// one error item.
+    fn accept(&mut self, result: ChunkResult) -> Option<PoolError> {
+        match result.and_then(|bytes| decode::<Vec<R>>(&bytes)) {
+            Ok(values) => {
+                self.ready.extend(values);
+                None
+            }
+            Err(e) => Some(e),
+        }
+    }
+}
+
 impl<R: DeserializeOwned> Stream for PoolStream<R> {
     type Item = Result<R, PoolError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if let Some(bytes) = this.ready.pop_front() {
-                return Poll::Ready(Some(decode(&bytes)));
+            if let Some(value) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok(value)));
             }
             if this.done {
                 return Poll::Ready(None);
@@ -853,9 +869,8 @@ impl<R: DeserializeOwned> Stream for PoolStream<R> {
             if this.ordered {
                 if let Some(result) = this.early.remove(&this.next) {
                     this.next += 1;
-                    match result {
-                        Ok(values) => this.ready.extend(values),
-                        Err(e) => return Poll::Ready(Some(Err(e))),
+                    if let Some(e) = this.accept(result) {
+                        return Poll::Ready(Some(Err(e)));
                     }
                     continue;
                 }
@@ -872,11 +887,8 @@ impl<R: DeserializeOwned> Stream for PoolStream<R> {
                     this.received += 1;
                     if this.ordered {
                         this.early.insert(index, result);
-                    } else {
-                        match result {
-                            Ok(values) => this.ready.extend(values),
-                            Err(e) => return Poll::Ready(Some(Err(e))),
-                        }
+                    } else if let Some(e) = this.accept(result) {
+                        return Poll::Ready(Some(Err(e)));
                     }
                 }
                 Poll::Ready(None) => {
@@ -908,7 +920,7 @@ const PIPELINE_BYTES: usize = 64 * 1024;
 #[derive(Serialize)]
 struct PoolTaskRef<'a> {
     key: &'a str,
-    args: &'a [Vec<u8>],
+    args: &'a [u8],
 }
 
 enum Next {

@@ -26,6 +26,10 @@ struct Entry {
     type_id: TypeId,
     /// `None` once a second type registered the same key.
     runner: Option<Runner>,
+    /// For pools: decodes a `Vec` of arguments, runs each, encodes the `Vec`
+    /// of values (one allocation per chunk, not per item). `None` for `Run`
+    /// types and ambiguous keys.
+    chunk_runner: Option<Runner>,
 }
 
 static REGISTRY: Mutex<BTreeMap<&'static str, Entry>> = Mutex::new(BTreeMap::new());
@@ -36,10 +40,13 @@ pub(crate) enum Lookup {
     Ambiguous,
 }
 
-fn insert(key: &'static str, type_id: TypeId, runner: Runner) {
+fn insert(key: &'static str, type_id: TypeId, runner: Runner, chunk_runner: Option<Runner>) {
     let mut table = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
     match table.get_mut(key) {
-        Some(entry) if entry.type_id != type_id => entry.runner = None,
+        Some(entry) if entry.type_id != type_id => {
+            entry.runner = None;
+            entry.chunk_runner = None;
+        }
         Some(_) => {}
         None => {
             table.insert(
@@ -47,10 +54,17 @@ fn insert(key: &'static str, type_id: TypeId, runner: Runner) {
                 Entry {
                     type_id,
                     runner: Some(runner),
+                    chunk_runner,
                 },
             );
         }
     }
+}
+
+/// The chunk runner for `key` (pool workers).
+pub(crate) fn lookup_chunk(key: &str) -> Option<Runner> {
+    let table = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    table.get(key).and_then(|e| e.chunk_runner.clone())
 }
 
 /// The runner for `key`, checking that it was registered by `type_id` when given.
@@ -102,14 +116,23 @@ where
     A: DeserializeOwned,
     R: Serialize,
 {
+    let target = Arc::new(target);
+    let f = Arc::clone(&target);
+    let chunk_runner: Runner = Arc::new(move |bytes: &[u8]| {
+        let args: Vec<A> = postcard::from_bytes(bytes)
+            .map_err(|e| RunFailure::Codec(format!("cannot decode the arguments: {e}")))?;
+        let values: Vec<R> = args.into_iter().map(|a| (*f)(a)).collect();
+        postcard::to_stdvec(&values)
+            .map_err(|e| RunFailure::Codec(format!("cannot encode the return value: {e}")))
+    });
     let runner: Runner = Arc::new(move |bytes: &[u8]| {
         let args: A = postcard::from_bytes(bytes)
             .map_err(|e| RunFailure::Codec(format!("cannot decode the arguments: {e}")))?;
-        let value = target(args);
+        let value = (*target)(args);
         postcard::to_stdvec(&value)
             .map_err(|e| RunFailure::Codec(format!("cannot encode the return value: {e}")))
     });
-    insert(key_of::<F>(), TypeId::of::<F>(), runner);
+    insert(key_of::<F>(), TypeId::of::<F>(), runner, Some(chunk_runner));
 }
 
 /// A value that is its own process target: the article's call mode 2, where
@@ -186,5 +209,5 @@ pub fn register_run<T: Run>() {
         postcard::to_stdvec(&out)
             .map_err(|e| RunFailure::Codec(format!("cannot encode the return value: {e}")))
     });
-    insert(key_of::<T>(), TypeId::of::<T>(), runner);
+    insert(key_of::<T>(), TypeId::of::<T>(), runner, None);
 }
