@@ -1,3 +1,255 @@
-//! The `process` layer (work in progress).
+//! Real child OS processes: Python's `multiprocessing` with the `spawn` start
+//! method.
+//!
+//! A [`Process`] re-executes the current binary. The child's `main` reaches
+//! [`init`] (call it on the first lines of `main`; `threadlet::run` calls it
+//! too), which sees that this process is a child, runs the registered target
+//! with the parent's arguments, hands the return value (or the panic message)
+//! back, and exits — it never returns into the rest of `main`. Arguments and
+//! return values are serde values, encoded with postcard.
+//!
+//! ```
+//! use threadlet::process::{self, Process};
+//!
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//!
+//! fn main() {
+//!     process::register(square); // 1. register every target ...
+//!     process::init(); //            2. ... then init(): a child runs `square` here
+//!
+//!     let rt = tokio::runtime::Runtime::new().unwrap();
+//!     rt.block_on(async {
+//!         let p = Process::new(square, 12).unwrap();
+//!         p.start().unwrap();
+//!         assert_eq!(p.join().await.unwrap(), 144);
+//!         assert_eq!(p.exitcode(), Some(0));
+//!     });
+//! }
+//! ```
+//!
+//! [`Pool`] keeps long-lived worker processes and spreads calls of a
+//! registered function over them (`map`, `apply`, `apply_async`, `imap`,
+//! `imap_unordered`); a worker that dies mid-task is replaced and the task
+//! fails with an error naming it, where Python's pool hangs. [`Queue`] is a
+//! FIFO shared between processes: its handle travels to children as an
+//! ordinary argument.
+//!
+//! # Registering targets
+//!
+//! Rust has no life before `main` without `unsafe` or linker tricks, so the
+//! child learns its targets the way the parent does: by running the same
+//! registration code. Call [`register`] (a plain function, the article's call
+//! mode 1) or [`register_run`] (a [`Run`] type, call mode 2) for every target
+//! **before** [`init`]. A target is identified by its type name (a `fn` item's
+//! path), so no function pointers cross the process boundary. A target missing
+//! in the parent fails [`Process::start`]; one registered only after `init()`
+//! (so the child never saw it) fails [`Process::join`] with a clear error.
+//!
+//! # Safety nets
+//!
+//! - A process that never called [`init`] cannot start children
+//!   ([`ProcessStartError::NotInitialized`](crate::error::ProcessStartError::NotInitialized)),
+//!   so a binary that forgot it never re-runs `main` in a child, and a child whose
+//!   `main` lacks it cannot spawn again: no fork bomb.
+//! - Daemon children die with their parent, even when the parent is killed by
+//!   SIGKILL: the child sets Linux's parent-death signal and re-checks
+//!   `getppid()`; every child is spawned by one dedicated thread that lives as
+//!   long as the process (the signal follows the spawning *thread*). A daemon may
+//!   not start children. When a child's target returns, the child kills its own
+//!   daemon children and joins the others before exiting; `threadlet::run` does
+//!   the same for the main process.
+//! - Non-daemon children are not killed with their parent: as in Python, a
+//!   parent that ends normally waits for them, and one killed by a signal leaves
+//!   them running to their end.
+//! - The child's stdout and stderr are the parent's; its stdin is `/dev/null`.
+//!
+//! The parent-death signal is Linux's (and Android's); elsewhere daemon children
+//! are killed at a normal exit only.
+//!
+//! # Tests
+//!
+//! Integration tests spawn children of the test binary through [`test_support!`],
+//! which defines the `#[test]` entry a child runs (`--exact`).
+//!
+//! # Which one should I use?
+//!
+//! Processes cost a `fork`/`exec` (about a millisecond) and a copy of the
+//! arguments; use them for CPU-bound work that must not share a heap or must be
+//! killable. For concurrency inside one process, threadlet's threads (tokio
+//! tasks) are far cheaper, and for CPU-bound work in-process,
+//! `tokio::task::spawn_blocking` or a rayon pool usually suffices.
+//!
+//! # Differences from Python
+//!
+//! - Misuse (`start` twice, `join` before `start`, a daemon starting children)
+//!   is a typed error, not an `AssertionError` that `python -O` removes.
+//! - `join` returns the target's value (typed) or why there is none; Python's
+//!   `join` returns `None`.
+//! - Targets must be registered; closures that capture state are not sent (the
+//!   child runs its own registration).
+//! - At exit, daemon children get SIGKILL (Python sends SIGTERM).
+//! - A `Pool` task that kills its worker fails with
+//!   [`PoolError::WorkerDied`](crate::error::PoolError::WorkerDied) instead of
+//!   hanging the pool; `Pool` drops terminate the workers.
+//! - [`Queue`] is served by the process that created it; when that process
+//!   exits, the others get a `Closed` error instead of hanging. [`Pipe`]'s ends
+//!   report EOF once the other end's process is gone.
 
+mod child;
+mod codec;
+mod current;
+mod driver;
 pub mod error;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod pipe;
+mod pool;
+#[allow(clippy::module_inception)]
+mod process;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod queue;
+mod registry;
+
+pub use current::{ProcessInfo, current_process, getpid, getppid, parent_process};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use pipe::{Connection, Pipe};
+pub use pool::{AsyncResult, Pool, PoolStream};
+pub use process::{Builder, Process, active_children, spawn_process};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use queue::Queue;
+pub use registry::{Run, register, register_run};
+
+/// Makes this binary usable as a child process; call it on the first lines of
+/// `main`, after registering targets.
+///
+/// In the process the user started, it only records that processes may now be
+/// started. In a child that threadlet re-executed, it runs the target the parent
+/// asked for, reports the result and exits the process: it does not return.
+/// `threadlet::run` calls it too; calling it again is harmless.
+///
+/// # Examples
+///
+/// ```
+/// fn work(_: ()) {}
+///
+/// fn main() {
+///     threadlet::process::register(work);
+///     threadlet::process::init();
+///     // In the main process, init() returns and main goes on.
+///     assert_eq!(threadlet::process::current_process().name(), "MainProcess");
+/// }
+/// ```
+pub fn init() {
+    process::INITIALIZED.store(true, std::sync::atomic::Ordering::Release);
+    if current::me().is_none() && child::is_launched_child() {
+        child::run_child();
+    }
+}
+
+/// Kills the daemon children and waits for all the others, as Python does when
+/// the main process exits; `threadlet::run` calls it after `main`.
+#[allow(dead_code)] // called by the thread layer's `run`
+pub(crate) async fn shutdown_children() {
+    process::shutdown_children().await;
+}
+
+#[doc(hidden)]
+pub mod __private {
+    //! Support for [`test_support!`](crate::process::test_support); not public API.
+
+    use std::sync::Once;
+
+    /// The test name the harness needs after `--exact`: the macro's module path
+    /// without the crate name, then the entry's name.
+    fn entry_path(module_path: &str, entry: &str) -> String {
+        match module_path.split_once("::") {
+            Some((_, rest)) => format!("{rest}::{entry}"),
+            None => entry.to_owned(),
+        }
+    }
+
+    /// The `#[test]` entry: in a child, registers and dispatches (never returns);
+    /// in the parent's own test run, readies the harness like `setup`.
+    pub fn test_child(module_path: &str, entry: &str, register: fn()) {
+        test_setup(module_path, entry, register);
+    }
+
+    /// Registers the targets, points children at the entry test, calls `init`.
+    pub fn test_setup(module_path: &str, entry: &str, register: fn()) {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            register();
+            set_child_args(vec![entry_path(module_path, entry)]);
+        });
+        super::init();
+    }
+
+    /// Makes children run the one libtest test `name` of this test binary
+    /// (`NAME --exact --nocapture --test-threads=1 --quiet`), with the harness's
+    /// header dropped from their stdout.
+    pub fn set_child_args(name: Vec<String>) {
+        let mut args = name;
+        args.extend(["--exact", "--nocapture", "--test-threads=1", "--quiet"].map(String::from));
+        super::driver::set_child_args(args, true);
+    }
+}
+
+/// Lets an integration test file (libtest harness) start children of the test
+/// binary.
+///
+/// `test_support!(register_fn)` defines a `#[test] fn threadlet_process_child`
+/// that a child runs (`--exact`) and a `fn threadlet_process_setup()` that every
+/// test calls first. `register_fn` is a `fn()` that registers the file's targets.
+/// In the parent's test run the entry test only does the setup.
+///
+/// # Examples
+///
+/// ```
+/// // tests/my_processes.rs
+/// fn double(x: u32) -> u32 {
+///     x * 2
+/// }
+///
+/// fn targets() {
+///     threadlet::process::register(double);
+/// }
+///
+/// threadlet::process::test_support!(targets);
+///
+/// #[tokio::test]
+/// async fn doubles_in_a_child() {
+///     threadlet_process_setup();
+///     let p = threadlet::process::spawn_process(double, 21).unwrap();
+///     assert_eq!(p.join().await.unwrap(), 42);
+/// }
+/// # fn main() { targets(); }
+/// ```
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __threadlet_process_test_support {
+    ($register:path) => {
+        #[test]
+        fn threadlet_process_child() {
+            $crate::process::__private::test_child(
+                module_path!(),
+                "threadlet_process_child",
+                $register,
+            );
+        }
+
+        /// Registers this file's process targets and readies the test harness
+        /// for children; call it first in every test that starts a process.
+        #[allow(dead_code)]
+        fn threadlet_process_setup() {
+            $crate::process::__private::test_setup(
+                module_path!(),
+                "threadlet_process_child",
+                $register,
+            );
+        }
+    };
+}
+
+#[doc(inline)]
+pub use crate::__threadlet_process_test_support as test_support;

@@ -157,7 +157,9 @@ impl RuntimeBuilder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        // PROCESS-HOOK: crate::process::init()
+        // A re-executed child process runs its target here and never returns.
+        #[cfg(feature = "process")]
+        crate::process::init();
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         builder.enable_all();
         if let Some(workers) = self.worker_threads {
@@ -191,7 +193,9 @@ impl RuntimeBuilder {
                 Err(payload) => Err(JoinError::Panicked(panic_message(&**payload))),
             });
             wait_non_daemon().await;
-            // PROCESS-HOOK: crate::process::shutdown_children().await
+            // As Python at exit: join non-daemon child processes, kill daemon ones.
+            #[cfg(feature = "process")]
+            crate::process::shutdown_children().await;
             outcome
         });
         // What is left are daemon threads (and tasks threadlet did not start):

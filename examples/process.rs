@@ -1,0 +1,130 @@
+//! The article's `multiprocessing` section, with real child processes: the
+//! direct call (a function plus arguments), the subclass form (a type
+//! implementing `process::Run`), and the pid / parent-pid demo.
+//!
+//! Run it with `cargo run --example process`. Each child re-executes this
+//! binary; `process::init()` at the top of `main` turns it into the target's
+//! runner, so the children's prints below come from other processes.
+
+#[cfg(not(feature = "process"))]
+fn main() {
+    eprintln!("this example needs the `process` feature (on by default)");
+}
+
+#[cfg(feature = "process")]
+fn main() {
+    article::main();
+}
+
+#[cfg(feature = "process")]
+mod article {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use serde::{Deserialize, Serialize};
+    use threadlet::process::{self, Process, Run};
+
+    /// Call mode 1's target: `def f(name): time.sleep(1); print('hello', name, time.ctime())`.
+    fn f(name: String) {
+        std::thread::sleep(Duration::from_secs(1));
+        println!("hello {name} {}", ctime());
+    }
+
+    /// Call mode 2: `class MyProcess(Process)` with `run` overridden.
+    #[derive(Serialize, Deserialize)]
+    struct MyProcess;
+
+    impl Run for MyProcess {
+        type Output = ();
+
+        fn run(self) {
+            std::thread::sleep(Duration::from_secs(1));
+            println!("hello {} {}", process::current_process().name(), ctime());
+        }
+    }
+
+    /// Example 3: `def info(title)` prints the module, the parent's pid and its own.
+    fn info(title: &str) {
+        println!("{title}");
+        println!("process name: {}", process::current_process().name());
+        println!("parent process: {}", process::getppid());
+        println!("process id: {}", process::getpid());
+    }
+
+    /// Example 3's child: `def f(name): info('function f'); print('hello', name)`.
+    fn info_f(name: String) {
+        info("\x1b[31;1mfunction f\x1b[0m");
+        println!("hello {name}");
+    }
+
+    pub(crate) fn main() {
+        process::register(f);
+        process::register_run::<MyProcess>();
+        process::register(info_f);
+        process::init(); // a child runs its target here and exits
+
+        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+        rt.block_on(async {
+            println!("== call mode 1: Process(target=f, args=('alvin:N',)) ==");
+            let mut procs = Vec::new();
+            for i in 0..3 {
+                let p = Process::new(f, format!("alvin:{i}")).expect("encodable");
+                p.start().expect("start");
+                procs.push(p);
+            }
+            for p in &procs {
+                p.join().await.expect("join");
+            }
+            println!("end");
+
+            println!();
+            println!("== call mode 2: class MyProcess(Process) ==");
+            let mut procs = Vec::new();
+            for _ in 0..3 {
+                let p = Process::from_run(MyProcess).expect("encodable");
+                p.start().expect("start");
+                procs.push(p);
+            }
+            for p in &procs {
+                p.join().await.expect("join");
+            }
+            println!("end");
+
+            println!();
+            println!("== example 3: parent and own pid ==");
+            info("\x1b[32;1mmain process line\x1b[0m");
+            let p = Process::new(info_f, "bob".to_string()).expect("encodable");
+            p.start().expect("start");
+            p.join().await.expect("join");
+        });
+    }
+
+    /// `time.ctime()` in UTC, e.g. `Thu Nov 26 06:18:53 2026` (no date crate needed).
+    fn ctime() -> String {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let days = i64::try_from(secs / 86_400).unwrap_or(0);
+        let rem = secs % 86_400;
+        let (h, m, s) = (rem / 3600, rem / 60 % 60, rem % 60);
+        // Howard Hinnant's days-to-civil algorithm.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let weekday = (days + 4).rem_euclid(7); // 1970-01-01 was a Thursday
+        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!(
+            "{} {} {day:>2} {h:02}:{m:02}:{s:02} {year}",
+            DAYS[weekday as usize],
+            MONTHS[(month - 1) as usize]
+        )
+    }
+}

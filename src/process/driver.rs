@@ -1,0 +1,266 @@
+//! The process driver: one dedicated OS thread, started on first use and alive
+//! until the process exits, that spawns every child and supervises it on its own
+//! small tokio runtime.
+//!
+//! Why a dedicated thread: Linux's parent-death signal (which kills daemon
+//! children when the parent dies, even by SIGKILL) fires when the *thread* that
+//! spawned the child exits. A tokio worker or a `spawn_blocking` thread can exit
+//! while the process lives on; this thread never does. Why its own runtime: the
+//! children outlive any one user runtime (a `#[tokio::test]` runtime is dropped at
+//! the end of each test), and reaping, signalling and reading reports must keep
+//! going regardless.
+
+use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::child::MARKER;
+use super::codec::{self, Report};
+use super::process::{Outcome, Shared};
+
+/// A request to spawn one child.
+pub(crate) struct Job {
+    /// The framed launch message.
+    pub(crate) launch: Vec<u8>,
+    pub(crate) shared: Arc<Shared>,
+    /// Where the driver answers with the pid and the signal channel.
+    pub(crate) reply: std::sync::mpsc::SyncSender<io::Result<Spawned>>,
+}
+
+/// A spawned child, as the driver reports it to `start()`.
+pub(crate) struct Spawned {
+    pub(crate) pid: u32,
+    pub(crate) signals: UnboundedSender<Signal>,
+}
+
+/// What the driver thread is asked to do.
+enum Request {
+    /// Spawn one `Process` child and supervise it.
+    Spawn(Job),
+    /// Run a closure on the driver thread, inside its runtime (it may spawn
+    /// tasks and children there).
+    Call(Box<dyn FnOnce() + Send>),
+}
+
+static DRIVER: Mutex<Option<UnboundedSender<Request>>> = Mutex::new(None);
+
+/// Arguments the child gets after the executable (the test harness's
+/// `NAME --exact`); empty for an ordinary binary.
+static CHILD_ARGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Set when the children are libtest harnesses (`test_support!`): their stdout
+/// is forwarded without the harness's `running 1 test` header.
+static HARNESS_CHILDREN: AtomicBool = AtomicBool::new(false);
+
+/// The header a `--quiet` libtest harness prints before running the one test.
+const HARNESS_HEADER: &[u8] = b"\nrunning 1 test\n";
+
+pub(crate) fn set_child_args(args: Vec<String>, harness: bool) {
+    *CHILD_ARGS.lock().unwrap_or_else(PoisonError::into_inner) = args;
+    HARNESS_CHILDREN.store(harness, Ordering::Relaxed);
+}
+
+/// Hands `job` to the driver thread, starting it on first use.
+pub(crate) fn submit(job: Job) -> io::Result<()> {
+    send(Request::Spawn(job))
+}
+
+/// Runs `f` on the driver thread inside its runtime, starting it on first use.
+pub(crate) fn call(f: impl FnOnce() + Send + 'static) -> io::Result<()> {
+    send(Request::Call(Box::new(f)))
+}
+
+fn send(request: Request) -> io::Result<()> {
+    let mut driver = DRIVER.lock().unwrap_or_else(PoisonError::into_inner);
+    if driver.is_none() {
+        let (tx, rx) = unbounded_channel();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("threadlet-process-driver".into())
+            .spawn(move || rt.block_on(drive(rx)))?;
+        *driver = Some(tx);
+    }
+    match driver.as_ref() {
+        Some(tx) => tx
+            .send(request)
+            .map_err(|_| io::Error::other("the threadlet process driver thread has stopped")),
+        None => Err(io::Error::other(
+            "the threadlet process driver did not start",
+        )),
+    }
+}
+
+async fn drive(mut requests: UnboundedReceiver<Request>) {
+    while let Some(request) = requests.recv().await {
+        match request {
+            Request::Spawn(job) => {
+                let result = spawn_one(job.launch, job.shared);
+                let _ = job.reply.send(result);
+            }
+            Request::Call(f) => f(),
+        }
+    }
+}
+
+/// Spawns one child on this (the driver's) thread and starts supervising it.
+fn spawn_one(launch: Vec<u8>, shared: Arc<Shared>) -> io::Result<Spawned> {
+    let (child, sock) = spawn_child()?;
+    let pid = child.id().unwrap_or(0);
+    let (signals, signal_rx) = unbounded_channel();
+    tokio::spawn(supervise(child, sock, launch, shared, signal_rx));
+    Ok(Spawned { pid, signals })
+}
+
+/// Re-executes this binary with the marker and a socket pair as its stdin;
+/// returns the child and our end of the socket. Must run on the driver thread
+/// (the parent-death signal follows the spawning thread), inside its runtime.
+pub(crate) fn spawn_child() -> io::Result<(tokio::process::Child, tokio::net::UnixStream)> {
+    let exe = std::env::current_exe()?;
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    ours.set_nonblocking(true)?;
+    let args = CHILD_ARGS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(args)
+        .env(MARKER, std::process::id().to_string())
+        .stdin(Stdio::from(OwnedFd::from(theirs)));
+    let harness = HARNESS_CHILDREN.load(Ordering::Relaxed);
+    if harness {
+        cmd.stdout(Stdio::piped());
+    }
+    let mut child = cmd.spawn()?;
+    if let Some(out) = child.stdout.take() {
+        let out = std::fs::File::from(out.into_owned_fd()?);
+        std::thread::Builder::new()
+            .name("threadlet-harness-stdout".into())
+            .spawn(move || forward_harness_stdout(out))?;
+    }
+    // Close our copy of the child's end, so its exit shows as end of file.
+    drop(cmd);
+    match tokio::net::UnixStream::from_std(ours) {
+        Ok(sock) => Ok((child, sock)),
+        Err(e) => {
+            let _ = child.start_kill();
+            Err(e)
+        }
+    }
+}
+
+/// Copies a harness child's stdout to ours, minus libtest's header, on a
+/// short-lived thread of its own (plain blocking IO; test runs only).
+fn forward_harness_stdout(out: std::fs::File) {
+    use std::io::{Read, Write};
+    let mut out = out;
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // Hold back output while it could still be the header.
+    while head.len() < HARNESS_HEADER.len() && HARNESS_HEADER.starts_with(&head) {
+        match out.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let rest = head.strip_prefix(HARNESS_HEADER).unwrap_or(&head);
+    let mut stdout = std::io::stdout();
+    if stdout
+        .write_all(rest)
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        match out.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if stdout
+                    .write_all(&chunk[..n])
+                    .and_then(|()| stdout.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Feeds the launch frame, collects reports, delivers signals and reaps the child.
+async fn supervise(
+    mut child: tokio::process::Child,
+    sock: tokio::net::UnixStream,
+    launch: Vec<u8>,
+    shared: Arc<Shared>,
+    mut signals: UnboundedReceiver<Signal>,
+) {
+    let (mut rd, mut wr) = sock.into_split();
+    tokio::spawn(async move {
+        // Fails harmlessly if the child exits without reading it.
+        let _ = wr.write_all(&launch).await;
+        let _ = wr.shutdown().await;
+    });
+    let mut buf = Vec::new();
+    let mut reading = true;
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status,
+            Some(signal) = signals.recv() => {
+                // Not reaped yet (we are not polling `wait` now), so the pid is
+                // still this child's: no race with pid reuse.
+                if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+                    let _ = nix::sys::signal::kill(Pid::from_raw(pid), signal);
+                }
+            }
+            read = rd.read_buf(&mut buf), if reading => {
+                if !matches!(read, Ok(n) if n > 0) {
+                    reading = false;
+                }
+            }
+        }
+    };
+    // What the child wrote before it exited is in the socket now; do not wait
+    // for end of file (a grandchild may hold the socket open).
+    if reading {
+        let mut chunk = [0u8; 8192];
+        while let Ok(n) = rd.try_read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+    let exitcode = match status {
+        Ok(status) => status
+            .code()
+            .unwrap_or_else(|| -status.signal().unwrap_or(0)),
+        Err(_) => -1,
+    };
+    let mut started = false;
+    let mut last = None;
+    for report in codec::parse_reports(&buf) {
+        match report {
+            Report::Started => started = true,
+            other => last = Some(other),
+        }
+    }
+    let outcome = match last {
+        Some(Report::Returned(bytes)) => Outcome::Returned(bytes),
+        Some(Report::Panicked(msg)) => Outcome::Panicked(msg),
+        Some(Report::UnknownTarget(name)) => Outcome::UnknownTarget(name),
+        Some(Report::Codec(msg)) => Outcome::Codec(msg),
+        Some(Report::Started) | None => Outcome::NoReport { started },
+    };
+    shared.finish(exitcode, outcome);
+}

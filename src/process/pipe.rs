@@ -1,0 +1,463 @@
+//! `Pipe`: two connected ends for messages between processes.
+//!
+//! Like [`Queue`](super::Queue), the process that creates the pipe serves it
+//! over an abstract Unix socket, and an end travels to a child as an ordinary
+//! argument. An end *attaches* when it is first used, or when it is decoded in
+//! the receiving process (so a child's end attaches before its target runs).
+//! `recv` reports EOF once nothing is left and the other end is gone: it had
+//! attached and every process using it has dropped it or exited.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Notify;
+
+use super::codec;
+use super::queue::{closed, connect_abstract, serve_abstract};
+use crate::error::PipeError;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Request {
+    /// This connection uses end `end` (0 or 1) from now on.
+    Attach {
+        end: u8,
+    },
+    Send {
+        msg: Vec<u8>,
+    },
+    /// Wait for a message: forever (`None`) or for this many milliseconds.
+    Recv {
+        millis: Option<u64>,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Response {
+    Sent,
+    Msg(Vec<u8>),
+    Eof,
+    BrokenPipe,
+    Timeout,
+}
+
+#[derive(Default)]
+struct EndState {
+    /// Messages waiting to be received by this end.
+    inbox: VecDeque<Vec<u8>>,
+    /// Connections attached to this end now.
+    attached: usize,
+    /// Whether any connection ever attached to this end.
+    ever: bool,
+}
+
+impl EndState {
+    fn gone(&self) -> bool {
+        self.ever && self.attached == 0
+    }
+}
+
+struct Server {
+    ends: Mutex<[EndState; 2]>,
+    /// Woken on every message and every detach.
+    changed: [Notify; 2],
+}
+
+async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = tokio::io::BufReader::new(rd);
+    let mut end: Option<usize> = None;
+    'conn: while let Ok(request) = codec::read_frame_async::<Request, _>(&mut rd).await {
+        let response = match (request, end) {
+            (Request::Attach { end: e }, None) => {
+                let e = usize::from(e.min(1));
+                let mut ends = lock(&server.ends);
+                ends[e].attached += 1;
+                ends[e].ever = true;
+                end = Some(e);
+                continue;
+            }
+            (Request::Attach { .. }, Some(_)) => continue,
+            (Request::Send { msg }, Some(me)) => {
+                let peer = 1 - me;
+                let mut ends = lock(&server.ends);
+                if ends[peer].gone() {
+                    Response::BrokenPipe
+                } else {
+                    ends[peer].inbox.push_back(msg);
+                    drop(ends);
+                    server.changed[peer].notify_waiters();
+                    Response::Sent
+                }
+            }
+            (Request::Recv { millis }, Some(me)) => {
+                let deadline = millis.and_then(|ms| {
+                    tokio::time::Instant::now().checked_add(Duration::from_millis(ms))
+                });
+                loop {
+                    let notified = server.changed[me].notified();
+                    tokio::pin!(notified);
+                    notified.as_mut().enable();
+                    {
+                        let mut ends = lock(&server.ends);
+                        if let Some(msg) = ends[me].inbox.pop_front() {
+                            break Response::Msg(msg);
+                        }
+                        if ends[1 - me].gone() {
+                            break Response::Eof;
+                        }
+                    }
+                    let wait = async {
+                        match deadline {
+                            Some(at) => tokio::time::timeout_at(at, notified).await.is_ok(),
+                            None if millis.is_some() => false,
+                            None => {
+                                notified.await;
+                                true
+                            }
+                        }
+                    };
+                    let woken = tokio::select! {
+                        woken = wait => woken,
+                        // A receiver that dies while it waits detaches here.
+                        () = closed(&mut rd) => break 'conn,
+                    };
+                    if !woken {
+                        break Response::Timeout;
+                    }
+                }
+            }
+            // Send/Recv before Attach: the client always attaches first.
+            (_, None) => break,
+        };
+        let frame = codec::frame(&response).unwrap_or_default();
+        if wr.write_all(&frame).await.is_err() {
+            break;
+        }
+    }
+    if let Some(me) = end {
+        lock(&server.ends)[me].attached -= 1;
+        server.changed[1 - me].notify_waiters();
+    }
+}
+
+/// One end of a [`Pipe`]: Python's `multiprocessing.connection.Connection`.
+///
+/// Messages are serde values of type `T`. Move an end into a child's
+/// arguments to use it there; each end may be used by one process at a time.
+pub struct Connection<T> {
+    name: String,
+    end: u8,
+    can_send: bool,
+    can_recv: bool,
+    conn: Arc<Mutex<Option<UnixStream>>>,
+    _msg: PhantomData<fn(T) -> T>,
+}
+
+impl<T> fmt::Debug for Connection<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("end", &self.end)
+            .field("readable", &self.can_recv)
+            .field("writable", &self.can_send)
+            .finish()
+    }
+}
+
+impl<T> Serialize for Connection<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.name, self.end, self.can_send, self.can_recv).serialize(serializer)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Connection<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (name, end, can_send, can_recv) =
+            <(String, u8, bool, bool)>::deserialize(deserializer)?;
+        let conn = Connection {
+            name,
+            end,
+            can_send,
+            can_recv,
+            conn: Arc::new(Mutex::new(None)),
+            _msg: PhantomData,
+        };
+        // Attach now, so the other end sees EOF if this process dies before
+        // it uses the connection. A failure shows up as `Closed` on use.
+        let _ = conn.attach(&mut lock(&conn.conn));
+        Ok(conn)
+    }
+}
+
+/// Creates a pipe served by this process and returns its two ends (Python's
+/// `multiprocessing.Pipe(duplex)`): with `duplex` both ends send and receive;
+/// otherwise the first only receives and the second only sends.
+///
+/// # Errors
+///
+/// The socket could not be created.
+///
+/// # Examples
+///
+/// ```
+/// use threadlet::process::{self, Connection};
+///
+/// fn child(conn: Connection<String>) {
+///     conn.blocking_send(&"hello from the child".to_string()).unwrap();
+/// }
+///
+/// fn main() {
+///     process::register(child);
+///     process::init();
+///     let rt = tokio::runtime::Runtime::new().unwrap();
+///     rt.block_on(async {
+///         let (parent_end, child_end) = process::Pipe::<String>::new(true).unwrap();
+///         let p = process::spawn_process(child, child_end).unwrap();
+///         assert_eq!(parent_end.recv().await.unwrap(), "hello from the child");
+///         p.join().await.unwrap();
+///         // The child exited: its end is gone.
+///         assert_eq!(parent_end.recv().await, Err(threadlet::error::PipeError::Eof));
+///     });
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Pipe<T>(PhantomData<fn(T) -> T>);
+
+impl<T: Serialize + DeserializeOwned> Pipe<T> {
+    /// Creates the pipe; see [`Pipe`].
+    ///
+    /// # Errors
+    ///
+    /// The socket could not be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = threadlet::process::Pipe::<u8>::new(false).unwrap();
+    /// b.blocking_send(&7).unwrap();
+    /// assert_eq!(a.blocking_recv().unwrap(), 7);
+    /// ```
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(duplex: bool) -> io::Result<(Connection<T>, Connection<T>)> {
+        let server = Arc::new(Server {
+            ends: Mutex::new([EndState::default(), EndState::default()]),
+            changed: [Notify::new(), Notify::new()],
+        });
+        let name = serve_abstract("pipe", move |stream| serve(Arc::clone(&server), stream))?;
+        let end = |end, can_send, can_recv| Connection {
+            name: name.clone(),
+            end,
+            can_send,
+            can_recv,
+            conn: Arc::new(Mutex::new(None)),
+            _msg: PhantomData,
+        };
+        Ok((end(0, duplex, true), end(1, true, duplex)))
+    }
+}
+
+impl<T> Connection<T> {
+    fn attach<'a>(
+        &self,
+        conn: &'a mut Option<UnixStream>,
+    ) -> Result<&'a mut UnixStream, PipeError> {
+        if conn.is_none() {
+            let mut stream = connect_abstract(&self.name).map_err(|_| PipeError::Closed)?;
+            codec::write_frame(&mut stream, &Request::Attach { end: self.end })
+                .map_err(|_| PipeError::Closed)?;
+            *conn = Some(stream);
+        }
+        conn.as_mut().ok_or(PipeError::Closed)
+    }
+
+    fn call(
+        conn: &Mutex<Option<UnixStream>>,
+        this: &Self,
+        request: &Request,
+    ) -> Result<Response, PipeError> {
+        let mut guard = lock(conn);
+        let stream = this.attach(&mut guard)?;
+        let result = codec::write_frame(stream, request)
+            .and_then(|()| codec::read_frame::<Response>(stream));
+        result.map_err(|_| {
+            *guard = None;
+            PipeError::Closed
+        })
+    }
+
+    /// A handle sharing this end's connection, for a blocking-pool call.
+    fn detached(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            end: self.end,
+            can_send: self.can_send,
+            can_recv: self.can_recv,
+            conn: Arc::clone(&self.conn),
+            _msg: PhantomData,
+        }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Connection<T> {
+    /// Sends a message, blocking this thread for the round trip.
+    ///
+    /// # Errors
+    ///
+    /// [`PipeError::BrokenPipe`] if the other end is gone; `Closed` if the
+    /// pipe's creator is gone; `WrongDirection` on a receive-only end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = threadlet::process::Pipe::new(true).unwrap();
+    /// a.blocking_send(&"ping".to_string()).unwrap();
+    /// assert_eq!(b.blocking_recv().unwrap(), "ping");
+    /// ```
+    pub fn blocking_send(&self, msg: &T) -> Result<(), PipeError> {
+        if !self.can_send {
+            return Err(PipeError::WrongDirection);
+        }
+        let msg = postcard::to_stdvec(msg).map_err(|e| PipeError::Codec(e.to_string()))?;
+        match Self::call(&self.conn, self, &Request::Send { msg })? {
+            Response::Sent => Ok(()),
+            Response::BrokenPipe => Err(PipeError::BrokenPipe),
+            _ => Err(PipeError::Closed),
+        }
+    }
+
+    fn recv_inner(&self, millis: Option<u64>) -> Result<T, PipeError> {
+        if !self.can_recv {
+            return Err(PipeError::WrongDirection);
+        }
+        match Self::call(&self.conn, self, &Request::Recv { millis })? {
+            Response::Msg(bytes) => {
+                postcard::from_bytes(&bytes).map_err(|e| PipeError::Codec(e.to_string()))
+            }
+            Response::Eof => Err(PipeError::Eof),
+            Response::Timeout => Err(PipeError::Timeout),
+            _ => Err(PipeError::Closed),
+        }
+    }
+
+    /// Receives the next message, blocking this thread until one comes.
+    ///
+    /// # Errors
+    ///
+    /// [`PipeError::Eof`] when nothing is left and the other end is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = threadlet::process::Pipe::new(true).unwrap();
+    /// b.blocking_send(&1u32).unwrap();
+    /// assert_eq!(a.blocking_recv().unwrap(), 1);
+    /// ```
+    pub fn blocking_recv(&self) -> Result<T, PipeError> {
+        self.recv_inner(None)
+    }
+
+    /// Receives the next message, waiting at most `timeout` (Python's
+    /// `poll(timeout)` then `recv()`).
+    ///
+    /// # Errors
+    ///
+    /// [`PipeError::Timeout`] when none came in time; otherwise as `recv`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::PipeError;
+    ///
+    /// let (a, _b) = threadlet::process::Pipe::<u8>::new(true).unwrap();
+    /// assert_eq!(a.blocking_recv_timeout(Duration::from_millis(10)), Err(PipeError::Timeout));
+    /// ```
+    pub fn blocking_recv_timeout(&self, timeout: Duration) -> Result<T, PipeError> {
+        if timeout == Duration::MAX {
+            return self.recv_inner(None);
+        }
+        self.recv_inner(Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)))
+    }
+
+    /// Sends a message (Python's `send`).
+    ///
+    /// # Errors
+    ///
+    /// As [`blocking_send`](Connection::blocking_send).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: once the request left, a dropped `send` may still
+    /// deliver the message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (a, b) = threadlet::process::Pipe::new(true).unwrap();
+    /// a.send(&[1u8, 2]).await.unwrap();
+    /// assert_eq!(b.recv().await.unwrap(), [1, 2]);
+    /// # }
+    /// ```
+    pub async fn send(&self, msg: &T) -> Result<(), PipeError>
+    where
+        T: 'static,
+    {
+        let bytes = postcard::to_stdvec(msg).map_err(|e| PipeError::Codec(e.to_string()))?;
+        let this = self.detached();
+        tokio::task::spawn_blocking(move || {
+            if !this.can_send {
+                return Err(PipeError::WrongDirection);
+            }
+            match Self::call(&this.conn, &this, &Request::Send { msg: bytes })? {
+                Response::Sent => Ok(()),
+                Response::BrokenPipe => Err(PipeError::BrokenPipe),
+                _ => Err(PipeError::Closed),
+            }
+        })
+        .await
+        .unwrap_or(Err(PipeError::Closed))
+    }
+
+    /// Receives the next message (Python's `recv`).
+    ///
+    /// # Errors
+    ///
+    /// [`PipeError::Eof`] when nothing is left and the other end is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a message that arrives for a dropped `recv` is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (a, b) = threadlet::process::Pipe::new(true).unwrap();
+    /// b.send(&'x').await.unwrap();
+    /// assert_eq!(a.recv().await.unwrap(), 'x');
+    /// # }
+    /// ```
+    pub async fn recv(&self) -> Result<T, PipeError>
+    where
+        T: Send + 'static,
+    {
+        let this = self.detached();
+        tokio::task::spawn_blocking(move || this.recv_inner(None))
+            .await
+            .unwrap_or(Err(PipeError::Closed))
+    }
+}

@@ -1,0 +1,780 @@
+//! `process::Queue`: a FIFO queue shared between processes.
+//!
+//! The process that creates the queue serves it: a task on its process driver
+//! thread listens on an abstract Unix socket (no file to clean up) and keeps the
+//! items. A handle is just the socket's name, so it travels to children as an
+//! ordinary serde argument; each handle opens its own connection on first use.
+//! A `get` is two-phase: the owner reserves items for the taking handle (up to
+//! 64 waiting items per request, so a busy consumer does not pay a round trip
+//! per item), and drops each only when the handle acknowledges handing it to
+//! the user. Items whose taker dies or is cancelled before that go back to the
+//! front of the queue instead of being lost. Puts into an unbounded queue need
+//! no answer, so a producer never waits a round trip.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Notify;
+
+use super::codec;
+use super::driver;
+use crate::error::ProcessQueueError;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How long a request may wait at the server.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+enum Wait {
+    No,
+    Forever,
+    Millis(u64),
+}
+
+impl Wait {
+    fn of(timeout: Duration) -> Self {
+        if timeout == Duration::MAX {
+            Self::Forever
+        } else {
+            Self::Millis(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Request {
+    /// Put, answered with `Done` or `Full`.
+    Put {
+        item: Vec<u8>,
+        wait: Wait,
+    },
+    /// Put into an unbounded queue: always succeeds, so no answer (the
+    /// producer never waits a round trip).
+    PutNoReply {
+        item: Vec<u8>,
+    },
+    /// Take up to `max` items (at least one, waiting as `wait` allows),
+    /// answered with `Items` or `Empty`. They stay reserved for this
+    /// connection until acknowledged.
+    Get {
+        wait: Wait,
+        max: u32,
+    },
+    /// The first `n` reserved items were handed to the user: drop them.
+    Ack {
+        n: u32,
+    },
+    Qsize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Response {
+    Done,
+    Full,
+    Items(Vec<Vec<u8>>),
+    Empty,
+    Size(u64),
+}
+
+/// Items a `get` fetches at once when several are waiting; each is still
+/// acknowledged only when handed to the user.
+const GET_BATCH: u32 = 64;
+
+/// The owner's side: the items and the wake-ups.
+struct Server {
+    items: Mutex<VecDeque<Vec<u8>>>,
+    maxsize: usize,
+    not_empty: Notify,
+    not_full: Notify,
+}
+
+impl Server {
+    /// Runs `f` on the items until it returns `Some`, waiting on `notify`
+    /// between tries as `wait` allows.
+    async fn wait_for<T>(
+        &self,
+        notify: &Notify,
+        wait: Wait,
+        mut f: impl FnMut(&mut VecDeque<Vec<u8>>) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = match wait {
+            Wait::Millis(ms) => tokio::time::Instant::now().checked_add(Duration::from_millis(ms)),
+            _ => None,
+        };
+        loop {
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(v) = f(&mut lock(&self.items)) {
+                return Some(v);
+            }
+            match (wait, deadline) {
+                (Wait::No, _) => return None,
+                (Wait::Millis(_), Some(at)) => {
+                    if tokio::time::timeout_at(at, notified).await.is_err() {
+                        return f(&mut lock(&self.items));
+                    }
+                }
+                _ => notified.await,
+            }
+        }
+    }
+
+    async fn put(&self, item: Vec<u8>, wait: Wait) -> bool {
+        let maxsize = self.maxsize;
+        let mut item = Some(item);
+        let done = self
+            .wait_for(&self.not_full, wait, |items| {
+                (maxsize == 0 || items.len() < maxsize).then(|| {
+                    items.extend(item.take());
+                })
+            })
+            .await
+            .is_some();
+        if done {
+            self.not_empty.notify_one();
+        }
+        done
+    }
+
+    async fn get(&self, wait: Wait, max: usize) -> Option<Vec<Vec<u8>>> {
+        let items = self
+            .wait_for(&self.not_empty, wait, |items| {
+                (!items.is_empty()).then(|| {
+                    let n = items.len().min(max.max(1));
+                    items.drain(..n).collect::<Vec<_>>()
+                })
+            })
+            .await;
+        if let Some(taken) = &items {
+            for _ in 0..taken.len() {
+                self.not_full.notify_one();
+            }
+        }
+        items
+    }
+
+    /// Puts back, at the front and in order, items whose taker never
+    /// acknowledged them.
+    fn unget(&self, reserved: VecDeque<Vec<u8>>) {
+        if reserved.is_empty() {
+            return;
+        }
+        {
+            let mut items = lock(&self.items);
+            for item in reserved.into_iter().rev() {
+                items.push_front(item);
+            }
+        }
+        self.not_empty.notify_waiters();
+        self.not_empty.notify_one();
+    }
+}
+
+/// Resolves when the client closes its side of the connection (while it is
+/// not expected to send anything).
+pub(crate) async fn closed(rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>) {
+    use tokio::io::AsyncBufReadExt;
+    match rd.fill_buf().await {
+        Ok([]) | Err(_) => {}
+        Ok(_) => std::future::pending().await,
+    }
+}
+
+/// Serves one connection until it closes; items it took but never
+/// acknowledged go back to the front of the queue.
+async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = tokio::io::BufReader::new(rd);
+    let mut reserved: VecDeque<Vec<u8>> = VecDeque::new();
+    loop {
+        let Ok(request) = codec::read_frame_async::<Request, _>(&mut rd).await else {
+            server.unget(reserved);
+            return;
+        };
+        let response = match request {
+            Request::Put { item, wait } => {
+                if server.put(item, wait).await {
+                    Response::Done
+                } else {
+                    Response::Full
+                }
+            }
+            Request::PutNoReply { item } => {
+                server.put(item, Wait::Forever).await;
+                continue;
+            }
+            Request::Get { wait, max } => {
+                // Anything still reserved was never handed out: give it back
+                // before taking more.
+                server.unget(std::mem::take(&mut reserved));
+                let got = tokio::select! {
+                    got = server.get(wait, max as usize) => got,
+                    // A taker that dies while it waits stops waiting here.
+                    () = closed(&mut rd) => return,
+                };
+                match got {
+                    Some(items) => {
+                        let response = Response::Items(items);
+                        let frame = codec::frame(&response).unwrap_or_default();
+                        if let Response::Items(items) = response {
+                            reserved.extend(items);
+                        }
+                        if wr.write_all(&frame).await.is_err() {
+                            server.unget(reserved);
+                            return;
+                        }
+                        continue;
+                    }
+                    None => Response::Empty,
+                }
+            }
+            Request::Ack { n } => {
+                let n = (n as usize).min(reserved.len());
+                reserved.drain(..n);
+                continue;
+            }
+            Request::Qsize => Response::Size(lock(&server.items).len() as u64),
+        };
+        let frame = codec::frame(&response).unwrap_or_default();
+        if wr.write_all(&frame).await.is_err() {
+            server.unget(reserved);
+            return;
+        }
+    }
+}
+
+/// A connection from this handle to the owner.
+struct Client {
+    name: String,
+    /// 0 = unbounded: puts need no answer.
+    maxsize: usize,
+    conn: Mutex<Conn>,
+}
+
+#[derive(Default)]
+struct Conn {
+    stream: Option<UnixStream>,
+    /// Items fetched from the owner, reserved for us, not yet handed out.
+    stash: VecDeque<Vec<u8>>,
+}
+
+impl Conn {
+    fn stream(&mut self, name: &str) -> Result<&mut UnixStream, ProcessQueueError> {
+        if self.stream.is_none() {
+            self.stream = Some(connect_abstract(name).map_err(|_| ProcessQueueError::Closed)?);
+        }
+        self.stream.as_mut().ok_or(ProcessQueueError::Closed)
+    }
+
+    /// Sends `request` and, if `answer`, reads the response; a broken
+    /// connection is `Closed` (and the stash, still reserved at the owner, is
+    /// forgotten: the owner takes those items back).
+    fn call(
+        &mut self,
+        name: &str,
+        request: &Request,
+        answer: bool,
+    ) -> Result<Option<Response>, ProcessQueueError> {
+        let stream = self.stream(name)?;
+        let result = (|| -> io::Result<Option<Response>> {
+            codec::write_frame(stream, request)?;
+            if answer {
+                Ok(Some(codec::read_frame::<Response>(stream)?))
+            } else {
+                Ok(None)
+            }
+        })();
+        result.map_err(|_| {
+            self.stream = None;
+            self.stash.clear();
+            ProcessQueueError::Closed
+        })
+    }
+}
+
+impl Client {
+    fn new(name: String, maxsize: usize) -> Arc<Self> {
+        Arc::new(Self {
+            name,
+            maxsize,
+            conn: Mutex::new(Conn::default()),
+        })
+    }
+
+    fn put(&self, item: Vec<u8>, wait: Wait) -> Result<(), ProcessQueueError> {
+        let mut conn = lock(&self.conn);
+        if self.maxsize == 0 {
+            conn.call(&self.name, &Request::PutNoReply { item }, false)?;
+            return Ok(());
+        }
+        match conn.call(&self.name, &Request::Put { item, wait }, true)? {
+            Some(Response::Done) => Ok(()),
+            Some(Response::Full) => Err(ProcessQueueError::Full),
+            _ => Err(ProcessQueueError::Closed),
+        }
+    }
+
+    /// Fetches items into the stash unless some are there already.
+    fn fetch(&self, wait: Wait) -> Result<(), ProcessQueueError> {
+        let mut conn = lock(&self.conn);
+        if !conn.stash.is_empty() {
+            return Ok(());
+        }
+        let request = Request::Get {
+            wait,
+            max: GET_BATCH,
+        };
+        match conn.call(&self.name, &request, true)? {
+            Some(Response::Items(items)) => {
+                conn.stash.extend(items);
+                Ok(())
+            }
+            Some(Response::Empty) => Err(ProcessQueueError::Empty),
+            _ => Err(ProcessQueueError::Closed),
+        }
+    }
+
+    /// Hands out the oldest stashed item and acknowledges it to the owner.
+    fn take(&self) -> Result<Vec<u8>, ProcessQueueError> {
+        let mut conn = lock(&self.conn);
+        let item = conn.stash.pop_front().ok_or(ProcessQueueError::Empty)?;
+        // If the owner is gone the item is still ours to return.
+        let _ = conn.call(&self.name, &Request::Ack { n: 1 }, false);
+        Ok(item)
+    }
+
+    fn qsize(&self) -> Result<usize, ProcessQueueError> {
+        match lock(&self.conn).call(&self.name, &Request::Qsize, true)? {
+            Some(Response::Size(n)) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+            _ => Err(ProcessQueueError::Closed),
+        }
+    }
+}
+
+static SERVERS: AtomicU32 = AtomicU32::new(0);
+
+/// Listens on a fresh abstract Unix socket, serving each connection with
+/// `handler` on the process driver; returns the socket's name.
+pub(crate) fn serve_abstract<F, Fut>(kind: &str, handler: F) -> io::Result<String>
+where
+    F: Fn(tokio::net::UnixStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!(
+        "threadlet-{kind}-{}-{}-{nanos}",
+        std::process::id(),
+        SERVERS.fetch_add(1, Ordering::Relaxed)
+    );
+    let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?;
+    listener.set_nonblocking(true)?;
+    let (ready, started) = std::sync::mpsc::sync_channel(1);
+    driver::call(move || {
+        let listener = match tokio::net::UnixListener::from_std(listener) {
+            Ok(listener) => listener,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(handler(stream));
+            }
+        });
+    })?;
+    started
+        .recv()
+        .map_err(|_| io::Error::other("the process driver stopped"))??;
+    Ok(name)
+}
+
+/// Connects to the abstract socket `name`.
+pub(crate) fn connect_abstract(name: &str) -> io::Result<UnixStream> {
+    UnixStream::connect_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)
+}
+
+/// A FIFO queue shared between processes: Python's `multiprocessing.Queue`.
+///
+/// Items are serde values. The process that calls [`Queue::new`] owns and
+/// serves the queue; pass the handle to children as (part of) a target's
+/// arguments and use it from both sides. If the owner exits, every operation
+/// fails with [`ProcessQueueError::Closed`] instead of hanging. Async methods
+/// for tasks, `blocking_*` ones for process targets (plain functions).
+///
+/// `qsize` is what the owner holds (see [`qsize`](Queue::qsize)). Each handle
+/// has its own connection; clones open their own. Python's `close` /
+/// `join_thread` have no counterpart: a handle's connection closes when it is
+/// dropped, and puts are written at once (no feeder thread to flush).
+///
+/// # Examples
+///
+/// ```
+/// use threadlet::process::{self, Queue};
+///
+/// fn produce((q, n): (Queue<u32>, u32)) {
+///     for i in 0..n {
+///         q.blocking_put(i).unwrap();
+///     }
+/// }
+///
+/// fn main() {
+///     process::register(produce);
+///     process::init();
+///     let rt = tokio::runtime::Runtime::new().unwrap();
+///     rt.block_on(async {
+///         let q = Queue::new(0).unwrap();
+///         let p = process::spawn_process(produce, (q.clone(), 3)).unwrap();
+///         for i in 0..3 {
+///             assert_eq!(q.get().await.unwrap(), i);
+///         }
+///         p.join().await.unwrap();
+///     });
+/// }
+/// ```
+pub struct Queue<T> {
+    client: Arc<Client>,
+    _item: PhantomData<fn(T) -> T>,
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue")
+            .field("name", &self.client.name)
+            .finish()
+    }
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Self {
+        Self {
+            client: Client::new(self.client.name.clone(), self.client.maxsize),
+            _item: PhantomData,
+        }
+    }
+}
+
+impl<T> Serialize for Queue<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.client.name, self.client.maxsize as u64).serialize(serializer)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Queue<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (name, maxsize) = <(String, u64)>::deserialize(deserializer)?;
+        Ok(Self {
+            client: Client::new(name, usize::try_from(maxsize).unwrap_or(usize::MAX)),
+            _item: PhantomData,
+        })
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Queue<T> {
+    /// Creates a queue served by this process; `maxsize` 0 means unbounded, as
+    /// in Python.
+    ///
+    /// # Errors
+    ///
+    /// The socket could not be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = threadlet::process::Queue::<String>::new(10).unwrap();
+    /// assert_eq!(q.qsize().unwrap(), 0);
+    /// ```
+    pub fn new(maxsize: usize) -> io::Result<Self> {
+        let server = Arc::new(Server {
+            items: Mutex::new(VecDeque::new()),
+            maxsize,
+            not_empty: Notify::new(),
+            not_full: Notify::new(),
+        });
+        let name = serve_abstract("queue", move |stream| serve(Arc::clone(&server), stream))?;
+        Ok(Self {
+            client: Client::new(name, maxsize),
+            _item: PhantomData,
+        })
+    }
+
+    fn encode(item: &T) -> Result<Vec<u8>, ProcessQueueError> {
+        postcard::to_stdvec(item).map_err(|e| ProcessQueueError::Codec(e.to_string()))
+    }
+
+    fn take_stashed(&self) -> Result<T, ProcessQueueError> {
+        let bytes = self.client.take()?;
+        postcard::from_bytes(&bytes).map_err(|e| ProcessQueueError::Codec(e.to_string()))
+    }
+
+    /// Puts an item, blocking this thread while the queue is full.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Closed`] if the owner is gone;
+    /// [`ProcessQueueError::Codec`] if the item cannot be encoded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = threadlet::process::Queue::new(0).unwrap();
+    /// q.blocking_put(1u8).unwrap();
+    /// assert_eq!(q.blocking_get().unwrap(), 1);
+    /// ```
+    pub fn blocking_put(&self, item: T) -> Result<(), ProcessQueueError> {
+        self.client.put(Self::encode(&item)?, Wait::Forever)
+    }
+
+    /// Takes the oldest item, blocking this thread until there is one.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Closed`] if the owner is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = threadlet::process::Queue::new(0).unwrap();
+    /// q.blocking_put("x".to_string()).unwrap();
+    /// assert_eq!(q.blocking_get().unwrap(), "x");
+    /// ```
+    pub fn blocking_get(&self) -> Result<T, ProcessQueueError> {
+        self.client.fetch(Wait::Forever)?;
+        self.take_stashed()
+    }
+
+    /// Takes the oldest item, blocking this thread for at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Empty`] when none came in time; `Closed` as above.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
+    /// assert_eq!(q.blocking_get_timeout(Duration::from_millis(10)), Err(ProcessQueueError::Empty));
+    /// ```
+    pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
+        self.client.fetch(Wait::of(timeout))?;
+        self.take_stashed()
+    }
+
+    /// The number of items in the queue as the owner counts them: exact,
+    /// except that items already fetched by a consumer handle (up to 64 per
+    /// handle, handed out next by that handle) are no longer counted.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Closed`] if the owner is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = threadlet::process::Queue::new(0).unwrap();
+    /// q.blocking_put(1u8).unwrap();
+    /// assert_eq!(q.qsize().unwrap(), 1);
+    /// ```
+    #[doc(alias = "len")]
+    pub fn qsize(&self) -> Result<usize, ProcessQueueError> {
+        self.client.qsize()
+    }
+
+    /// Runs a blocking client call on tokio's blocking pool.
+    async fn off_thread<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Client) -> Result<R, ProcessQueueError> + Send + 'static,
+    ) -> Result<R, ProcessQueueError> {
+        let client = Arc::clone(&self.client);
+        tokio::task::spawn_blocking(move || f(&client))
+            .await
+            .unwrap_or(Err(ProcessQueueError::Closed))
+    }
+
+    /// Puts an item, waiting while the queue is full (Python's `put`).
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Closed`] if the owner is gone;
+    /// [`ProcessQueueError::Codec`] if the item cannot be encoded.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not fully: once the request left, a dropped `put` may still insert the
+    /// item (the owner cannot know the caller gave up).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let q = threadlet::process::Queue::new(0).unwrap();
+    /// q.put(5i32).await.unwrap();
+    /// assert_eq!(q.get().await.unwrap(), 5);
+    /// # }
+    /// ```
+    pub async fn put(&self, item: T) -> Result<(), ProcessQueueError> {
+        let bytes = Self::encode(&item)?;
+        self.off_thread(move |c| c.put(bytes, Wait::Forever)).await
+    }
+
+    /// Puts an item only if there is room now (Python's `put_nowait`).
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Full`] when full; `Closed` / `Codec` as `put`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`put`](Queue::put).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::new(1).unwrap();
+    /// q.put_nowait(1u8).await.unwrap();
+    /// assert_eq!(q.put_nowait(2).await, Err(ProcessQueueError::Full));
+    /// # }
+    /// ```
+    pub async fn put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
+        let bytes = Self::encode(&item)?;
+        self.off_thread(move |c| c.put(bytes, Wait::No)).await
+    }
+
+    /// Puts an item, waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Full`] when no room came in time; as `put` otherwise.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`put`](Queue::put).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::new(1).unwrap();
+    /// q.put(1u8).await.unwrap();
+    /// let full = q.put_timeout(2, Duration::from_millis(10)).await;
+    /// assert_eq!(full, Err(ProcessQueueError::Full));
+    /// # }
+    /// ```
+    pub async fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), ProcessQueueError> {
+        let bytes = Self::encode(&item)?;
+        let wait = Wait::of(timeout);
+        self.off_thread(move |c| c.put(bytes, wait)).await
+    }
+
+    /// Takes the oldest item, waiting until there is one (Python's `get`).
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Closed`] if the owner is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: an item taken for a dropped `get` stays with this handle
+    /// and is the next one its `get` returns; an item whose taker process dies
+    /// before acknowledging it goes back to the front of the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let q = threadlet::process::Queue::new(0).unwrap();
+    /// q.put('a').await.unwrap();
+    /// q.put('b').await.unwrap();
+    /// assert_eq!(q.get().await.unwrap(), 'a');
+    /// assert_eq!(q.get().await.unwrap(), 'b');
+    /// # }
+    /// ```
+    pub async fn get(&self) -> Result<T, ProcessQueueError> {
+        self.off_thread(|c| c.fetch(Wait::Forever)).await?;
+        self.take_stashed()
+    }
+
+    /// Takes the oldest item if there is one now (Python's `get_nowait`).
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Empty`] when empty; `Closed` as `get`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`get`](Queue::get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
+    /// assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
+    /// # }
+    /// ```
+    #[doc(alias = "try_get")]
+    pub async fn get_nowait(&self) -> Result<T, ProcessQueueError> {
+        self.off_thread(|c| c.fetch(Wait::No)).await?;
+        self.take_stashed()
+    }
+
+    /// Takes the oldest item, waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Empty`] when none came in time; `Closed` as `get`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`get`](Queue::get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
+    /// let got = q.get_timeout(Duration::from_millis(10)).await;
+    /// assert_eq!(got, Err(ProcessQueueError::Empty));
+    /// # }
+    /// ```
+    pub async fn get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
+        let wait = Wait::of(timeout);
+        self.off_thread(move |c| c.fetch(wait)).await?;
+        self.take_stashed()
+    }
+}
