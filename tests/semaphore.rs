@@ -297,11 +297,7 @@ mod model {
                         }
                         sem.release();
                     }
-                    Op::Barge => {
-                        if sem.try_acquire() {
-                            held += 1;
-                        }
-                    }
+                    Op::Barge if sem.try_acquire() => held += 1,
                     _ => {}
                 }
                 // Liveness: a free permit is never left while every queued

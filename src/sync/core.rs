@@ -371,7 +371,6 @@ impl RawSemaphore {
         self.state.load(Ordering::Acquire) / ONE
     }
 
-
     /// Waiters queued right now (asleep or woken, not yet returned).
     pub(crate) fn waiters(&self) -> usize {
         self.list.lock().linked
