@@ -52,6 +52,9 @@ pub trait Order<T>: 'static {
     /// The store holding the items in this order.
     #[doc(hidden)]
     type Store: sealed::Store<T>;
+    /// The queue's name in `Debug` output.
+    #[doc(hidden)]
+    const NAME: &'static str;
 }
 
 struct State<S> {
@@ -137,7 +140,7 @@ impl<T, O: Order<T>> fmt::Debug for BaseQueue<T, O> {
                 state.shutdown,
             )
         };
-        f.debug_struct("Queue")
+        f.debug_struct(O::NAME)
             .field("maxsize", &self.inner.maxsize)
             .field("qsize", &len)
             .field("unfinished_tasks", &unfinished)
@@ -164,8 +167,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     pub fn new(maxsize: usize) -> Self {
         // More places than permits can count is unbounded in practice.
-        let maxsize = if maxsize > MAX_PERMITS { 0 } else { maxsize };
-        let slots = (maxsize > 0).then(|| RawSemaphore::new(maxsize, Mode::Counting));
+        let slots = (maxsize > 0 && maxsize <= MAX_PERMITS)
+            .then(|| RawSemaphore::new(maxsize, Mode::Counting));
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -239,7 +242,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "full")]
     pub fn is_full(&self) -> bool {
-        self.inner.maxsize > 0 && self.len() >= self.inner.maxsize
+        self.inner.slots.is_some() && self.len() >= self.inner.maxsize
     }
 
     /// Items put and not yet marked done with [`task_done`](Self::task_done)

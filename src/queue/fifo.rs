@@ -13,6 +13,7 @@ pub enum Fifo {}
 
 impl<T> Order<T> for Fifo {
     type Store = VecDeque<T>;
+    const NAME: &'static str = "Queue";
 }
 
 impl<T> Store<T> for VecDeque<T> {

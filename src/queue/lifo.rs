@@ -11,6 +11,7 @@ pub enum Lifo {}
 
 impl<T> Order<T> for Lifo {
     type Store = Vec<T>;
+    const NAME: &'static str = "LifoQueue";
 }
 
 impl<T> Store<T> for Vec<T> {

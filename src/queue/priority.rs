@@ -16,6 +16,7 @@ pub enum Priority {}
 
 impl<T: Ord> Order<T> for Priority {
     type Store = Heap<T>;
+    const NAME: &'static str = "PriorityQueue";
 }
 
 /// A binary heap of items tagged with their insertion number, so that equal
