@@ -28,7 +28,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use threadlet::queue::{BaseQueue, Order};
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;

@@ -491,7 +491,7 @@ async fn capacity_is_never_exceeded() {
                 while q.get().await.is_ok() {
                     assert!(q.len() <= MAX);
                     got += 1;
-                    if got % 5 == 0 {
+                    if got.is_multiple_of(5) {
                         tokio::task::yield_now().await;
                     }
                 }
