@@ -846,3 +846,86 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         drop(dropped);
     }
 }
+
+/// Loom models of the queue core (`RUSTFLAGS="--cfg threadlet_loom" cargo
+/// test --lib queue::core::loom_models`): every interleaving of the state
+/// mutex, the two semaphores and shutdown, through the blocking forms.
+#[cfg(all(test, threadlet_loom))]
+mod loom_models {
+    use super::super::{Fifo, Lifo};
+    use super::*;
+    use loom::thread;
+
+    #[test]
+    fn bounded_handoff_keeps_order_and_capacity() {
+        loom::model(|| {
+            let q = BaseQueue::<u8, Fifo>::new(1);
+            let producer = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    q.blocking_put(1).unwrap();
+                    q.blocking_put(2).unwrap();
+                })
+            };
+            assert!(q.len() <= 1);
+            assert_eq!(q.blocking_get(), Ok(1));
+            assert_eq!(q.blocking_get(), Ok(2));
+            producer.join().unwrap();
+            assert_eq!(q.len(), 0);
+            assert_eq!(q.unfinished_tasks(), 2);
+        });
+    }
+
+    #[test]
+    fn shutdown_racing_a_put_loses_nothing() {
+        loom::model(|| {
+            let q = BaseQueue::<u8, Lifo>::new(1);
+            let putter = {
+                let q = q.clone();
+                thread::spawn(move || q.blocking_put(1))
+            };
+            let closer = {
+                let q = q.clone();
+                thread::spawn(move || q.shutdown())
+            };
+            let put = putter.join().unwrap();
+            closer.join().unwrap();
+            match put {
+                Ok(()) => assert_eq!(q.get_nowait(), Ok(1)),
+                Err(e) => assert_eq!(e, PutError::ShutDown(1)),
+            }
+            assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+        });
+    }
+
+    #[test]
+    fn shutdown_wakes_a_blocked_getter() {
+        loom::model(|| {
+            let q = BaseQueue::<u8, Fifo>::new(0);
+            let getter = {
+                let q = q.clone();
+                thread::spawn(move || q.blocking_get())
+            };
+            q.shutdown();
+            assert_eq!(getter.join().unwrap(), Err(GetError::ShutDown));
+        });
+    }
+
+    #[test]
+    fn join_returns_after_the_last_task_done() {
+        loom::model(|| {
+            let q = BaseQueue::<u8, Fifo>::new(0);
+            q.put_nowait(1).unwrap();
+            let worker = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    q.blocking_get().unwrap();
+                    q.task_done().unwrap();
+                })
+            };
+            q.blocking_join();
+            assert_eq!(q.unfinished_tasks(), 0);
+            worker.join().unwrap();
+        });
+    }
+}
