@@ -31,6 +31,9 @@ use crate::sync::core::{MAX_PERMITS, Mode, RawSemaphore, TryAcquireError};
 use crate::timeout::{deadline, with_timeout};
 
 pub(crate) mod sealed {
+    /// Only this crate's orderings implement [`Order`](super::Order).
+    pub trait Sealed {}
+
     /// The storage of one ordering. Sealed: only this crate implements it.
     pub trait Store<T>: Default {
         /// Stores an item.
@@ -48,7 +51,7 @@ pub(crate) mod sealed {
 /// Sealed: the three orderings are all there is, and each is only a type-level
 /// marker (it cannot be constructed). Use the aliases [`Queue`](super::Queue),
 /// [`LifoQueue`](super::LifoQueue) and [`PriorityQueue`](super::PriorityQueue).
-pub trait Order<T>: 'static {
+pub trait Order<T>: sealed::Sealed + 'static {
     /// The store holding the items in this order.
     #[doc(hidden)]
     type Store: sealed::Store<T>;

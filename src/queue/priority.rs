@@ -3,7 +3,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::core::{Order, sealed::Store};
+use super::core::Order;
+use super::core::sealed::{Sealed, Store};
 
 /// The priority ordering of [`PriorityQueue`](super::PriorityQueue): the
 /// smallest item (by [`Ord`]) leaves first, as Python's `heapq`-based
@@ -13,6 +14,8 @@ use super::core::{Order, sealed::Store};
 /// A type-level marker only; it has no values.
 #[derive(Debug, Clone, Copy)]
 pub enum Priority {}
+
+impl Sealed for Priority {}
 
 impl<T: Ord> Order<T> for Priority {
     type Store = Heap<T>;
