@@ -221,7 +221,7 @@ fn a_blocked_thread_is_woken_by_a_task() {
 #[test]
 fn timed_out_blocking_waits_lose_nothing() {
     let rt = runtime();
-    let q = Queue::new(2);
+    let q = Queue::new(1);
     let timeouts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let thread_consumers: Vec<_> = (0..2)
         .map(|_| {
@@ -230,7 +230,7 @@ fn timed_out_blocking_waits_lose_nothing() {
             std::thread::spawn(move || {
                 let mut got = Vec::new();
                 loop {
-                    match q.blocking_get_timeout(Duration::from_micros(200)) {
+                    match q.blocking_get_timeout(Duration::from_micros(50)) {
                         Ok(item) => got.push(item),
                         Err(GetError::Empty) => {
                             timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -249,7 +249,7 @@ fn timed_out_blocking_waits_lose_nothing() {
                 for i in 0..PER_PRODUCER {
                     let mut item = p * 1_000_000 + i;
                     loop {
-                        match q.blocking_put_timeout(item, Duration::from_micros(200)) {
+                        match q.blocking_put_timeout(item, Duration::from_micros(50)) {
                             Ok(()) => break,
                             Err(e) => {
                                 assert!(e.is_full());
@@ -262,7 +262,17 @@ fn timed_out_blocking_waits_lose_nothing() {
             })
         })
         .collect();
-    let task_side = rt.block_on(async {
+    let consumer = {
+        let q = q.clone();
+        rt.spawn(async move {
+            let mut got = Vec::new();
+            while let Ok(item) = q.get().await {
+                got.push(item);
+            }
+            got
+        })
+    };
+    rt.block_on(async {
         let producers: Vec<_> = (2..4u32)
             .map(|p| {
                 let q = q.clone();
@@ -273,26 +283,15 @@ fn timed_out_blocking_waits_lose_nothing() {
                 })
             })
             .collect();
-        let consumer = {
-            let q = q.clone();
-            tokio::spawn(async move {
-                let mut got = Vec::new();
-                while let Ok(item) = q.get().await {
-                    got.push(item);
-                }
-                got
-            })
-        };
         for p in producers {
             p.await.unwrap();
         }
-        consumer
     });
     for p in thread_producers {
         p.join().unwrap();
     }
     q.shutdown();
-    let mut all = rt.block_on(task_side).unwrap();
+    let mut all = rt.block_on(consumer).unwrap();
     for c in thread_consumers {
         all.extend(c.join().unwrap());
     }
