@@ -55,6 +55,7 @@ fn huge_maxsize_is_unbounded() {
     let q = Queue::new(usize::MAX);
     q.put_nowait(1).unwrap();
     assert!(!q.is_full());
+    assert_eq!(q.maxsize(), usize::MAX);
 }
 
 #[test]
@@ -104,7 +105,11 @@ fn debug_shows_state_without_t_debug() {
     let q = Queue::new(4);
     q.put_nowait(NoDebug).unwrap();
     let shown = format!("{q:?}");
+    assert!(shown.starts_with("Queue {"), "{shown}");
     assert!(shown.contains("maxsize: 4"), "{shown}");
+    let lifo = LifoQueue::<NoDebug>::new(0);
+    assert!(format!("{lifo:?}").starts_with("LifoQueue {"));
+    assert!(format!("{:?}", PriorityQueue::<u8>::new(0)).starts_with("PriorityQueue {"));
     assert!(shown.contains("qsize: 1"), "{shown}");
     assert!(shown.contains("unfinished_tasks: 1"), "{shown}");
     assert!(shown.contains("is_shutdown: false"), "{shown}");

@@ -215,3 +215,90 @@ fn a_blocked_thread_is_woken_by_a_task() {
     });
     assert_eq!(waiter.join().unwrap(), Ok("from a task"));
 }
+
+/// Blocking waits that time out mid-wait give up their place without taking
+/// or losing anything: threads retry short timed puts and gets against tasks.
+#[test]
+fn timed_out_blocking_waits_lose_nothing() {
+    let rt = runtime();
+    let q = Queue::new(1);
+    let timeouts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let thread_consumers: Vec<_> = (0..2)
+        .map(|_| {
+            let q = q.clone();
+            let timeouts = timeouts.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                loop {
+                    match q.blocking_get_timeout(Duration::from_micros(50)) {
+                        Ok(item) => got.push(item),
+                        Err(GetError::Empty) => {
+                            timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(GetError::ShutDown) => return got,
+                    }
+                }
+            })
+        })
+        .collect();
+    let thread_producers: Vec<_> = (0..2u32)
+        .map(|p| {
+            let q = q.clone();
+            let timeouts = timeouts.clone();
+            std::thread::spawn(move || {
+                for i in 0..PER_PRODUCER {
+                    let mut item = p * 1_000_000 + i;
+                    loop {
+                        match q.blocking_put_timeout(item, Duration::from_micros(50)) {
+                            Ok(()) => break,
+                            Err(e) => {
+                                assert!(e.is_full());
+                                timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                item = e.into_inner();
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let consumer = {
+        let q = q.clone();
+        rt.spawn(async move {
+            let mut got = Vec::new();
+            while let Ok(item) = q.get().await {
+                got.push(item);
+            }
+            got
+        })
+    };
+    rt.block_on(async {
+        let producers: Vec<_> = (2..4u32)
+            .map(|p| {
+                let q = q.clone();
+                tokio::spawn(async move {
+                    for i in 0..PER_PRODUCER {
+                        q.put(p * 1_000_000 + i).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for p in producers {
+            p.await.unwrap();
+        }
+    });
+    for p in thread_producers {
+        p.join().unwrap();
+    }
+    q.shutdown();
+    let mut all = rt.block_on(consumer).unwrap();
+    for c in thread_consumers {
+        all.extend(c.join().unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, expected(4));
+    eprintln!(
+        "{} blocking waits timed out",
+        timeouts.load(std::sync::atomic::Ordering::Relaxed)
+    );
+}

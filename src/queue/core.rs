@@ -31,6 +31,9 @@ use crate::sync::core::{MAX_PERMITS, Mode, RawSemaphore, TryAcquireError};
 use crate::timeout::{deadline, with_timeout};
 
 pub(crate) mod sealed {
+    /// Only this crate's orderings implement [`Order`](super::Order).
+    pub trait Sealed {}
+
     /// The storage of one ordering. Sealed: only this crate implements it.
     pub trait Store<T>: Default {
         /// Stores an item.
@@ -48,10 +51,13 @@ pub(crate) mod sealed {
 /// Sealed: the three orderings are all there is, and each is only a type-level
 /// marker (it cannot be constructed). Use the aliases [`Queue`](super::Queue),
 /// [`LifoQueue`](super::LifoQueue) and [`PriorityQueue`](super::PriorityQueue).
-pub trait Order<T>: 'static {
+pub trait Order<T>: sealed::Sealed + 'static {
     /// The store holding the items in this order.
     #[doc(hidden)]
     type Store: sealed::Store<T>;
+    /// The queue's name in `Debug` output.
+    #[doc(hidden)]
+    const NAME: &'static str;
 }
 
 struct State<S> {
@@ -137,7 +143,7 @@ impl<T, O: Order<T>> fmt::Debug for BaseQueue<T, O> {
                 state.shutdown,
             )
         };
-        f.debug_struct("Queue")
+        f.debug_struct(O::NAME)
             .field("maxsize", &self.inner.maxsize)
             .field("qsize", &len)
             .field("unfinished_tasks", &unfinished)
@@ -164,8 +170,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     pub fn new(maxsize: usize) -> Self {
         // More places than permits can count is unbounded in practice.
-        let maxsize = if maxsize > MAX_PERMITS { 0 } else { maxsize };
-        let slots = (maxsize > 0).then(|| RawSemaphore::new(maxsize, Mode::Counting));
+        let slots = (maxsize > 0 && maxsize <= MAX_PERMITS)
+            .then(|| RawSemaphore::new(maxsize, Mode::Counting));
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -239,7 +245,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "full")]
     pub fn is_full(&self) -> bool {
-        self.inner.maxsize > 0 && self.len() >= self.inner.maxsize
+        self.inner.slots.is_some() && self.len() >= self.inner.maxsize
     }
 
     /// Items put and not yet marked done with [`task_done`](Self::task_done)
@@ -841,5 +847,88 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             inner.all_done.notify(usize::MAX);
         }
         drop(dropped);
+    }
+}
+
+/// Loom models of the queue core (`RUSTFLAGS="--cfg threadlet_loom" cargo
+/// test --lib queue::core::loom_models`): every interleaving of the state
+/// mutex, the two semaphores and shutdown, through the blocking forms.
+#[cfg(all(test, threadlet_loom))]
+mod loom_models {
+    use super::super::{Fifo, Lifo};
+    use super::*;
+    use loom::thread;
+
+    #[test]
+    fn bounded_handoff_keeps_order_and_capacity() {
+        loom::model(|| {
+            let q = BaseQueue::<u8, Fifo>::new(1);
+            let producer = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    q.blocking_put(1).unwrap();
+                    q.blocking_put(2).unwrap();
+                })
+            };
+            assert!(q.len() <= 1);
+            assert_eq!(q.blocking_get(), Ok(1));
+            assert_eq!(q.blocking_get(), Ok(2));
+            producer.join().unwrap();
+            assert_eq!(q.len(), 0);
+            assert_eq!(q.unfinished_tasks(), 2);
+        });
+    }
+
+    #[test]
+    fn shutdown_racing_a_put_loses_nothing() {
+        loom::model(|| {
+            let q = BaseQueue::<u8, Lifo>::new(1);
+            let putter = {
+                let q = q.clone();
+                thread::spawn(move || q.blocking_put(1))
+            };
+            let closer = {
+                let q = q.clone();
+                thread::spawn(move || q.shutdown())
+            };
+            let put = putter.join().unwrap();
+            closer.join().unwrap();
+            match put {
+                Ok(()) => assert_eq!(q.get_nowait(), Ok(1)),
+                Err(e) => assert_eq!(e, PutError::ShutDown(1)),
+            }
+            assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+        });
+    }
+
+    #[test]
+    fn shutdown_wakes_a_blocked_getter() {
+        loom::model(|| {
+            let q = BaseQueue::<u8, Fifo>::new(0);
+            let getter = {
+                let q = q.clone();
+                thread::spawn(move || q.blocking_get())
+            };
+            q.shutdown();
+            assert_eq!(getter.join().unwrap(), Err(GetError::ShutDown));
+        });
+    }
+
+    #[test]
+    fn join_returns_after_the_last_task_done() {
+        loom::model(|| {
+            let q = BaseQueue::<u8, Fifo>::new(0);
+            q.put_nowait(1).unwrap();
+            let worker = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    q.blocking_get().unwrap();
+                    q.task_done().unwrap();
+                })
+            };
+            q.blocking_join();
+            assert_eq!(q.unfinished_tasks(), 0);
+            worker.join().unwrap();
+        });
     }
 }

@@ -2,7 +2,8 @@
 
 use std::collections::VecDeque;
 
-use super::core::{Order, sealed::Store};
+use super::core::Order;
+use super::core::sealed::{Sealed, Store};
 
 /// The FIFO ordering of [`Queue`](super::Queue): items leave in the order
 /// they were put, as Python's `queue.Queue` (a `deque`).
@@ -11,8 +12,11 @@ use super::core::{Order, sealed::Store};
 #[derive(Debug, Clone, Copy)]
 pub enum Fifo {}
 
+impl Sealed for Fifo {}
+
 impl<T> Order<T> for Fifo {
     type Store = VecDeque<T>;
+    const NAME: &'static str = "Queue";
 }
 
 impl<T> Store<T> for VecDeque<T> {

@@ -1,6 +1,7 @@
 //! Last in, first out: the store of [`LifoQueue`](super::LifoQueue).
 
-use super::core::{Order, sealed::Store};
+use super::core::Order;
+use super::core::sealed::{Sealed, Store};
 
 /// The LIFO ordering of [`LifoQueue`](super::LifoQueue): the item put last
 /// leaves first, as Python's `queue.LifoQueue` (a list used as a stack).
@@ -9,8 +10,11 @@ use super::core::{Order, sealed::Store};
 #[derive(Debug, Clone, Copy)]
 pub enum Lifo {}
 
+impl Sealed for Lifo {}
+
 impl<T> Order<T> for Lifo {
     type Store = Vec<T>;
+    const NAME: &'static str = "LifoQueue";
 }
 
 impl<T> Store<T> for Vec<T> {

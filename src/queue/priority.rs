@@ -3,7 +3,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::core::{Order, sealed::Store};
+use super::core::Order;
+use super::core::sealed::{Sealed, Store};
 
 /// The priority ordering of [`PriorityQueue`](super::PriorityQueue): the
 /// smallest item (by [`Ord`]) leaves first, as Python's `heapq`-based
@@ -14,8 +15,11 @@ use super::core::{Order, sealed::Store};
 #[derive(Debug, Clone, Copy)]
 pub enum Priority {}
 
+impl Sealed for Priority {}
+
 impl<T: Ord> Order<T> for Priority {
     type Store = Heap<T>;
+    const NAME: &'static str = "PriorityQueue";
 }
 
 /// A binary heap of items tagged with their insertion number, so that equal

@@ -55,7 +55,9 @@ fn starved(since: Instant) -> bool {
     cfg!(threadlet_loom) || since.elapsed() >= HANDOFF_AFTER
 }
 
-/// Bit 0 of `state`: the list has linked waiters, so releases take the slow path.
+/// Bit 0 of `state`: the list has waiters asleep (linked and not yet woken),
+/// so releases take the slow path to wake or hand over to them. While every
+/// linked waiter is already woken, a release only has to add to the counter.
 const WAITERS: usize = 1;
 /// Bit 1 of `state`: the semaphore is closed (queue shutdown).
 const CLOSED: usize = 2;
@@ -436,9 +438,11 @@ impl RawSemaphore {
         }
     }
 
-    /// With the list locked: clears `WAITERS` once nobody is queued.
+    /// With the list locked: clears `WAITERS` once nobody queued is asleep
+    /// (a woken waiter that then finds no permit sets it again, in
+    /// `take_or_flag`, before it goes back to sleep).
     fn settle(&self, list: &MutexGuard<'_, List>) {
-        if list.linked == 0 {
+        if list.linked == list.notified {
             self.state.fetch_and(!WAITERS, Ordering::Release);
         }
     }
