@@ -6,6 +6,10 @@
 //! the receiving process (so a child's end attaches before its target runs).
 //! `recv` reports EOF once nothing is left and the other end is gone: it had
 //! attached and every process using it has dropped it or exited.
+//!
+//! Limit: an end that never attached (its child was killed before decoding
+//! its arguments, or the end was dropped unused) is not known to be gone, so
+//! a plain `recv` on the other end waits; `blocking_recv_timeout` bounds it.
 
 use std::collections::VecDeque;
 use std::fmt;
