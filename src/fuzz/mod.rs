@@ -9,6 +9,7 @@
 //! release); `THREADLET_FUZZ_SEEDS` the number of seeds (default 5).
 
 mod core;
+mod queue;
 mod sync;
 
 use std::time::Duration;

@@ -265,6 +265,32 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.inner.state.lock().unfinished
     }
 
+    /// Test introspection: (stored items, item permits, waiter slots on
+    /// items, free-place permits, waiter slots on places, waiter slots on
+    /// `join`). At quiescence the item permits equal the stored items, the
+    /// free places `maxsize - stored` (bounded queues), and no slot is in use.
+    #[doc(hidden)]
+    pub fn __debug_state(&self) -> (usize, usize, usize, usize, usize, usize) {
+        let stored = sealed::Store::len(&self.inner.state.lock().store);
+        let items = self.inner.items.snapshot();
+        let (places, place_slots) = match &self.inner.slots {
+            Some(slots) => {
+                let s = slots.snapshot();
+                (s.permits, s.slots)
+            }
+            None => (0, 0),
+        };
+        let join = self.inner.all_done.snapshot();
+        (
+            stored,
+            items.permits,
+            items.slots,
+            places,
+            place_slots,
+            join.slots,
+        )
+    }
+
     /// Whether [`shutdown`](Self::shutdown) or
     /// [`shutdown_immediate`](Self::shutdown_immediate) was called.
     ///
