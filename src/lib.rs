@@ -16,7 +16,7 @@
 //! | `threading.Lock`, `RLock`, `Condition` | [`Lock`], [`RLock`], [`Condition`] |
 //! | `threading.Event`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`Event`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`] |
 //! | `queue.Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
-//! | `multiprocessing.Process`, `Pool`, `Queue`, `Pipe` | `process::Process`, `process::Pool`, `process::Queue`, `process::Pipe` |
+//! | `multiprocessing.Process`, `Pool`, `Queue`, `Pipe` | `process::Process`, `process::Pool`, `process::Queue`, `process::Pipe` (feature `process`, on by default) |
 //!
 //! Every blocking operation has three forms: `op().await`, a non-blocking
 //! `try_op()` (queues keep Python's `put_nowait` / `get_nowait`) and
