@@ -351,29 +351,32 @@ fn two_hundred_sequential_spawns_leak_no_descriptor() {
         let start = Instant::now();
         for i in 0..200u32 {
             // Every way to end, none printing anything: return, exit code,
-            // SIGTERM, SIGKILL.
-            match i % 4 {
-                0 => process::spawn_process(noop, ())
-                    .unwrap()
-                    .join()
-                    .await
-                    .unwrap(),
+            // SIGTERM, SIGKILL; each joined child is reaped at once.
+            let pid = match i % 4 {
+                0 => {
+                    let p = process::spawn_process(noop, ()).unwrap();
+                    p.join().await.unwrap();
+                    p.pid()
+                }
                 1 => {
                     let p = process::spawn_process(exit_with, 3).unwrap();
                     assert_eq!(p.join().await.unwrap_err().exitcode(), Some(3));
+                    p.pid()
                 }
                 2 => {
                     let p = process::spawn_process(nap, 60_000).unwrap();
                     p.terminate().unwrap();
                     assert_eq!(p.join().await.unwrap_err().exitcode(), Some(-15));
+                    p.pid()
                 }
                 _ => {
                     let p = process::spawn_process(nap, 60_000).unwrap();
                     p.kill().unwrap();
                     assert_eq!(p.join().await.unwrap_err().exitcode(), Some(-9));
-                    assert_reaped(p.pid().unwrap());
+                    p.pid()
                 }
-            }
+            };
+            assert_reaped(pid.unwrap());
         }
         let spawning = start.elapsed();
         let after = settled_fd_count(before).await;
