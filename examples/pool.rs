@@ -52,31 +52,38 @@ mod demo {
         process::register(count_primes);
         process::register(count_primes_where);
         process::register(chef);
-        process::init(); // a worker process serves the pool from here
 
-        // Smaller in debug builds, so the unoptimized example stays quick.
-        const N: u64 = if cfg!(debug_assertions) {
-            400_000
-        } else {
-            1_500_000
-        };
-        const CHUNKS: u64 = 48;
-        let chunks: Vec<(u64, u64)> = (0..CHUNKS)
-            .map(|i| (i * N / CHUNKS, (i + 1) * N / CHUNKS))
-            .collect();
-        let workers = std::thread::available_parallelism().map_or(2, usize::from);
+        // `run` calls `process::init()` first: a pool worker or a chef serves
+        // its parent from there and never comes back here. So everything else,
+        // the serial count too, happens inside `run`.
+        threadlet::run(async {
+            // Smaller in debug builds, so the unoptimized example stays quick.
+            const N: u64 = if cfg!(debug_assertions) {
+                400_000
+            } else {
+                1_500_000
+            };
+            const CHUNKS: u64 = 48;
+            let chunks: Vec<(u64, u64)> = (0..CHUNKS)
+                .map(|i| (i * N / CHUNKS, (i + 1) * N / CHUNKS))
+                .collect();
+            let workers = std::thread::available_parallelism().map_or(2, usize::from);
 
-        let t = Instant::now();
-        let serial: u64 = chunks.iter().map(|&c| count_primes(c)).sum();
-        let serial_time = t.elapsed();
-        println!("serial:          {serial} primes below {N} in {serial_time:.2?}");
+            let t = Instant::now();
+            let serial_chunks = chunks.clone();
+            // CPU-bound: off the async workers.
+            let serial: u64 = tokio::task::spawn_blocking(move || {
+                serial_chunks.iter().map(|&c| count_primes(c)).sum()
+            })
+            .await
+            .expect("serial count");
+            let serial_time = t.elapsed();
+            println!("serial:          {serial} primes below {N} in {serial_time:.2?}");
 
-        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-        rt.block_on(async {
             let pool = Pool::new(workers).expect("pool");
             let t = Instant::now();
             let counts = pool
-                .map_chunked(count_primes_where, chunks.clone(), 1)
+                .map_chunked(count_primes_where, chunks, 1)
                 .await
                 .expect("map");
             let parallel_time = t.elapsed();

@@ -3,8 +3,9 @@
 //! implementing `process::Run`), and the pid / parent-pid demo.
 //!
 //! Run it with `cargo run --example process`. Each child re-executes this
-//! binary; `process::init()` at the top of `main` turns it into the target's
-//! runner, so the children's prints below come from other processes.
+//! binary; `threadlet::run` calls `process::init()` before anything else, which
+//! turns the child into the target's runner, so the children's prints below
+//! come from other processes. The targets are registered before `run`.
 
 #[cfg(not(feature = "process"))]
 fn main() {
@@ -60,10 +61,9 @@ mod article {
         process::register(f);
         process::register_run::<MyProcess>();
         process::register(info_f);
-        process::init(); // a child runs its target here and exits
-
-        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-        rt.block_on(async {
+        // `run` calls `process::init()` first: a child runs its target there
+        // and exits. At the end it joins any child process still running.
+        threadlet::run(async {
             println!("== call mode 1: Process(target=f, args=('alvin:N',)) ==");
             let mut procs = Vec::new();
             for i in 0..3 {

@@ -149,7 +149,6 @@ pub fn init() {
 
 /// Kills the daemon children and waits for all the others, as Python does when
 /// the main process exits; `threadlet::run` calls it after `main`.
-#[allow(dead_code)] // called by the thread layer's `run`
 pub(crate) async fn shutdown_children() {
     process::shutdown_children().await;
 }
