@@ -273,17 +273,23 @@ fn contention_rounds_keep_memory_flat_and_the_registry_empty() {
     drop(rt);
     eprintln!("stress: {rounds} rounds in {:?}", started.elapsed());
 
-    // Flat after the first round. Exact equality would be wrong: the allocator
-    // keeps freed pages (glibc trims its arenas only now and then, and each
-    // worker thread has its own arena), so the figure wanders by a few MiB
-    // from round to round without any leak. A leak of even 8 bytes per task
-    // and primitive grows RSS by 8 × 8 × tasks per round (6 MiB per round at
-    // 100 000 tasks, 55 MiB over the 9 later rounds), so a bound of the larger
-    // of +10 % or +8 MiB over the second round catches it, while leaving room
-    // for allocator noise. The first round is excluded: it sizes the runtime,
-    // the registry shards and the arenas to the peak task count.
+    // Flat after the first round: every later round within the larger of
+    // +10 % or +16 MiB of round 2's RSS. Exact equality would be wrong: the
+    // allocator keeps freed pages (glibc trims its arenas only now and then,
+    // and each of the 4 workers allocates from its own arena), so RSS wanders
+    // without any leak. Measured on the 2-core CI machine: round 1 anywhere
+    // from 88 to 155 MiB (it sizes the runtime, the registry shards and the
+    // arenas to the peak task count, so it is not the base), then rounds 2..10
+    // creeping up and levelling off, at most +11.2 MiB over round 2 (release,
+    // 100 000 tasks, round 2 at 152 MiB) and +2.8 MiB in debug; in the default
+    // run (10 000 tasks) steps of up to +7 MiB from a 13 to 20 MiB base. A leak grows
+    // linearly instead: in the full run, 8 rounds of 800 000 contended
+    // operations exceed 16 MiB once 3 bytes leak per operation, so any leaked
+    // task, waiter node or `Arc` fails. The default run is a smoke test: its
+    // one checked round catches leaks of 210 bytes or more per operation
+    // (a whole task or thread); `THREADLET_STRESS=1` is the memory check.
     let base = rss[rss.len().min(2) - 1];
-    let limit = base + (base / 10).max(8 * 1024);
+    let limit = base + (base / 10).max(16 * 1024);
     for (i, &kib) in rss.iter().enumerate().skip(1) {
         assert!(
             kib <= limit,
