@@ -22,6 +22,34 @@
 //! `try_op()` (queues keep Python's `put_nowait` / `get_nowait`) and
 //! `op_timeout(duration).await`; waiting operations also have a `blocking_op`
 //! form for plain OS threads.
+//!
+//! # Misuse
+//!
+//! Where Python raises, threadlet returns a typed error whose `Display` is
+//! Python's message (threadlet's own words where Python's exception has none),
+//! and leaves the primitive as it was: a failed call changes nothing, so the
+//! primitive stays usable. Each row is a test in `tests/misuse.rs`.
+//!
+//! | Misuse | Python | threadlet error | `Display` |
+//! |---|---|---|---|
+//! | [`Lock::release`] while unlocked | `RuntimeError` | [`LockReleaseError`](error::LockReleaseError) | `release unlocked lock` |
+//! | [`RLock::release`] by a task or OS thread that does not own it, or while unowned | `RuntimeError` | [`RLockReleaseError`](error::RLockReleaseError) | `cannot release un-acquired lock` |
+//! | [`BoundedSemaphore::release`] / `release_n` past the initial value (the value is unchanged) | `ValueError` | [`SemaphoreReleaseError::TooManyReleases`](error::SemaphoreReleaseError::TooManyReleases) | `Semaphore released too many times` |
+//! | [`Semaphore::release_n`]`(0)` | `ValueError` | [`SemaphoreReleaseError::ZeroPermits`](error::SemaphoreReleaseError::ZeroPermits) | `n must be one or more` |
+//! | [`Condition::wait`] (and `wait_timeout`, and `wait_for` whose predicate is false) without the lock, over [`Lock`] or [`RLock`] | `RuntimeError` | [`ConditionWaitError`](error::ConditionWaitError) | `cannot wait on un-acquired lock` |
+//! | [`Condition::notify`] / `notify_all` without the lock, over [`Lock`] or [`RLock`] | `RuntimeError` | [`ConditionNotifyError`](error::ConditionNotifyError) | `cannot notify on un-acquired lock` |
+//! | [`Barrier::new`]`(0)` | `ValueError` | [`BarrierPartiesError`](error::BarrierPartiesError) | `parties must be >= 1` |
+//! | [`Barrier::wait`] after [`Barrier::abort`] (until [`Barrier::reset`]) | `BrokenBarrierError` | [`BrokenBarrierError`](error::BrokenBarrierError) | `barrier is broken` |
+//! | [`Queue::task_done`](queue::BaseQueue::task_done) more often than items were got | `ValueError` | [`TaskDoneError`](error::TaskDoneError) | `task_done() called too many times` |
+//! | [`Queue::put`](queue::BaseQueue::put) / `put_nowait` after `shutdown` (the item is handed back) | `queue.ShutDown` | [`PutError::ShutDown`](error::PutError::ShutDown) | `queue is shut down` |
+//! | [`Queue::get`](queue::BaseQueue::get) / `get_nowait` after `shutdown`, once empty | `queue.ShutDown` | [`GetError::ShutDown`](error::GetError::ShutDown) | `queue is shut down` |
+//! | [`Thread::start`] twice | `RuntimeError` | [`StartError::AlreadyStarted`] | `threads can only be started once` |
+//! | [`Thread::join`] before `start` | `RuntimeError` | [`JoinError::NotStarted`] | `cannot join thread before it is started` |
+//! | [`Thread::set_daemon`] after `start` | `RuntimeError` | [`DaemonError`] | `cannot set daemon status of active thread` |
+//! | `process::Process::start` twice | `AssertionError` | `ProcessStartError::AlreadyStarted` | `cannot start a process twice` |
+//! | `process::Process::join` before `start` | `AssertionError` | `ProcessJoinError::NotStarted` | `can only join a started process` |
+//! | `process::Process::new` with arguments whose `Serialize` fails | pickling error | `ProcessStartError::Encode` | `cannot encode the process arguments: {codec message}` |
+//! | `process::Process::start` of a target never registered | `AttributeError` in the child | `ProcessStartError::UnknownTarget` | ``unknown process target `{name}`: register it before threadlet::process::init()`` |
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
