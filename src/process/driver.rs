@@ -114,17 +114,25 @@ async fn drive(mut requests: UnboundedReceiver<Request>) {
 
 /// Spawns one child on this (the driver's) thread and starts supervising it.
 fn spawn_one(launch: Vec<u8>, shared: Arc<Shared>) -> io::Result<Spawned> {
-    let (child, sock) = spawn_child()?;
+    // The launch frame goes into the socket now, before `start()` returns
+    // (whatever of it the socket buffer takes; any rest is written below, as
+    // the child reads): a parent killed right after `start()` still leaves a
+    // non-daemon child that runs its target, as in Python.
+    let (child, sock, sent) = spawn_child(&launch)?;
     let pid = child.id().unwrap_or(0);
     let (signals, signal_rx) = unbounded_channel();
-    tokio::spawn(supervise(child, sock, launch, shared, signal_rx));
+    let rest = launch[sent..].to_vec();
+    tokio::spawn(supervise(child, sock, rest, shared, signal_rx));
     Ok(Spawned { pid, signals })
 }
 
-/// Re-executes this binary with the marker and a socket pair as its stdin;
-/// returns the child and our end of the socket. Must run on the driver thread
+/// Re-executes this binary with the marker and a socket pair as its stdin,
+/// writes as much of `first` into the socket as its buffer takes without
+/// waiting; returns the child, our end of the socket and how much was written. Must run on the driver thread
 /// (the parent-death signal follows the spawning thread), inside its runtime.
-pub(crate) fn spawn_child() -> io::Result<(tokio::process::Child, tokio::net::UnixStream)> {
+pub(crate) fn spawn_child(
+    first: &[u8],
+) -> io::Result<(tokio::process::Child, tokio::net::UnixStream, usize)> {
     let exe = std::env::current_exe()?;
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
     ours.set_nonblocking(true)?;
@@ -149,8 +157,15 @@ pub(crate) fn spawn_child() -> io::Result<(tokio::process::Child, tokio::net::Un
     }
     // Close our copy of the child's end, so its exit shows as end of file.
     drop(cmd);
+    let mut sent = 0;
+    while sent < first.len() {
+        match std::io::Write::write(&mut &ours, &first[sent..]) {
+            Ok(n) if n > 0 => sent += n,
+            _ => break, // full (WouldBlock) or failed: the rest is written later
+        }
+    }
     match tokio::net::UnixStream::from_std(ours) {
-        Ok(sock) => Ok((child, sock)),
+        Ok(sock) => Ok((child, sock, sent)),
         Err(e) => {
             let _ = child.start_kill();
             Err(e)

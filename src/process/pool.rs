@@ -945,7 +945,7 @@ async fn worker_slot(shared: Arc<PoolShared>) {
         }
         let identity = next_identity();
         let name = identity_name("PoolWorker", &identity);
-        let (mut child, sock) = match driver::spawn_child() {
+        let (mut child, sock, _) = match driver::spawn_child(&[]) {
             Ok(spawned) => spawned,
             Err(e) => {
                 shared.stop(PoolError::WorkerStart(e.to_string()));
