@@ -56,6 +56,17 @@ impl<T> Mutex<T> {
     }
 }
 
+/// A sequentially consistent fence between a flag write and the core's
+/// "anybody waiting?" check on one side, and a waiter's registration and its
+/// flag re-check on the other (Event, Barrier): one side always sees the
+/// other, so no wake-up is missed.
+pub(crate) fn seq_cst_fence() {
+    #[cfg(not(threadlet_loom))]
+    std::sync::atomic::fence(Ordering::SeqCst);
+    #[cfg(threadlet_loom)]
+    loom::sync::atomic::fence(Ordering::SeqCst);
+}
+
 /// The current instant (under loom a fixed one: loom has no clock, and the
 /// cores only compare instants to decide fairness, never to wait).
 #[cfg(not(threadlet_loom))]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::core::{Mode, RawSemaphore};
 use super::error::{BarrierPartiesError, BrokenBarrierError};
-use super::seq_cst_fence;
+use crate::loom::seq_cst_fence;
 use crate::loom::{Arc, AtomicUsize, Mutex, Ordering};
 use crate::timeout::{deadline, with_timeout};
 

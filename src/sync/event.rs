@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::core::{Mode, RawSemaphore};
-use super::seq_cst_fence as fence;
+use crate::loom::seq_cst_fence as fence;
 use crate::loom::{Arc, AtomicBool, Ordering};
 use crate::timeout::{deadline, with_timeout};
 

@@ -163,14 +163,3 @@ pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 
 #[cfg(doc)]
 use error::*;
-
-/// A sequentially consistent fence between a flag write and the core's
-/// "anybody waiting?" check on one side, and a waiter's registration and its
-/// flag re-check on the other: one side always sees the other, so no wake-up
-/// is missed. (Could move to `crate::loom`.)
-pub(crate) fn seq_cst_fence() {
-    #[cfg(not(threadlet_loom))]
-    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-    #[cfg(threadlet_loom)]
-    loom::sync::atomic::fence(loom::sync::atomic::Ordering::SeqCst);
-}
