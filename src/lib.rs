@@ -62,10 +62,9 @@
 
 #[cfg(all(test, not(threadlet_loom)))]
 mod fuzz;
-mod loom;
 #[cfg(all(test, threadlet_loom))]
 mod loom_models;
-mod timeout;
+mod wait;
 
 pub mod error;
 #[cfg(feature = "process")]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Rng, for_each_seed, ops};
-use crate::sync::core::{Mode, RawSemaphore, Snapshot};
+use crate::wait::core::{Mode, RawSemaphore, Snapshot};
 
 const TASKS: usize = 16;
 

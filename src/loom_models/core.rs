@@ -1,4 +1,4 @@
-//! Models of the wait queue (`sync::core::RawSemaphore`).
+//! Models of the wait queue (`wait::core::RawSemaphore`).
 
 use std::task::Poll;
 
@@ -8,7 +8,7 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
 use super::{model, poll_once};
-use crate::sync::core::{Mode, RawSemaphore, Snapshot};
+use crate::wait::core::{Mode, RawSemaphore, Snapshot};
 
 fn counting(permits: usize) -> Arc<RawSemaphore> {
     Arc::new(RawSemaphore::new(permits, Mode::Counting))

@@ -765,7 +765,7 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     /// }
     /// ```
     pub async fn get_timeout(&self, timeout: Duration) -> Result<R, PoolError> {
-        crate::timeout::with_timeout(timeout, self.get())
+        crate::wait::timeout::with_timeout(timeout, self.get())
             .await
             .unwrap_or(Err(PoolError::Timeout))
     }

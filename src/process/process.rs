@@ -752,7 +752,7 @@ impl<R> Process<R> {
     where
         R: DeserializeOwned,
     {
-        crate::timeout::with_timeout(timeout, self.join())
+        crate::wait::timeout::with_timeout(timeout, self.join())
             .await
             .unwrap_or(Err(ProcessJoinError::Timeout))
     }

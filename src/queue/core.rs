@@ -12,7 +12,7 @@
 //! * `all_done`, a broadcast wait list for `join`.
 //!
 //! All waiting goes through the crate's one wait queue
-//! ([`RawSemaphore`](crate::sync::core::RawSemaphore)), so blocked getters and
+//! ([`RawSemaphore`](crate::wait::core::RawSemaphore)), so blocked getters and
 //! putters are woken in FIFO order and tasks and OS threads share one queue.
 //!
 //! Shutdown closes both semaphores. A getter whose semaphore is closed pops
@@ -26,9 +26,9 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use super::error::{GetError, PutError, TaskDoneError};
-use crate::loom::{Arc, Mutex};
-use crate::sync::core::{MAX_PERMITS, Mode, RawSemaphore, TryAcquireError};
-use crate::timeout::{deadline, with_timeout};
+use crate::wait::core::{MAX_PERMITS, Mode, RawSemaphore, TryAcquireError};
+use crate::wait::loom::{Arc, Mutex};
+use crate::wait::timeout::{deadline, with_timeout};
 
 pub(crate) mod sealed {
     /// Only this crate's orderings implement [`Order`](super::Order).

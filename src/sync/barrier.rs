@@ -5,11 +5,11 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::{Duration, Instant};
 
-use super::core::{Mode, RawSemaphore};
 use super::error::{BarrierPartiesError, BrokenBarrierError};
-use crate::loom::seq_cst_fence;
-use crate::loom::{Arc, AtomicUsize, Mutex, Ordering};
-use crate::timeout::{deadline, with_timeout};
+use crate::wait::core::{Mode, RawSemaphore};
+use crate::wait::loom::seq_cst_fence;
+use crate::wait::loom::{Arc, AtomicUsize, Mutex, Ordering};
+use crate::wait::timeout::{deadline, with_timeout};
 
 const PENDING: usize = 0;
 const PASSED: usize = 1;

@@ -4,14 +4,14 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::core::{Mode, RawSemaphore};
 use super::error::{ConditionNotifyError, ConditionWaitError};
 use super::lock::Lock;
 use super::raw_lock::ConditionLock;
 #[cfg(doc)]
 use super::rlock::RLock;
-use crate::loom::Arc;
-use crate::timeout::{deadline, with_timeout};
+use crate::wait::core::{Mode, RawSemaphore};
+use crate::wait::loom::Arc;
+use crate::wait::timeout::{deadline, with_timeout};
 
 #[derive(Debug)]
 struct Inner<L> {

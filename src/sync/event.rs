@@ -3,10 +3,10 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::core::{Mode, RawSemaphore};
-use crate::loom::seq_cst_fence as fence;
-use crate::loom::{Arc, AtomicBool, Ordering};
-use crate::timeout::{deadline, with_timeout};
+use crate::wait::core::{Mode, RawSemaphore};
+use crate::wait::loom::seq_cst_fence as fence;
+use crate::wait::loom::{Arc, AtomicBool, Ordering};
+use crate::wait::timeout::{deadline, with_timeout};
 
 #[derive(Debug)]
 struct Inner {

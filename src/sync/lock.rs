@@ -3,10 +3,10 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::core::{Mode, RawSemaphore};
 use super::error::LockReleaseError;
-use crate::loom::Arc;
-use crate::timeout::{deadline, with_timeout};
+use crate::wait::core::{Mode, RawSemaphore};
+use crate::wait::loom::Arc;
+use crate::wait::timeout::{deadline, with_timeout};
 
 /// A primitive lock, Python's `threading.Lock`: locked or unlocked, with no
 /// owner.

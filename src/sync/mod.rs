@@ -130,7 +130,6 @@
 
 mod barrier;
 mod condition;
-pub(crate) mod core;
 pub mod error;
 mod event;
 mod lock;
@@ -149,7 +148,7 @@ mod semaphore;
 /// ```
 /// assert!(threadlet::STARVATION_BOUND < std::time::Duration::from_millis(1));
 /// ```
-pub const STARVATION_BOUND: std::time::Duration = core::HANDOFF_AFTER;
+pub const STARVATION_BOUND: std::time::Duration = crate::wait::core::HANDOFF_AFTER;
 
 pub use barrier::{Barrier, BarrierBuilder};
 pub use condition::{Condition, ConditionGuard};

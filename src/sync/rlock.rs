@@ -9,10 +9,10 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
-use super::core::{Mode, RawSemaphore};
 use super::error::RLockReleaseError;
-use crate::loom::{Arc, AtomicU64, AtomicUsize, Ordering};
-use crate::timeout::{deadline, with_timeout};
+use crate::wait::core::{Mode, RawSemaphore};
+use crate::wait::loom::{Arc, AtomicU64, AtomicUsize, Ordering};
+use crate::wait::timeout::{deadline, with_timeout};
 
 /// Nobody owns the lock.
 const UNOWNED: u64 = 0;
@@ -56,7 +56,7 @@ pub(crate) fn current_owner() -> u64 {
     }
     // Loom runs its threads on one OS thread: take loom's thread id there.
     #[cfg(threadlet_loom)]
-    return id_value(crate::loom::current_thread().id()) | THREAD_TAG;
+    return id_value(crate::wait::loom::current_thread().id()) | THREAD_TAG;
     #[cfg(not(threadlet_loom))]
     THREAD_OWNER.with(|cell| {
         let mut id = cell.get();

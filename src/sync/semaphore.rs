@@ -4,10 +4,10 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::core::{MAX_PERMITS, Mode, RawSemaphore};
 use super::error::SemaphoreReleaseError;
-use crate::loom::Arc;
-use crate::timeout::{deadline, with_timeout};
+use crate::wait::core::{MAX_PERMITS, Mode, RawSemaphore};
+use crate::wait::loom::Arc;
+use crate::wait::timeout::{deadline, with_timeout};
 
 /// What both semaphores share: the counter and the release ceiling.
 #[derive(Debug)]

@@ -331,7 +331,7 @@ impl<T: Send + 'static> Thread<T> {
         let me = Arc::as_ptr(&self.inner).cast::<()>();
         self.inner.core.check_joinable(me)?;
         let wait = poll_fn(|cx| self.inner.poll_output(cx, Clone::clone));
-        Ok(crate::timeout::with_timeout(timeout, wait)
+        Ok(crate::wait::timeout::with_timeout(timeout, wait)
             .await
             .ok_or(JoinTimeoutError::Timeout)??)
     }
@@ -673,7 +673,7 @@ impl ThreadRef {
     pub async fn join_timeout(&self, timeout: Duration) -> Result<(), JoinTimeoutError> {
         self.core().check_joinable(core::addr(&self.shared))?;
         let wait = poll_fn(|cx| self.shared.poll_failure(cx));
-        match crate::timeout::with_timeout(timeout, wait).await {
+        match crate::wait::timeout::with_timeout(timeout, wait).await {
             None => Err(JoinTimeoutError::Timeout),
             Some(None) => Ok(()),
             Some(Some(err)) => Err(err.into()),

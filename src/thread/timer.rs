@@ -97,7 +97,7 @@ impl<T: Send + 'static> Timer<T> {
         });
         let c = cancel.clone();
         let body = async move {
-            let cancelled = crate::timeout::with_timeout(delay, c.wait())
+            let cancelled = crate::wait::timeout::with_timeout(delay, c.wait())
                 .await
                 .is_some();
             // Python: `finished.wait(interval)`, then run unless `finished` is set.

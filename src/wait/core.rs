@@ -38,7 +38,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::loom::{
+use crate::wait::loom::{
     AtomicUsize, Mutex, MutexGuard, Ordering, Thread, current_thread, now, park_until, planted,
 };
 

@@ -1,0 +1,11 @@
+//! The wait layer: the one waiting mechanism every primitive and queue sits on.
+//!
+//! - [`core`]: the FIFO wait list and the counting / notify / broadcast modes
+//!   (`RawSemaphore`), with its invariants;
+//! - [`loom`]: the std / loom switch every atomic and mutex of the cores goes
+//!   through (`--cfg threadlet_loom` swaps in loom);
+//! - [`timeout`]: every timeout turned into a deadline by one code path.
+
+pub(crate) mod core;
+pub(crate) mod loom;
+pub(crate) mod timeout;
