@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use super::error::{ConditionNotifyError, ConditionWaitError};
 use super::lock::Lock;
 use super::raw_lock::ConditionLock;
-use super::timed::Wait;
 #[cfg(doc)]
 use super::rlock::RLock;
+use super::timed::Wait;
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::Arc;
 use crate::wait::timeout::deadline;

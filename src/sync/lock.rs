@@ -79,7 +79,12 @@ impl Lock {
 
     /// Stamps a new hold just after the permit was taken; returns its number.
     fn took(&self) -> u64 {
-        let hold = self.inner.holds.load(Ordering::Relaxed).wrapping_add(1).max(1);
+        let hold = self
+            .inner
+            .holds
+            .load(Ordering::Relaxed)
+            .wrapping_add(1)
+            .max(1);
         self.inner.holds.store(hold, Ordering::Relaxed);
         self.inner.hold.store(hold, Ordering::Release);
         hold

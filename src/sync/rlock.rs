@@ -11,8 +11,8 @@
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
-use std::panic::Location;
 use std::hash::{Hash, Hasher};
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::error::RLockReleaseError;
@@ -480,11 +480,7 @@ impl RLock {
     /// ```
     #[must_use]
     pub fn recursion_count(&self) -> usize {
-        if self.is_owned() {
-            self.count()
-        } else {
-            0
-        }
+        if self.is_owned() { self.count() } else { 0 }
     }
 
     /// How many times its owner, whoever it is, holds the lock (Python's

@@ -297,7 +297,9 @@ macro_rules! semaphore_methods {
                 let caller = Location::caller();
                 async move {
                     let what = concat!(stringify!($ty), "::acquire_timeout");
-                    self.inner.acquire_timeout(Wait::plan(timeout, what, caller)).await
+                    self.inner
+                        .acquire_timeout(Wait::plan(timeout, what, caller))
+                        .await
                 }
             }
 
