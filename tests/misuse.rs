@@ -256,8 +256,8 @@ async fn guard_dropped_after_its_hold_ended() {
     assert_eq!(within(holder).await.unwrap(), 1);
 
     // Still usable.
-    within(rlock.lock()).await;
-    within(lock.lock()).await;
+    drop(within(rlock.lock()).await);
+    drop(within(lock.lock()).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -243,8 +243,9 @@ impl<L: ConditionLock> Condition<L> {
         async move {
             let wait = Wait::plan(timeout, "Condition::acquire_timeout", caller);
             let lock = &self.inner.lock;
-            lock.try_acquire_held().is_some()
-                || !wait.is_never() && wait.run(lock.acquire_held()).await.is_some()
+            wait.acquire(|| lock.try_acquire_held(), || lock.acquire_held())
+                .await
+                .is_some()
         }
     }
 

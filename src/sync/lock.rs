@@ -6,7 +6,7 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::error::LockReleaseError;
-use super::timed::Wait;
+use super::timed::{Wait, passed};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
 use crate::wait::timeout::deadline;
@@ -211,13 +211,8 @@ impl Lock {
 
     /// The timed acquire behind every timed form; the hold's number if taken.
     async fn acquire_timeout_held(&self, wait: Wait) -> Option<u64> {
-        if let Some(hold) = self.try_acquire_held() {
-            return Some(hold);
-        }
-        if wait.is_never() {
-            return None;
-        }
-        wait.run(self.acquire_held()).await
+        wait.acquire(|| self.try_acquire_held(), || self.acquire_held())
+            .await
     }
 
     /// Releases the lock. Any task or thread may release it, as in Python.
@@ -413,10 +408,8 @@ impl Lock {
         if let Some(hold) = self.try_acquire_held() {
             return Some(hold);
         }
-        if deadline.is_some_and(|deadline| deadline <= Instant::now()) {
-            return None; // a zero timeout: never queue
-        }
-        matches!(self.inner.raw.blocking_acquire(deadline), Ok(true)).then(|| self.took())
+        let got = !passed(deadline) && self.inner.raw.blocking_acquire(deadline) == Ok(true);
+        got.then(|| self.took())
     }
 
     /// Test introspection: (free permits, queued waiters, slots in use).

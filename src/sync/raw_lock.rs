@@ -98,11 +98,9 @@ pub(crate) mod sealed {
         fn release_save(&self) -> Option<u64> {
             Lock::release_save(self)
         }
-        fn acquire_restore(&self, saved: u64) -> impl Future<Output = ()> + Send + '_ {
-            async move {
-                Lock::acquire_held(self).await;
-                self.restore(saved);
-            }
+        async fn acquire_restore(&self, saved: u64) {
+            Lock::acquire_held(self).await;
+            self.restore(saved);
         }
         fn blocking_acquire_restore(&self, saved: u64) {
             Lock::blocking_acquire_held(self, None);

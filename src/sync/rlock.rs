@@ -16,7 +16,7 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::error::RLockReleaseError;
-use super::timed::Wait;
+use super::timed::{Wait, passed};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
 use crate::wait::timeout::deadline;
@@ -375,14 +375,9 @@ impl RLock {
         let caller = Location::caller();
         async move {
             let wait = Wait::plan(timeout, "RLock::acquire_timeout", caller);
-            if self.try_acquire_held().is_some() {
-                return true;
-            }
-            !wait.is_never()
-                && wait
-                    .run(self.acquire_as(current_owner(), None))
-                    .await
-                    .is_some()
+            wait.acquire(|| self.try_acquire_held(), || self.acquire_held())
+                .await
+                .is_some()
         }
     }
 
@@ -601,11 +596,8 @@ impl RLock {
         if let Some(hold) = self.try_acquire_held() {
             return Some(hold);
         }
-        if deadline.is_some_and(|deadline| deadline <= Instant::now()) {
-            return None; // a zero timeout: never queue
-        }
-        matches!(self.inner.raw.blocking_acquire(deadline), Ok(true))
-            .then(|| self.set_owner(current_owner(), None))
+        let got = !passed(deadline) && self.inner.raw.blocking_acquire(deadline) == Ok(true);
+        got.then(|| self.set_owner(current_owner(), None))
     }
 
     /// Test introspection: (free permits, queued waiters, slots in use).

@@ -7,7 +7,7 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::error::SemaphoreReleaseError;
-use super::timed::Wait;
+use super::timed::{Wait, passed};
 use crate::wait::core::{MAX_PERMITS, Mode, RawSemaphore};
 use crate::wait::loom::Arc;
 use crate::wait::timeout::deadline;
@@ -49,16 +49,13 @@ impl Inner {
     }
 
     async fn acquire_timeout(&self, wait: Wait) -> bool {
-        self.try_acquire() || !wait.is_never() && wait.run(self.acquire()).await.is_some()
+        wait.acquire(|| self.try_acquire().then_some(()), || self.acquire())
+            .await
+            .is_some()
     }
 
     fn blocking_acquire_until(&self, deadline: Option<Instant>) -> bool {
-        if self.try_acquire() {
-            return true;
-        }
-        // A zero timeout never queues.
-        !deadline.is_some_and(|deadline| deadline <= Instant::now())
-            && self.raw.blocking_acquire(deadline).unwrap_or(false)
+        self.try_acquire() || !passed(deadline) && self.raw.blocking_acquire(deadline) == Ok(true)
     }
 
     fn release_n(&self, n: usize) -> Result<(), SemaphoreReleaseError> {

@@ -15,7 +15,13 @@ use std::future::{Future, poll_fn};
 use std::panic::Location;
 use std::pin::pin;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// For the blocking forms: whether `deadline` (`None`: forever) has already
+/// passed, as for a zero timeout — they then never queue.
+pub(crate) fn passed(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| deadline <= Instant::now())
+}
 
 /// How a timed call waits, decided once when it starts.
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +71,20 @@ impl Wait {
             Self::Never => true,
             Self::Forever => false,
             Self::Until(at) => tokio::time::Instant::now() >= at,
+        }
+    }
+
+    /// The shape of every timed acquire: the non-blocking `fast` path, then —
+    /// unless the timeout is zero — the `slow` wait for this long.
+    pub(crate) async fn acquire<T, F: Future<Output = T>>(
+        self,
+        fast: impl FnOnce() -> Option<T>,
+        slow: impl FnOnce() -> F,
+    ) -> Option<T> {
+        match fast() {
+            Some(out) => Some(out),
+            None if self.is_never() => None,
+            None => self.run(slow()).await,
         }
     }
 
