@@ -311,7 +311,7 @@ impl List {
         };
         let node = self.node(key);
         node.state = State::Waiting;
-        if node.seq < sleeper_seq {
+        if node.seq < sleeper_seq && !planted("lost-sleeper") {
             self.sleeper = key;
         }
         self.node(key)
