@@ -167,7 +167,7 @@ mod lock;
 mod raw_lock;
 mod rlock;
 mod semaphore;
-mod timed;
+pub(crate) mod timed;
 
 /// The fairness bound shared by every primitive and queue: a waiter at the
 /// head of the queue that was woken and lost its permit (or item) to a barging
