@@ -128,7 +128,8 @@ struct Inner {
 /// waiting. Give each concurrent worker its own task (`tokio::spawn`) when they
 /// must exclude each other.
 ///
-/// The handle is a cheap [`Clone`]; clones are the same lock.
+/// The handle is a cheap [`Clone`]; clones are the same lock. The depth is
+/// a 32-bit count: re-entering more than `u32::MAX` times panics.
 ///
 /// # Examples
 ///
