@@ -183,6 +183,123 @@ async fn semaphore_release_of_zero_permits() {
     assert_eq!(bounded.value(), 1);
 }
 
+#[tokio::test]
+async fn semaphore_release_n_past_its_maximum() {
+    let sem = Semaphore::new(1);
+    let err = sem.release_n(usize::MAX).unwrap_err();
+    assert_eq!(err, SemaphoreReleaseError::Overflow);
+    assert_eq!(err.to_string(), "Semaphore value would exceed its maximum");
+    assert_eq!(sem.value(), 1, "the value is unchanged");
+    let bounded = BoundedSemaphore::new(3);
+    assert_eq!(
+        bounded.release_n(usize::MAX),
+        Err(SemaphoreReleaseError::TooManyReleases)
+    );
+    assert_eq!(bounded.value(), 3);
+
+    // Still usable.
+    sem.acquire().await;
+    sem.release_n(2).unwrap();
+    assert_eq!(sem.value(), 2);
+}
+
+#[tokio::test]
+async fn bounded_semaphore_guard_given_back_after_a_manual_release() {
+    let sem = BoundedSemaphore::new(1);
+    let permit = sem.permit().await;
+    sem.release().unwrap(); // by hand, while the guard lives
+    let err = permit.release().unwrap_err();
+    assert_eq!(err, SemaphoreReleaseError::TooManyReleases);
+    assert_eq!(err.to_string(), "Semaphore released too many times");
+    assert_eq!(sem.value(), 1, "the value is unchanged");
+
+    // Still usable.
+    let permit = sem.permit().await;
+    assert!(!sem.try_acquire());
+    permit.release().unwrap();
+    assert_eq!(sem.value(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guard_dropped_after_its_hold_ended() {
+    // An explicit release in the guard's scope, then another holder.
+    let lock = Lock::new();
+    let guard = lock.lock().await;
+    lock.release().unwrap();
+    assert!(lock.try_acquire());
+    drop(guard); // stale: does nothing
+    assert!(lock.locked(), "the next holder keeps the lock");
+    lock.release().unwrap();
+
+    // A cancelled Condition wait, over an RLock, then another holder.
+    let rlock = RLock::new();
+    let cond = Condition::with_lock(rlock.clone());
+    let guard = rlock.lock().await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1), cond.wait())
+            .await
+            .is_err()
+    );
+    let r = rlock.clone();
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let holder = tokio::spawn(async move {
+        let _g = r.lock().await;
+        held_tx.send(()).unwrap();
+        go_rx.await.unwrap();
+        r.recursion_count()
+    });
+    held_rx.await.unwrap();
+    drop(guard); // stale: does nothing
+    assert!(rlock.locked());
+    go_tx.send(()).unwrap();
+    assert_eq!(within(holder).await.unwrap(), 1);
+
+    // Still usable.
+    drop(within(rlock.lock()).await);
+    drop(within(lock.lock()).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn condition_wait_for_predicate_panics() {
+    let cond = Condition::new();
+    let c = cond.clone();
+    let task = tokio::spawn(async move {
+        let mut guard = c.lock().await;
+        guard.wait_for(|| panic!("predicate raised")).await.unwrap();
+    });
+    assert!(task.await.unwrap_err().is_panic());
+    assert!(!cond.locked(), "the guard's drop released the lock");
+
+    // Still usable.
+    condition_still_works(cond).await;
+}
+
+#[test]
+fn timed_call_outside_a_tokio_runtime() {
+    use futures::executor::block_on;
+    let lock = Lock::new();
+    // Zero and forever need no runtime.
+    assert!(block_on(lock.acquire_timeout(Duration::ZERO)));
+    assert!(!block_on(lock.acquire_timeout(Duration::ZERO)));
+    lock.release().unwrap();
+    assert!(block_on(lock.acquire_timeout(Duration::MAX)));
+    lock.release().unwrap();
+    // Any other timeout panics every time, even when the lock is free.
+    let err = std::panic::catch_unwind(|| block_on(lock.acquire_timeout(Duration::from_secs(1))))
+        .unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("`Lock::acquire_timeout` called at tests/misuse.rs:"),
+        "{msg}"
+    );
+    assert!(msg.contains("needs a tokio runtime"), "{msg}");
+
+    // Still usable.
+    assert!(!lock.locked());
+    assert!(block_on(lock.acquire_timeout(Duration::ZERO)));
+}
+
 // ===== Condition =====
 
 /// A waiter task and a notifier: the condition still works.

@@ -1,8 +1,11 @@
 //! Fuzz of the sync primitives through their public API.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures::FutureExt;
 
 use super::{Rng, for_each_seed, ops};
 use crate::sync::{BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
@@ -48,6 +51,26 @@ where
     }
 }
 
+/// The payload of the fuzz's own panics, raised with `resume_unwind` so that
+/// no panic hook prints them.
+struct UserPanic;
+
+/// User code that panics (a predicate, a critical section).
+fn user_panic() -> ! {
+    std::panic::resume_unwind(Box::new(UserPanic))
+}
+
+/// Runs `fut`, catching a [`UserPanic`]; `None` if it panicked.
+async fn catching<F: Future>(fut: F) -> Option<F::Output> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(out) => Some(out),
+        Err(payload) => {
+            assert!(payload.is::<UserPanic>(), "a panic in the library");
+            None
+        }
+    }
+}
+
 /// Inside a critical section: checks at most `max` holders, maybe yields.
 async fn critical(inside: &AtomicUsize, max: usize, rng: &mut Rng) {
     let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
@@ -67,18 +90,47 @@ fn lock() {
             seed,
             (lock.clone(), inside),
             |(lock, inside), mut rng| async move {
-                if rng.below(2) == 0 {
-                    // Python style.
-                    let got = match rng.below(3) {
-                        0 => lock.try_acquire(),
-                        _ => maybe_cancel(&mut rng, lock.acquire()).await.is_some(),
-                    };
-                    if got {
-                        critical(&inside, 1, &mut rng).await;
-                        lock.release().expect("release of a held lock");
+                match rng.below(4) {
+                    0 => {
+                        // Python style.
+                        let got = match rng.below(3) {
+                            0 => lock.try_acquire(),
+                            _ => maybe_cancel(&mut rng, lock.acquire()).await.is_some(),
+                        };
+                        if got {
+                            critical(&inside, 1, &mut rng).await;
+                            lock.release().expect("release of a held lock");
+                        }
                     }
-                } else if let Some(_guard) = maybe_cancel(&mut rng, lock.lock()).await {
-                    critical(&inside, 1, &mut rng).await;
+                    1 => {
+                        // A stale guard: released by hand inside its scope;
+                        // others may take the lock before the guard drops,
+                        // which must then leave their hold alone.
+                        if let Some(guard) = maybe_cancel(&mut rng, lock.lock()).await {
+                            critical(&inside, 1, &mut rng).await;
+                            lock.release().expect("release of a held lock");
+                            tokio::task::yield_now().await;
+                            drop(guard);
+                        }
+                    }
+                    2 => {
+                        // User code panics inside the guard's scope.
+                        let lock = &lock;
+                        let inside = &inside;
+                        catching(async {
+                            let _guard = lock.lock().await;
+                            inside.fetch_add(1, Ordering::SeqCst);
+                            tokio::task::yield_now().await;
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                            user_panic();
+                        })
+                        .await;
+                    }
+                    _ => {
+                        if let Some(_guard) = maybe_cancel(&mut rng, lock.lock()).await {
+                            critical(&inside, 1, &mut rng).await;
+                        }
+                    }
                 }
                 rng
             },
@@ -98,6 +150,21 @@ fn rlock() {
             seed,
             (lock.clone(), inside),
             |(lock, inside), mut rng| async move {
+                if rng.below(4) == 0 {
+                    // A stale guard: every level released by hand inside its
+                    // scope, then the guard drops after others may have
+                    // taken the lock.
+                    if let Some(guard) = maybe_cancel(&mut rng, lock.lock()).await {
+                        critical(&inside, 1, &mut rng).await;
+                        for _ in 0..lock.recursion_count() {
+                            lock.release().expect("release by the owner");
+                        }
+                        tokio::task::yield_now().await;
+                        drop(guard);
+                        assert!(!lock.is_owned());
+                    }
+                    return rng;
+                }
                 if maybe_cancel(&mut rng, lock.acquire()).await.is_some() {
                     let depth = 1 + rng.below(3) as usize;
                     for _ in 1..depth {
@@ -180,14 +247,70 @@ fn condition() {
         {
             let stock = Arc::new(AtomicUsize::new(0));
             let moved = Arc::new(AtomicUsize::new(0)); // produced - consumed, by the tasks' account
+            let inside = Arc::new(AtomicUsize::new(0));
             run_tasks(
                 seed,
-                (cond.clone(), stock.clone(), moved.clone()),
-                |(cond, stock, moved), mut rng| async move {
+                (cond.clone(), stock.clone(), moved.clone(), inside.clone()),
+                |(cond, stock, moved, inside), mut rng| async move {
                     let Some(mut guard) = maybe_cancel(&mut rng, cond.lock()).await else {
                         return rng;
                     };
-                    if rng.below(2) == 0 {
+                    critical(&inside, 1, &mut rng).await;
+                    let choice = rng.below(8);
+                    if choice == 0 {
+                        // A Python-style wait on the guard's lock, abandoned
+                        // at random: a cancelled one leaves the guard stale,
+                        // and its drop must not release whoever holds the
+                        // lock by then.
+                        // Never an unbounded wait: the producers may be done.
+                        let waited = if rng.below(2) == 0 {
+                            tokio::time::timeout(rng.tiny(), cond.wait()).await.ok()
+                        } else {
+                            tokio::select! {
+                                out = cond.wait() => Some(out),
+                                () = tokio::task::yield_now() => None,
+                            }
+                        };
+                        match waited {
+                            Some(result) => {
+                                result.unwrap();
+                                assert!(guard.is_held(), "a completed wait keeps the guard");
+                                critical(&inside, 1, &mut rng).await;
+                            }
+                            None => {
+                                assert!(!guard.is_held(), "a cancelled wait leaves it stale");
+                                tokio::task::yield_now().await;
+                            }
+                        }
+                    } else if choice == 1 {
+                        // A predicate that panics on its first call or on a
+                        // re-check, under a guard that lives inside the
+                        // panicking future: the unwinding drop releases it.
+                        drop(guard);
+                        let calls = AtomicUsize::new(0);
+                        let panic_at = 1 + rng.below(2) as usize;
+                        let (cond, stock) = (&cond, &stock);
+                        let wait = catching(async {
+                            let mut guard = cond.lock().await;
+                            guard
+                                .wait_for(|| {
+                                    if calls.fetch_add(1, Ordering::SeqCst) + 1 == panic_at {
+                                        user_panic();
+                                    }
+                                    stock.load(Ordering::SeqCst) > 0
+                                })
+                                .await
+                                .unwrap();
+                            // Taken under the lock, before the guard drops.
+                            stock.fetch_sub(1, Ordering::SeqCst);
+                        });
+                        if let Ok(Some(())) = tokio::time::timeout(rng.tiny(), wait).await {
+                            // The predicate held before it could panic: one
+                            // item was taken; keep the account.
+                            moved.fetch_sub(1, Ordering::SeqCst);
+                        }
+                        return rng;
+                    } else if choice < 5 {
                         stock.fetch_add(1, Ordering::SeqCst);
                         moved.fetch_add(1, Ordering::SeqCst);
                         if rng.below(2) == 0 {

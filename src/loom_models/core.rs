@@ -219,3 +219,41 @@ fn bounded_release_never_exceeds_the_bound() {
         assert_eq!(sem.available(), 1);
     });
 }
+
+/// The sleeper cursor (linear wake-ups): two queued waiters, two single
+/// releases racing a barger that takes a permit and gives it back. A woken
+/// waiter that loses to the barger goes back to sleep ahead of the cursor
+/// and must still be found: both waiters get a permit, and every permit
+/// comes back.
+#[test]
+fn sleeper_cursor_survives_a_barger() {
+    model(|| {
+        let sem = counting(0);
+        let mut a = sem.acquire();
+        let mut b = sem.acquire();
+        assert!(poll_once(&mut a).is_pending());
+        assert!(poll_once(&mut b).is_pending());
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                sem.release(1);
+                sem.release(1);
+            })
+        };
+        let barger = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                if sem.try_acquire().is_ok() {
+                    sem.release(1);
+                }
+            })
+        };
+        block_on(&mut a).unwrap();
+        block_on(&mut b).unwrap();
+        drop((a, b));
+        releaser.join().unwrap();
+        barger.join().unwrap();
+        sem.release(2);
+        quiet(&sem, 2);
+    });
+}

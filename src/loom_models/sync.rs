@@ -229,3 +229,52 @@ fn barrier_releases_one_generation() {
         assert!(!barrier.broken());
     });
 }
+
+/// RLock: a guard dropped on another thread (its drop is `release_held`)
+/// races the owner's re-entry and release: the depth changes by
+/// compare-and-swap, so no update is lost and the lock ends free.
+#[test]
+fn rlock_guard_dropped_elsewhere_races_reentry() {
+    model(|| {
+        let lock = RLock::new();
+        let hold = lock.try_acquire_held().unwrap(); // the guard's level
+        assert!(lock.try_acquire()); // a level the owner keeps
+        let t = {
+            let lock = lock.clone();
+            thread::spawn(move || assert!(lock.release_held(hold)))
+        };
+        assert!(lock.try_acquire()); // re-entry, racing the drop
+        lock.release().unwrap();
+        t.join().unwrap();
+        assert_eq!(lock.recursion_count(), 1);
+        lock.release().unwrap();
+        assert!(!lock.locked());
+        assert_eq!(lock.count(), 0);
+    });
+}
+
+/// RLock: a guard dropped elsewhere releasing the last level races the
+/// owner's re-entry: the owner either re-enters before the depth reaches
+/// zero, or finds the lock being given up and takes it afresh; never both
+/// nor a lost level.
+#[test]
+fn rlock_last_level_dropped_elsewhere_races_reentry() {
+    model(|| {
+        let lock = RLock::new();
+        let hold = lock.try_acquire_held().unwrap();
+        let t = {
+            let lock = lock.clone();
+            thread::spawn(move || lock.release_held(hold))
+        };
+        let reentered = lock.try_acquire();
+        let released = t.join().unwrap();
+        assert!(released, "the guard's own hold is current until it drops");
+        if reentered {
+            // Either it re-entered the old hold (now one level left after
+            // the drop) or it took the lock afresh after it: one level.
+            assert_eq!(lock.recursion_count(), 1);
+            lock.release().unwrap();
+        }
+        assert!(!lock.locked());
+    });
+}

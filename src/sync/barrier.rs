@@ -2,14 +2,16 @@
 //! generation.
 
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::time::{Duration, Instant};
 
 use super::error::{BarrierPartiesError, BrokenBarrierError};
+use super::timed::Wait;
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::seq_cst_fence;
 use crate::wait::loom::{Arc, AtomicUsize, Mutex, Ordering};
-use crate::wait::timeout::{deadline, with_timeout};
+use crate::wait::timeout::deadline;
 
 const PENDING: usize = 0;
 const PASSED: usize = 1;
@@ -425,7 +427,10 @@ impl Barrier {
     /// # Panics
     ///
     /// Re-raises the action's panic in the task that ran it (after breaking
-    /// the barrier for the others).
+    /// the barrier for the others). With a builder timeout that is non-zero
+    /// and finite, panics when awaited outside a tokio runtime (it needs
+    /// tokio's timer) — every time, before arriving, with the caller's
+    /// location.
     ///
     /// # Cancel safety
     ///
@@ -443,12 +448,18 @@ impl Barrier {
     /// assert_eq!(barrier.wait().await, Ok(0)); // cyclic
     /// # }
     /// ```
-    pub async fn wait(&self) -> Result<usize, BrokenBarrierError> {
-        self.wait_timeout(self.inner.timeout).await
+    #[track_caller]
+    pub fn wait(&self) -> impl Future<Output = Result<usize, BrokenBarrierError>> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            let wait = Wait::plan(self.inner.timeout, "Barrier::wait", caller);
+            self.wait_planned(wait).await
+        }
     }
 
     /// [`wait`](Barrier::wait) with this `timeout` instead of the builder's;
-    /// `Duration::MAX` waits forever.
+    /// `Duration::MAX` waits forever; a zero timeout breaks the barrier at
+    /// once unless this caller is the last to arrive.
     ///
     /// # Errors
     ///
@@ -456,7 +467,10 @@ impl Barrier {
     ///
     /// # Panics
     ///
-    /// As [`wait`](Barrier::wait).
+    /// As [`wait`](Barrier::wait); and outside a tokio runtime with a
+    /// non-zero, finite `timeout` — every time, before arriving, with the
+    /// caller's location. A zero timeout and `Duration::MAX` work under any
+    /// executor.
     ///
     /// # Cancel safety
     ///
@@ -474,7 +488,19 @@ impl Barrier {
     /// assert!(barrier.broken());
     /// # }
     /// ```
-    pub async fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrierError> {
+    #[track_caller]
+    pub fn wait_timeout(
+        &self,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<usize, BrokenBarrierError>> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            let wait = Wait::plan(timeout, "Barrier::wait_timeout", caller);
+            self.wait_planned(wait).await
+        }
+    }
+
+    async fn wait_planned(&self, wait: Wait) -> Result<usize, BrokenBarrierError> {
         let (generation, index) = match self.arrive() {
             Arrival::Done(result) => return result,
             Arrival::Wait(generation, index) => (generation, index),
@@ -484,20 +510,20 @@ impl Barrier {
             generation: &generation,
             armed: true,
         };
-        let mut timeout = timeout;
+        let mut wait = wait;
         loop {
             let waiter = generation.waiters.register();
             seq_cst_fence();
             if generation.outcome() != PENDING {
                 break;
             }
-            if with_timeout(timeout, waiter).await.is_some() {
+            if wait.run(waiter).await.is_some() {
                 break;
             }
             // Timed out: break the barrier, unless every party has arrived
             // and the action is running, whose end we then wait for.
             self.break_generation(&generation);
-            timeout = Duration::MAX;
+            wait = Wait::Forever;
         }
         breaker.armed = false;
         Self::result(&generation, index)

@@ -2,6 +2,8 @@
 //! notify mode.
 
 use std::fmt;
+use std::future::Future;
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::error::{ConditionNotifyError, ConditionWaitError};
@@ -9,9 +11,10 @@ use super::lock::Lock;
 use super::raw_lock::ConditionLock;
 #[cfg(doc)]
 use super::rlock::RLock;
+use super::timed::Wait;
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::Arc;
-use crate::wait::timeout::{deadline, with_timeout};
+use crate::wait::timeout::deadline;
 
 #[derive(Debug)]
 struct Inner<L> {
@@ -40,11 +43,26 @@ struct Inner<L> {
 /// A wait gives the lock up while it waits and takes it back before it
 /// returns. If the wait future is dropped before it returns (a `select!`, a
 /// timeout around it, an aborted task), **the caller no longer holds the
-/// lock**: a Python-style caller must not `release` it afterwards (with a
-/// `Lock` that would release somebody else's hold). With a guard the guard
-/// knows: it does not release on drop, and its next `wait`/`notify` fails.
-/// The lock is never left held by nobody, and a notification the dropped
-/// waiter had already received passes on to the next waiter.
+/// lock** (a drop cannot wait to take it back). Every guard knows it:
+/// a [`ConditionGuard`], a [`LockGuard`](crate::LockGuard) or an
+/// [`RLockGuard`](crate::RLockGuard) taken before the wait — the common
+/// `let g = lock.lock().await; timeout(d, cond.wait()).await; drop(g)` — is
+/// *stale* afterwards: its drop does nothing, even once another task holds the
+/// lock, and a `ConditionGuard`'s `wait`/`notify` fail. A Python-style caller
+/// must not `release` it afterwards (with a `Lock` that would release somebody
+/// else's hold). A completed wait gives the same hold back, so guards taken
+/// before it stay valid. The lock is never left held by nobody, and a
+/// notification the dropped waiter had already received passes on to the
+/// next waiter.
+///
+/// # Panics in the predicate
+///
+/// A `wait_for` predicate runs with the lock held. If it panics inside a
+/// guard's [`wait_for`](ConditionGuard::wait_for), the unwinding drops the
+/// guard, which releases the lock — Python's `with cond: cond.wait_for(pred)`
+/// releases it when `pred` raises. Through the Python-style
+/// [`Condition::wait_for`] the caller still holds the lock, as in Python
+/// without `with`.
 ///
 /// # Examples
 ///
@@ -175,7 +193,7 @@ impl<L: ConditionLock> Condition<L> {
     /// # }
     /// ```
     pub async fn acquire(&self) {
-        self.inner.lock.acquire_one().await;
+        self.inner.lock.acquire_held().await;
     }
 
     /// Takes the underlying lock if possible right now.
@@ -190,10 +208,17 @@ impl<L: ConditionLock> Condition<L> {
     #[doc(alias = "acquire_nowait")]
     #[must_use = "if the lock was taken it must be released"]
     pub fn try_acquire(&self) -> bool {
-        self.inner.lock.try_acquire_one()
+        self.inner.lock.try_acquire_held().is_some()
     }
 
-    /// Acquires the underlying lock, waiting at most `timeout`.
+    /// Acquires the underlying lock, waiting at most `timeout`; a zero
+    /// timeout is [`try_acquire`](Condition::try_acquire), `Duration::MAX`
+    /// waits forever.
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside a tokio runtime with a non-zero, finite timeout
+    /// (it needs tokio's timer) — every time, with the caller's location.
     ///
     /// # Cancel safety
     ///
@@ -212,11 +237,16 @@ impl<L: ConditionLock> Condition<L> {
     /// # }
     /// ```
     #[must_use = "if the lock was taken it must be released"]
-    pub async fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.inner.lock.try_acquire_one()
-            || with_timeout(timeout, self.inner.lock.acquire_one())
+    #[track_caller]
+    pub fn acquire_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            let wait = Wait::plan(timeout, "Condition::acquire_timeout", caller);
+            let lock = &self.inner.lock;
+            wait.acquire(|| lock.try_acquire_held(), || lock.acquire_held())
                 .await
                 .is_some()
+        }
     }
 
     /// Releases the underlying lock (Python's `cond.release()`).
@@ -269,10 +299,11 @@ impl<L: ConditionLock> Condition<L> {
     /// # }
     /// ```
     pub async fn lock(&self) -> ConditionGuard<'_, L> {
-        self.acquire().await;
+        let hold = self.inner.lock.acquire_held().await;
         ConditionGuard {
             cond: self,
             held: true,
+            hold,
         }
     }
 
@@ -286,10 +317,15 @@ impl<L: ConditionLock> Condition<L> {
     /// assert!(cond.locked());
     /// ```
     pub fn blocking_lock(&self) -> ConditionGuard<'_, L> {
-        self.blocking_acquire();
+        let hold = self
+            .inner
+            .lock
+            .blocking_acquire_held(None)
+            .expect("an untimed acquire always succeeds");
         ConditionGuard {
             cond: self,
             held: true,
+            hold,
         }
     }
 
@@ -303,7 +339,7 @@ impl<L: ConditionLock> Condition<L> {
     /// assert!(cond.locked());
     /// ```
     pub fn blocking_acquire(&self) {
-        self.inner.lock.blocking_acquire_one(None);
+        self.inner.lock.blocking_acquire_held(None);
     }
 
     /// Releases the lock, waits until notified, and re-acquires the lock
@@ -316,8 +352,9 @@ impl<L: ConditionLock> Condition<L> {
     /// # Cancel safety
     ///
     /// Dropping the future before it returns leaves the caller **without**
-    /// the lock (see [`# Cancellation`](Condition#cancellation)); a
-    /// notification it had received passes on to the next waiter.
+    /// the lock, and every guard of the lock taken before the wait stale (see
+    /// [`# Cancellation`](Condition#cancellation)); a notification it had
+    /// received passes on to the next waiter.
     ///
     /// # Examples
     ///
@@ -338,16 +375,23 @@ impl<L: ConditionLock> Condition<L> {
     /// # }
     /// ```
     pub async fn wait(&self) -> Result<(), ConditionWaitError> {
-        self.wait_inner(Duration::MAX).await.map(|_| ())
+        self.wait_inner(Wait::Forever).await.map(|_| ())
     }
 
     /// [`wait`](Condition::wait) for at most `timeout`; `Ok(false)` if the time
     /// ran out. The lock is re-acquired either way (that part is not timed,
-    /// as in Python). `Duration::MAX` waits forever.
+    /// as in Python). `Duration::MAX` waits forever; a zero timeout lets the
+    /// lock go and takes it back without waiting for a notification.
     ///
     /// # Errors
     ///
     /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside a tokio runtime with a non-zero, finite timeout
+    /// (it needs tokio's timer) — every time, before the lock is let go, with
+    /// the caller's location.
     ///
     /// # Cancel safety
     ///
@@ -366,11 +410,19 @@ impl<L: ConditionLock> Condition<L> {
     /// assert!(cond.locked());
     /// # }
     /// ```
-    pub async fn wait_timeout(&self, timeout: Duration) -> Result<bool, ConditionWaitError> {
-        self.wait_inner(timeout).await
+    #[track_caller]
+    pub fn wait_timeout(
+        &self,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<bool, ConditionWaitError>> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            self.wait_inner(Wait::plan(timeout, "Condition::wait_timeout", caller))
+                .await
+        }
     }
 
-    async fn wait_inner(&self, timeout: Duration) -> Result<bool, ConditionWaitError> {
+    async fn wait_inner(&self, wait: Wait) -> Result<bool, ConditionWaitError> {
         let inner = &*self.inner;
         if !inner.lock.held_by_caller() {
             return Err(ConditionWaitError);
@@ -381,7 +433,7 @@ impl<L: ConditionLock> Condition<L> {
         let Some(saved) = inner.lock.release_save() else {
             return Err(ConditionWaitError);
         };
-        let notified = with_timeout(timeout, waiter).await.is_some();
+        let notified = wait.run(waiter).await.is_some();
         let mut pass_on = PassOn {
             waiters: &inner.waiters,
             armed: notified,
@@ -417,17 +469,26 @@ impl<L: ConditionLock> Condition<L> {
         &self,
         predicate: F,
     ) -> Result<(), ConditionWaitError> {
-        self.wait_for_timeout(predicate, Duration::MAX)
+        self.wait_for_planned(predicate, Wait::Forever)
             .await
             .map(|_| ())
     }
 
     /// [`wait_for`](Condition::wait_for) with one overall `timeout`; returns
-    /// the predicate's last value (`Ok(false)` when the time ran out).
+    /// the predicate's last value (`Ok(false)` when the time ran out). A zero
+    /// timeout checks the predicate once and never waits.
     ///
     /// # Errors
     ///
     /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside a tokio runtime with a non-zero, finite timeout
+    /// (it needs tokio's timer) — every time, before the predicate runs, with
+    /// the caller's location. A panic of the predicate itself propagates; the
+    /// caller still holds the lock (see
+    /// [`# Panics in the predicate`](Condition#panics-in-the-predicate)).
     ///
     /// # Cancel safety
     ///
@@ -446,30 +507,35 @@ impl<L: ConditionLock> Condition<L> {
     /// assert_eq!(done, Ok(false));
     /// # }
     /// ```
-    pub async fn wait_for_timeout<F: FnMut() -> bool>(
+    #[track_caller]
+    pub fn wait_for_timeout<F: FnMut() -> bool>(
+        &self,
+        predicate: F,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<bool, ConditionWaitError>> {
+        let caller = Location::caller();
+        async move {
+            let wait = Wait::plan(timeout, "Condition::wait_for_timeout", caller);
+            self.wait_for_planned(predicate, wait).await
+        }
+    }
+
+    async fn wait_for_planned<F: FnMut() -> bool>(
         &self,
         mut predicate: F,
-        timeout: Duration,
+        wait: Wait,
     ) -> Result<bool, ConditionWaitError> {
-        let end = tokio::time::Instant::now().checked_add(timeout);
         loop {
             if predicate() {
                 return Ok(true);
             }
-            let left = match end {
-                None => Duration::MAX,
-                Some(end) => {
-                    let left = end.saturating_duration_since(tokio::time::Instant::now());
-                    if left.is_zero() {
-                        if !self.inner.lock.held_by_caller() {
-                            return Err(ConditionWaitError);
-                        }
-                        return Ok(false);
-                    }
-                    left
+            if wait.is_over() {
+                if !self.inner.lock.held_by_caller() {
+                    return Err(ConditionWaitError);
                 }
-            };
-            self.wait_inner(left).await?;
+                return Ok(false);
+            }
+            self.wait_inner(wait).await?;
         }
     }
 
@@ -599,6 +665,7 @@ impl<L: ConditionLock> Condition<L> {
         if !inner.lock.held_by_caller() {
             return Err(ConditionWaitError);
         }
+
         let waiter = inner.waiters.register();
         let Some(saved) = inner.lock.release_save() else {
             return Err(ConditionWaitError);
@@ -630,7 +697,10 @@ impl<L: ConditionLock> fmt::Debug for Condition<L> {
 ///
 /// Its [`wait`](ConditionGuard::wait) gives the lock up and takes it back. If
 /// such a wait is cancelled the guard no longer holds the lock: it does not
-/// release on drop, and its `wait`/`notify` return errors from then on.
+/// release on drop, and its `wait`/`notify` return errors from then on. The
+/// same holds when the lock was released behind the guard's back (an explicit
+/// [`Condition::release`], or a cancelled Python-style wait): the guard knows
+/// which hold it was made for and never releases another.
 ///
 /// # Examples
 ///
@@ -649,12 +719,16 @@ impl<L: ConditionLock> fmt::Debug for Condition<L> {
 #[clippy::has_significant_drop]
 pub struct ConditionGuard<'a, L: ConditionLock = Lock> {
     cond: &'a Condition<L>,
+    /// False while a wait has let the lock go, and for good after a
+    /// cancelled one.
     held: bool,
+    /// The number of the hold this guard was made for.
+    hold: u64,
 }
 
 impl<L: ConditionLock> ConditionGuard<'_, L> {
-    /// Whether the guard still holds the lock (`false` only after a
-    /// cancelled wait).
+    /// Whether the guard still holds the lock: `false` after a cancelled
+    /// wait, or once its hold ended behind its back (an explicit `release`).
     ///
     /// # Examples
     ///
@@ -665,7 +739,7 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// ```
     #[must_use]
     pub fn is_held(&self) -> bool {
-        self.held
+        self.held && self.cond.inner.lock.holds(self.hold)
     }
 
     /// [`Condition::wait`] through the guard.
@@ -692,7 +766,7 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// # }
     /// ```
     pub async fn wait(&mut self) -> Result<(), ConditionWaitError> {
-        self.wait_timeout(Duration::MAX).await.map(|_| ())
+        self.wait_planned(Wait::Forever).await.map(|_| ())
     }
 
     /// [`Condition::wait_timeout`] through the guard.
@@ -700,6 +774,11 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// # Errors
     ///
     /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Panics
+    ///
+    /// As [`Condition::wait_timeout`]: outside a tokio runtime with a
+    /// non-zero, finite timeout, every time (the guard still holds the lock).
     ///
     /// # Cancel safety
     ///
@@ -717,19 +796,34 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// assert_eq!(guard.wait_timeout(Duration::from_millis(1)).await, Ok(false));
     /// # }
     /// ```
-    pub async fn wait_timeout(&mut self, timeout: Duration) -> Result<bool, ConditionWaitError> {
-        if !self.held {
+    #[track_caller]
+    pub fn wait_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<bool, ConditionWaitError>> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            let wait = Wait::plan(timeout, "ConditionGuard::wait_timeout", caller);
+            self.wait_planned(wait).await
+        }
+    }
+
+    /// One wait through the guard: `held` is false exactly while the lock is
+    /// let go, so a cancelled wait leaves a guard that knows.
+    async fn wait_planned(&mut self, wait: Wait) -> Result<bool, ConditionWaitError> {
+        if !self.is_held() {
             return Err(ConditionWaitError);
         }
         self.held = false;
-        let result = self.cond.wait_inner(timeout).await;
-        // Reached only if the wait ran to completion: the lock is held again,
+        let result = self.cond.wait_inner(wait).await;
+        // Reached only if the wait ran to completion: the same hold is back,
         // or (on error) the caller had already lost it.
         self.held = result.is_ok();
         result
     }
 
-    /// [`Condition::wait_for`] through the guard.
+    /// [`Condition::wait_for`] through the guard. If the predicate panics,
+    /// the guard still holds the lock, and the unwinding drop releases it.
     ///
     /// # Errors
     ///
@@ -753,16 +847,23 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
         &mut self,
         predicate: F,
     ) -> Result<(), ConditionWaitError> {
-        self.wait_for_timeout(predicate, Duration::MAX)
+        self.wait_for_planned(predicate, Wait::Forever)
             .await
             .map(|_| ())
     }
 
-    /// [`Condition::wait_for_timeout`] through the guard.
+    /// [`Condition::wait_for_timeout`] through the guard. If the predicate
+    /// panics, the guard still holds the lock, and the unwinding drop
+    /// releases it.
     ///
     /// # Errors
     ///
     /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Panics
+    ///
+    /// As [`Condition::wait_for_timeout`]: outside a tokio runtime with a
+    /// non-zero, finite timeout, every time (the guard still holds the lock).
     ///
     /// # Cancel safety
     ///
@@ -781,18 +882,38 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// assert_eq!(got, Ok(false));
     /// # }
     /// ```
-    pub async fn wait_for_timeout<F: FnMut() -> bool>(
+    #[track_caller]
+    pub fn wait_for_timeout<F: FnMut() -> bool>(
         &mut self,
         predicate: F,
         timeout: Duration,
+    ) -> impl Future<Output = Result<bool, ConditionWaitError>> {
+        let caller = Location::caller();
+        async move {
+            let wait = Wait::plan(timeout, "ConditionGuard::wait_for_timeout", caller);
+            self.wait_for_planned(predicate, wait).await
+        }
+    }
+
+    /// The predicate loop: the predicate only runs while `held` is true, so
+    /// a panic in it unwinds into a drop that releases the lock.
+    async fn wait_for_planned<F: FnMut() -> bool>(
+        &mut self,
+        mut predicate: F,
+        wait: Wait,
     ) -> Result<bool, ConditionWaitError> {
-        if !self.held {
+        if !self.is_held() {
             return Err(ConditionWaitError);
         }
-        self.held = false;
-        let result = self.cond.wait_for_timeout(predicate, timeout).await;
-        self.held = result.is_ok();
-        result
+        loop {
+            if predicate() {
+                return Ok(true);
+            }
+            if wait.is_over() {
+                return Ok(false);
+            }
+            self.wait_planned(wait).await?;
+        }
     }
 
     /// [`Condition::blocking_wait`] through the guard.
@@ -836,9 +957,11 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
         predicate: F,
         timeout: Duration,
     ) -> Result<bool, ConditionWaitError> {
-        if !self.held {
+        if !self.is_held() {
             return Err(ConditionWaitError);
         }
+        // The lock is let go only inside a wait, which always takes it back
+        // before returning: `held` stays true, also while the predicate runs.
         let result = self.cond.blocking_wait_for(predicate, timeout);
         self.held = result.is_ok();
         result
@@ -860,7 +983,7 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// assert_eq!(guard.blocking_wait_timeout(Duration::from_millis(1)), Ok(false));
     /// ```
     pub fn blocking_wait_timeout(&mut self, timeout: Duration) -> Result<bool, ConditionWaitError> {
-        if !self.held {
+        if !self.is_held() {
             return Err(ConditionWaitError);
         }
         let result = self.cond.blocking_wait_timeout(timeout);
@@ -882,7 +1005,7 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// assert_eq!(guard.notify(2), Ok(()));
     /// ```
     pub fn notify(&self, n: usize) -> Result<(), ConditionNotifyError> {
-        if !self.held {
+        if !self.is_held() {
             return Err(ConditionNotifyError);
         }
         self.cond.notify(n)
@@ -908,8 +1031,10 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
 
 impl<L: ConditionLock> Drop for ConditionGuard<'_, L> {
     fn drop(&mut self) {
+        // Releases only the guard's own hold: nothing if it ended (a
+        // cancelled wait, an explicit release), whoever holds the lock now.
         if self.held {
-            let _ = self.cond.inner.lock.release_one();
+            self.cond.inner.lock.release_held(self.hold);
         }
     }
 }
@@ -917,7 +1042,7 @@ impl<L: ConditionLock> Drop for ConditionGuard<'_, L> {
 impl<L: ConditionLock> fmt::Debug for ConditionGuard<'_, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConditionGuard")
-            .field("held", &self.held)
+            .field("held", &self.is_held())
             .finish_non_exhaustive()
     }
 }

@@ -147,10 +147,21 @@ zst_error! {
 pub enum SemaphoreReleaseError {
     /// `release_n(0)` (Python: `ValueError: n must be one or more`).
     ZeroPermits,
-    /// The value would exceed a bounded semaphore's initial value, or the
-    /// largest value a semaphore can hold (Python:
+    /// The value would exceed a bounded semaphore's initial value (Python:
     /// `ValueError: Semaphore released too many times`).
     TooManyReleases,
+    /// The value of a [`Semaphore`](crate::Semaphore) would exceed the
+    /// largest it can hold, `usize::MAX >> 2` (Python's integers have no such
+    /// limit, so threadlet chose the message).
+    ///
+    /// ```
+    /// use threadlet::{Semaphore, error::SemaphoreReleaseError};
+    ///
+    /// let sem = Semaphore::new(1);
+    /// assert_eq!(sem.release_n(usize::MAX), Err(SemaphoreReleaseError::Overflow));
+    /// assert_eq!(sem.value(), 1);
+    /// ```
+    Overflow,
 }
 
 impl fmt::Display for SemaphoreReleaseError {
@@ -158,6 +169,7 @@ impl fmt::Display for SemaphoreReleaseError {
         f.write_str(match self {
             Self::ZeroPermits => "n must be one or more",
             Self::TooManyReleases => "Semaphore released too many times",
+            Self::Overflow => "Semaphore value would exceed its maximum",
         })
     }
 }

@@ -1,12 +1,29 @@
 //! [`Lock`] and its guard [`LockGuard`]: one permit of the shared core.
 
 use std::fmt;
+use std::future::Future;
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::error::LockReleaseError;
+use super::timed::{Wait, passed};
 use crate::wait::core::{Mode, RawSemaphore};
-use crate::wait::loom::Arc;
-use crate::wait::timeout::{deadline, with_timeout};
+use crate::wait::loom::{Arc, AtomicU64, Ordering};
+use crate::wait::timeout::deadline;
+
+/// The permit plus the stamp of the current hold, so that a guard can tell
+/// whether the hold it was made for is still the current one.
+#[derive(Debug)]
+struct Inner {
+    raw: RawSemaphore,
+    /// The last hold number given out. Written only by the permit's holder,
+    /// right after taking it (a load and a store, no read-modify-write).
+    holds: AtomicU64,
+    /// The current hold's number; 0 once released other than by its guard
+    /// (cleared *before* the permit goes back, so whoever takes the permit
+    /// next, and anything ordered after that release, sees it cleared).
+    hold: AtomicU64,
+}
 
 /// A primitive lock, Python's `threading.Lock`: locked or unlocked, with no
 /// owner.
@@ -37,7 +54,7 @@ use crate::wait::timeout::{deadline, with_timeout};
 /// ```
 #[derive(Clone)]
 pub struct Lock {
-    raw: Arc<RawSemaphore>,
+    inner: Arc<Inner>,
 }
 
 impl Lock {
@@ -52,8 +69,62 @@ impl Lock {
     #[must_use]
     pub fn new() -> Self {
         Self {
-            raw: Arc::new(RawSemaphore::new(1, Mode::Counting)),
+            inner: Arc::new(Inner {
+                raw: RawSemaphore::new(1, Mode::Counting),
+                holds: AtomicU64::new(0),
+                hold: AtomicU64::new(0),
+            }),
         }
+    }
+
+    /// Stamps a new hold just after the permit was taken; returns its number.
+    fn took(&self) -> u64 {
+        let hold = self
+            .inner
+            .holds
+            .load(Ordering::Relaxed)
+            .wrapping_add(1)
+            .max(1);
+        self.inner.holds.store(hold, Ordering::Relaxed);
+        self.inner.hold.store(hold, Ordering::Release);
+        hold
+    }
+
+    /// Takes the permit, waiting for it; returns the hold's number.
+    pub(crate) async fn acquire_held(&self) -> u64 {
+        if self.inner.raw.try_acquire().is_err() {
+            // A Lock is never closed.
+            let _ = self.inner.raw.acquire().await;
+        }
+        self.took()
+    }
+
+    /// Takes the permit if it is free; returns the hold's number.
+    pub(crate) fn try_acquire_held(&self) -> Option<u64> {
+        self.inner.raw.try_acquire().is_ok().then(|| self.took())
+    }
+
+    /// Whether `hold` is still the current hold.
+    pub(crate) fn holds(&self, hold: u64) -> bool {
+        self.inner.hold.load(Ordering::Acquire) == hold && self.locked()
+    }
+
+    /// A guard's release: only if `hold` is still the current hold (see
+    /// [`LockGuard`]'s docs for what that covers).
+    pub(crate) fn release_held(&self, hold: u64) -> bool {
+        self.inner.hold.load(Ordering::Acquire) == hold && self.release().is_ok()
+    }
+
+    /// For Condition: releases the lock, returning the hold's number so that
+    /// [`restore`](Self::restore) can give it back to the same guard.
+    pub(crate) fn release_save(&self) -> Option<u64> {
+        let hold = self.inner.hold.load(Ordering::Acquire);
+        self.release().is_ok().then_some(hold)
+    }
+
+    /// For Condition: re-stamps a hold taken back after a wait.
+    pub(crate) fn restore(&self, hold: u64) {
+        self.inner.hold.store(hold, Ordering::Release);
     }
 
     /// Acquires the lock, waiting in FIFO order until it is free.
@@ -80,10 +151,7 @@ impl Lock {
     /// # }
     /// ```
     pub async fn acquire(&self) {
-        if self.raw.try_acquire().is_err() {
-            // A Lock is never closed.
-            let _ = self.raw.acquire().await;
-        }
+        self.acquire_held().await;
     }
 
     /// Takes the lock if it is free right now (Python's
@@ -99,12 +167,20 @@ impl Lock {
     #[doc(alias = "acquire_nowait")]
     #[must_use = "if the lock was taken it must be released"]
     pub fn try_acquire(&self) -> bool {
-        self.raw.try_acquire().is_ok()
+        self.try_acquire_held().is_some()
     }
 
     /// Acquires the lock, waiting at most `timeout` (Python's
     /// `acquire(timeout=t)`); `false` if the time ran out first.
-    /// `Duration::MAX` waits forever.
+    /// `Duration::MAX` waits forever; a zero timeout is
+    /// [`try_acquire`](Lock::try_acquire).
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside a tokio runtime with a non-zero, finite timeout
+    /// (it needs tokio's timer) — every time, even if the lock is free, with
+    /// the caller's location in the message. A zero timeout and
+    /// `Duration::MAX` work under any executor.
     ///
     /// # Cancel safety
     ///
@@ -123,11 +199,26 @@ impl Lock {
     /// # }
     /// ```
     #[must_use = "if the lock was taken it must be released"]
-    pub async fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.try_acquire() || with_timeout(timeout, self.acquire()).await.is_some()
+    #[track_caller]
+    pub fn acquire_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            self.acquire_timeout_held(Wait::plan(timeout, "Lock::acquire_timeout", caller))
+                .await
+                .is_some()
+        }
+    }
+
+    /// The timed acquire behind every timed form; the hold's number if taken.
+    async fn acquire_timeout_held(&self, wait: Wait) -> Option<u64> {
+        wait.acquire(|| self.try_acquire_held(), || self.acquire_held())
+            .await
     }
 
     /// Releases the lock. Any task or thread may release it, as in Python.
+    ///
+    /// A [`LockGuard`] alive meanwhile becomes stale: its drop will not
+    /// release the lock again (see its docs).
     ///
     /// # Errors
     ///
@@ -143,7 +234,16 @@ impl Lock {
     /// assert!(lock.release().is_err());
     /// ```
     pub fn release(&self) -> Result<(), LockReleaseError> {
-        self.raw.release_bounded(1, 1).map_err(|_| LockReleaseError)
+        if !self.locked() {
+            return Err(LockReleaseError);
+        }
+        // Clear the stamp first: the next holder, and anything ordered after
+        // this release, sees the old hold ended.
+        self.inner.hold.store(0, Ordering::Release);
+        self.inner
+            .raw
+            .release_bounded(1, 1)
+            .map_err(|_| LockReleaseError)
     }
 
     /// Whether the lock is held by anybody.
@@ -158,7 +258,7 @@ impl Lock {
     /// ```
     #[must_use]
     pub fn locked(&self) -> bool {
-        self.raw.available() == 0
+        self.inner.raw.available() == 0
     }
 
     /// Acquires the lock and returns a guard that releases it when dropped:
@@ -181,8 +281,8 @@ impl Lock {
     /// # }
     /// ```
     pub async fn lock(&self) -> LockGuard<'_> {
-        self.acquire().await;
-        LockGuard { lock: self }
+        let hold = self.acquire_held().await;
+        LockGuard { lock: self, hold }
     }
 
     /// Takes the lock if it is free right now and returns its guard.
@@ -197,11 +297,17 @@ impl Lock {
     /// ```
     #[must_use = "if unused the Lock will immediately unlock"]
     pub fn try_lock(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then(|| LockGuard { lock: self })
+        self.try_acquire_held()
+            .map(|hold| LockGuard { lock: self, hold })
     }
 
     /// [`lock`](Lock::lock) waiting at most `timeout`; `None` if the time ran
-    /// out first.
+    /// out first. A zero timeout is [`try_lock`](Lock::try_lock).
+    ///
+    /// # Panics
+    ///
+    /// As [`acquire_timeout`](Lock::acquire_timeout): outside a tokio
+    /// runtime with a non-zero, finite timeout, every time.
     ///
     /// # Cancel safety
     ///
@@ -220,10 +326,17 @@ impl Lock {
     /// assert!(lock.lock_timeout(Duration::from_millis(10)).await.is_none());
     /// # }
     /// ```
-    pub async fn lock_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
-        self.acquire_timeout(timeout)
-            .await
-            .then(|| LockGuard { lock: self })
+    #[track_caller]
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> impl Future<Output = Option<LockGuard<'_>>> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            self.acquire_timeout_held(Wait::plan(timeout, "Lock::lock_timeout", caller))
+                .await
+                .map(|hold| LockGuard { lock: self, hold })
+        }
     }
 
     /// [`acquire`](Lock::acquire) for a plain OS thread (`std::thread`,
@@ -279,18 +392,30 @@ impl Lock {
     /// assert!(lock.locked());
     /// ```
     pub fn blocking_lock(&self) -> LockGuard<'_> {
-        self.blocking_acquire();
-        LockGuard { lock: self }
+        let hold = self
+            .blocking_acquire_held(None)
+            .expect("an untimed acquire always succeeds");
+        LockGuard { lock: self, hold }
     }
 
     pub(crate) fn blocking_acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.try_acquire() || self.raw.blocking_acquire(deadline).unwrap_or(false)
+        self.blocking_acquire_held(deadline).is_some()
+    }
+
+    /// The blocking acquire behind every blocking form; the hold's number if
+    /// taken before `deadline` (`None`: forever).
+    pub(crate) fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64> {
+        if let Some(hold) = self.try_acquire_held() {
+            return Some(hold);
+        }
+        let got = !passed(deadline) && self.inner.raw.blocking_acquire(deadline) == Ok(true);
+        got.then(|| self.took())
     }
 
     /// Test introspection: (free permits, queued waiters, slots in use).
     #[doc(hidden)]
     pub fn __debug_state(&self) -> (usize, usize, usize) {
-        let s = self.raw.snapshot();
+        let s = self.inner.raw.snapshot();
         (s.permits, s.waiters, s.slots)
     }
 }
@@ -312,10 +437,18 @@ impl fmt::Debug for Lock {
 /// The guard of [`Lock::lock`]: the lock is held until it is dropped, like
 /// the body of Python's `with lock:`.
 ///
-/// The drop releases the lock. If the lock was already released by a direct
-/// [`Lock::release`] meanwhile (Python raises in `__exit__` then), the drop does
-/// nothing — unless another task has re-acquired it, which it then releases:
-/// do not mix the guard with explicit `release` calls.
+/// The guard knows which hold it was made for: its drop releases the lock
+/// only while that hold is still the current one. If the hold ended behind its
+/// back — a direct [`Lock::release`] (Python raises in `__exit__` then), or a
+/// [`Condition`](crate::Condition) wait on this lock that was cancelled (which
+/// leaves the caller without the lock) — the guard is *stale* and its drop
+/// does nothing, even after another task took the lock: a guard never
+/// releases someone else's hold. A completed Condition wait gives the same
+/// hold back, so the guard stays valid across it.
+///
+/// What it cannot see: a `release` by *another* task racing with the guard's
+/// own drop (two releases of one hold at once; one of them may then release
+/// the next holder, as with Python's `Lock`).
 ///
 /// # Examples
 ///
@@ -333,6 +466,7 @@ impl fmt::Debug for Lock {
 #[clippy::has_significant_drop]
 pub struct LockGuard<'a> {
     lock: &'a Lock,
+    hold: u64,
 }
 
 impl LockGuard<'_> {
@@ -353,7 +487,7 @@ impl LockGuard<'_> {
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
-        let _ = self.lock.release();
+        self.lock.release_held(self.hold);
     }
 }
 

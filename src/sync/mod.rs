@@ -90,6 +90,31 @@
 //! document what cancellation means for them (the lock is not held
 //! afterwards; the barrier breaks).
 //!
+//! # Guards know their hold
+//!
+//! Every guard ([`LockGuard`], [`RLockGuard`], [`ConditionGuard`]) remembers
+//! which *hold* of the lock it was made for (a hold lasts from taking the free
+//! lock to giving it up; an `RLock`'s re-entries and a completed Condition
+//! wait stay in it). Its drop releases only that hold. So the common
+//! `let g = lock.lock().await; timeout(d, cond.wait()).await; drop(g)` is
+//! safe: the cancelled wait leaves the caller without the lock, `g` is then
+//! stale, and its drop does nothing — it never releases whoever took the
+//! lock next. The same goes for an explicit `release` inside a guard's scope.
+//! An [`RLockGuard`] may be dropped on another task; its depth update is a
+//! compare-and-swap, so it never races the owner's re-entry into a lost
+//! update. A panic anywhere in user code under a guard — including a
+//! [`ConditionGuard::wait_for`] predicate — unwinds into the guard's drop,
+//! which releases.
+//!
+//! # Timeouts and runtimes
+//!
+//! A zero timeout never waits (an acquire is a `try_acquire`, a Condition
+//! wait is checked once) and `Duration::MAX` waits with no timer: both work
+//! under any executor, `futures::executor::block_on` included. Any other
+//! timeout needs tokio's timer, so a timed form awaited outside a tokio
+//! runtime panics — every time, before trying, with the caller's location —
+//! not only when the lock happens to be taken.
+//!
 //! # Differences from Python
 //!
 //! * Errors are typed `Result`s whose `Display` is Python's message; see
@@ -102,7 +127,8 @@
 //!   count as one owner.
 //! * [`Condition::new`] sits on a [`Lock`]; Python's default is an `RLock`
 //!   (use [`Condition::with_lock`]). A cancelled `Condition::wait` leaves the
-//!   caller without the lock.
+//!   caller without the lock, and the guards of that hold stale (see
+//!   [`# Guards know their hold`](#guards-know-their-hold)).
 //! * `Barrier(parties, action, timeout)` is [`Barrier::builder`]; the action
 //!   is a Rust closure and a panic in it plays the role of Python's exception.
 //!   Dropping a pending `Barrier::wait` breaks the barrier.
@@ -121,6 +147,11 @@
 //! | [`Condition::notify`] without the lock | `Err(ConditionNotifyError)`: "cannot notify on un-acquired lock" |
 //! | [`BoundedSemaphore::release`] above the initial value | `Err(SemaphoreReleaseError::TooManyReleases)`: "Semaphore released too many times", value unchanged |
 //! | `release_n(0)` | `Err(SemaphoreReleaseError::ZeroPermits)`: "n must be one or more" |
+//! | [`Semaphore::release_n`] past `usize::MAX >> 2` (any `n`) | `Err(SemaphoreReleaseError::Overflow)`: "Semaphore value would exceed its maximum", value unchanged |
+//! | a [`BoundedSemaphore`]'s [`SemaphoreGuard`] given back after a manual `release` | [`SemaphoreGuard::release`]: `Err(TooManyReleases)`; a drop: value unchanged, a panic in debug builds only |
+//! | a guard dropped after its hold ended (explicit `release`, cancelled `Condition::wait`) | nothing: never releases the next holder's hold |
+//! | a panicking [`ConditionGuard::wait_for`] predicate | the panic propagates; the guard's drop releases the lock |
+//! | a non-zero, finite timeout outside a tokio runtime | a panic, every time, with the caller's location (zero and `Duration::MAX` work anywhere) |
 //! | [`Barrier::new`]`(0)` | `Err(BarrierPartiesError)`: "parties must be >= 1" |
 //! | waiting on a broken [`Barrier`] | `Err(BrokenBarrierError)`: "barrier is broken" |
 //! | `blocking_*` inside an async task | blocks a runtime worker (works, but starves other tasks) |
@@ -136,6 +167,7 @@ mod lock;
 mod raw_lock;
 mod rlock;
 mod semaphore;
+pub(crate) mod timed;
 
 /// The fairness bound shared by every primitive and queue: a waiter at the
 /// head of the queue that was woken and lost its permit (or item) to a barging

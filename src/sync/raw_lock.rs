@@ -31,16 +31,20 @@ pub(crate) mod sealed {
 
     /// What [`Condition`](crate::Condition) needs of its lock. The methods live
     /// here, out of reach of users, so the public trait stays sealed.
+    ///
+    /// A *hold* is one stretch of holding the lock, from taking it while free
+    /// to giving it up; it has a number, which guards keep so that they never
+    /// release a hold that is no longer theirs.
     pub trait Sealed: Clone + Send + Sync + std::fmt::Debug + 'static {
         /// The error of a Python-style `release`.
         type ReleaseError: std::error::Error + Copy + Eq + Send + Sync + 'static;
 
-        /// Python-style `acquire` (re-entrant for an RLock).
-        fn acquire_one(&self) -> impl Future<Output = ()> + Send + '_;
-        /// Non-blocking `acquire`.
-        fn try_acquire_one(&self) -> bool;
-        /// `acquire` for an OS thread, until `deadline`.
-        fn blocking_acquire_one(&self, deadline: Option<Instant>) -> bool;
+        /// Python-style `acquire` (re-entrant for an RLock); the hold's number.
+        fn acquire_held(&self) -> impl Future<Output = u64> + Send + '_;
+        /// Non-blocking `acquire`; the hold's number.
+        fn try_acquire_held(&self) -> Option<u64>;
+        /// `acquire` for an OS thread, until `deadline`; the hold's number.
+        fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64>;
         /// Python-style `release` (one level for an RLock).
         fn release_one(&self) -> Result<(), Self::ReleaseError>;
         /// Whether anybody holds the lock.
@@ -48,28 +52,33 @@ pub(crate) mod sealed {
         /// What Condition checks before a wait or notify: a Lock is held by
         /// someone (it has no owner), an RLock by the caller.
         fn held_by_caller(&self) -> bool;
+        /// Whether the hold numbered `hold` is still the current one.
+        fn holds(&self, hold: u64) -> bool;
+        /// A guard's release (one level for an RLock), only while its hold is
+        /// current; `false` (and nothing changes) otherwise.
+        fn release_held(&self, hold: u64) -> bool;
         /// Releases the lock completely (every level of an RLock) before a
-        /// wait; returns what [`acquire_restore`](Self::acquire_restore) needs,
-        /// or `None` if the caller did not hold it.
-        fn release_save(&self) -> Option<usize>;
+        /// wait; returns what [`acquire_restore`](Self::acquire_restore) needs
+        /// to give the same hold back, or `None` if the caller did not hold it.
+        fn release_save(&self) -> Option<u64>;
         /// Re-acquires after a wait, restoring what `release_save` returned.
         /// Cancel safe: dropped early, it holds nothing.
-        fn acquire_restore(&self, saved: usize) -> impl Future<Output = ()> + Send + '_;
+        fn acquire_restore(&self, saved: u64) -> impl Future<Output = ()> + Send + '_;
         /// [`acquire_restore`](Self::acquire_restore) for an OS thread.
-        fn blocking_acquire_restore(&self, saved: usize);
+        fn blocking_acquire_restore(&self, saved: u64);
     }
 
     impl Sealed for Lock {
         type ReleaseError = crate::sync::error::LockReleaseError;
 
-        fn acquire_one(&self) -> impl Future<Output = ()> + Send + '_ {
-            self.acquire()
+        fn acquire_held(&self) -> impl Future<Output = u64> + Send + '_ {
+            Lock::acquire_held(self)
         }
-        fn try_acquire_one(&self) -> bool {
-            self.try_acquire()
+        fn try_acquire_held(&self) -> Option<u64> {
+            Lock::try_acquire_held(self)
         }
-        fn blocking_acquire_one(&self, deadline: Option<Instant>) -> bool {
-            self.blocking_acquire_until(deadline)
+        fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64> {
+            Lock::blocking_acquire_held(self, deadline)
         }
         fn release_one(&self) -> Result<(), Self::ReleaseError> {
             self.release()
@@ -80,28 +89,36 @@ pub(crate) mod sealed {
         fn held_by_caller(&self) -> bool {
             self.locked()
         }
-        fn release_save(&self) -> Option<usize> {
-            self.release().ok().map(|()| 1)
+        fn holds(&self, hold: u64) -> bool {
+            Lock::holds(self, hold)
         }
-        fn acquire_restore(&self, _saved: usize) -> impl Future<Output = ()> + Send + '_ {
-            self.acquire()
+        fn release_held(&self, hold: u64) -> bool {
+            Lock::release_held(self, hold)
         }
-        fn blocking_acquire_restore(&self, _saved: usize) {
-            self.blocking_acquire();
+        fn release_save(&self) -> Option<u64> {
+            Lock::release_save(self)
+        }
+        async fn acquire_restore(&self, saved: u64) {
+            Lock::acquire_held(self).await;
+            self.restore(saved);
+        }
+        fn blocking_acquire_restore(&self, saved: u64) {
+            Lock::blocking_acquire_held(self, None);
+            self.restore(saved);
         }
     }
 
     impl Sealed for RLock {
         type ReleaseError = crate::sync::error::RLockReleaseError;
 
-        fn acquire_one(&self) -> impl Future<Output = ()> + Send + '_ {
-            self.acquire()
+        fn acquire_held(&self) -> impl Future<Output = u64> + Send + '_ {
+            RLock::acquire_held(self)
         }
-        fn try_acquire_one(&self) -> bool {
-            self.try_acquire()
+        fn try_acquire_held(&self) -> Option<u64> {
+            RLock::try_acquire_held(self)
         }
-        fn blocking_acquire_one(&self, deadline: Option<Instant>) -> bool {
-            self.blocking_acquire_until(deadline)
+        fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64> {
+            RLock::blocking_acquire_held(self, deadline)
         }
         fn release_one(&self) -> Result<(), Self::ReleaseError> {
             self.release()
@@ -112,14 +129,20 @@ pub(crate) mod sealed {
         fn held_by_caller(&self) -> bool {
             self.is_owned()
         }
-        fn release_save(&self) -> Option<usize> {
+        fn holds(&self, hold: u64) -> bool {
+            RLock::holds(self, hold)
+        }
+        fn release_held(&self, hold: u64) -> bool {
+            RLock::release_held(self, hold)
+        }
+        fn release_save(&self) -> Option<u64> {
             self.release_all()
         }
-        fn acquire_restore(&self, saved: usize) -> impl Future<Output = ()> + Send + '_ {
-            self.acquire_depth(saved)
+        fn acquire_restore(&self, saved: u64) -> impl Future<Output = ()> + Send + '_ {
+            RLock::acquire_restore(self, saved)
         }
-        fn blocking_acquire_restore(&self, saved: usize) {
-            self.blocking_acquire_depth(saved);
+        fn blocking_acquire_restore(&self, saved: u64) {
+            RLock::blocking_acquire_restore(self, saved);
         }
     }
 }

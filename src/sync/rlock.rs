@@ -1,18 +1,25 @@
 //! [`RLock`]: a [`Lock`](crate::Lock)'s permit plus an owner and a depth.
 //!
-//! The owner is an id in one atomic word, so re-entry is a load and a store:
-//! a tokio task id (`tokio::task::try_id`) inside a task, otherwise the OS
-//! thread id tagged with the high bit.
+//! The owner is an id in one atomic word: a tokio task id
+//! (`tokio::task::try_id`) inside a task, otherwise the OS thread id tagged
+//! with the high bit. The depth shares a second word with the number of the
+//! current hold (`hold << 32 | depth`), changed only by compare-and-swap, so
+//! a guard dropped on another task never loses an update racing with the
+//! owner's re-entry, and a guard whose hold has ended (a cancelled Condition
+//! wait, an explicit release) cannot touch the next one.
 
 use std::cell::Cell;
 use std::fmt;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::error::RLockReleaseError;
+use super::timed::{Wait, passed};
 use crate::wait::core::{Mode, RawSemaphore};
-use crate::wait::loom::{Arc, AtomicU64, AtomicUsize, Ordering};
-use crate::wait::timeout::{deadline, with_timeout};
+use crate::wait::loom::{Arc, AtomicU64, Ordering};
+use crate::wait::timeout::deadline;
 
 /// Nobody owns the lock.
 const UNOWNED: u64 = 0;
@@ -74,14 +81,33 @@ pub fn __task_id_value(id: tokio::task::Id) -> u64 {
     id_value(id)
 }
 
+/// The depth's bits in [`Inner::level`]; the hold number is above them.
+const DEPTH: u64 = u32::MAX as u64;
+
+fn depth_of(level: u64) -> usize {
+    (level & DEPTH) as usize
+}
+
+fn hold_of(level: u64) -> u64 {
+    level >> 32
+}
+
 #[derive(Debug)]
 struct Inner {
     raw: RawSemaphore,
-    /// The owner's id, [`UNOWNED`] when free. Written only by the owner (or a
-    /// guard, which proves ownership) while it holds the permit.
+    /// The owner's id, [`UNOWNED`] when free. Written by the taker of the
+    /// permit before it sets the depth, and cleared after the depth went to
+    /// zero, before the permit goes back.
     owner: AtomicU64,
-    /// Recursion depth; written only by the owner.
-    depth: AtomicUsize,
+    /// `hold << 32 | depth`: the current hold's number (a new one each time
+    /// the lock is taken while free; a Condition wait gives the same one back)
+    /// and its recursion depth, 0 when free. Every change of a held level is
+    /// a compare-and-swap, so no update is lost, and one that names a hold
+    /// fails once that hold has ended.
+    level: AtomicU64,
+    /// The last hold number given out (32 bits are used). Written only by the
+    /// permit's taker, right after taking it.
+    holds: AtomicU64,
 }
 
 /// A re-entrant lock, Python's `threading.RLock`: the owner may acquire it
@@ -102,7 +128,8 @@ struct Inner {
 /// waiting. Give each concurrent worker its own task (`tokio::spawn`) when they
 /// must exclude each other.
 ///
-/// The handle is a cheap [`Clone`]; clones are the same lock.
+/// The handle is a cheap [`Clone`]; clones are the same lock. The depth is
+/// a 32-bit count: re-entering more than `u32::MAX` times panics.
 ///
 /// # Examples
 ///
@@ -140,26 +167,124 @@ impl RLock {
             inner: Arc::new(Inner {
                 raw: RawSemaphore::new(1, Mode::Counting),
                 owner: AtomicU64::new(UNOWNED),
-                depth: AtomicUsize::new(0),
+                level: AtomicU64::new(0),
+                holds: AtomicU64::new(0),
             }),
         }
     }
 
-    /// Re-enters at once if the caller owns the lock.
-    fn try_reenter(&self, me: u64) -> bool {
-        if self.inner.owner.load(Ordering::Relaxed) == me {
-            let depth = self.inner.depth.load(Ordering::Relaxed);
-            self.inner.depth.store(depth + 1, Ordering::Relaxed);
-            true
-        } else {
-            false
+    /// Re-enters at once if the caller owns the lock; returns the hold's
+    /// number.
+    ///
+    /// # Panics
+    ///
+    /// Past `u32::MAX` levels.
+    fn try_reenter(&self, me: u64) -> Option<u64> {
+        loop {
+            if self.inner.owner.load(Ordering::Acquire) != me {
+                return None;
+            }
+            let level = self.inner.level.load(Ordering::Acquire);
+            match depth_of(level) {
+                0 => return None, // being released, or not yet set up
+                d if d as u64 == DEPTH => panic!("RLock re-entered more than u32::MAX times"),
+                _ => {}
+            }
+            if self
+                .inner
+                .level
+                .compare_exchange(level, level + 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return Some(hold_of(level));
+            }
         }
     }
 
-    /// Records the caller as owner after taking the permit.
-    fn set_owner(&self, me: u64, depth: usize) {
-        self.inner.depth.store(depth, Ordering::Relaxed);
-        self.inner.owner.store(me, Ordering::Relaxed);
+    /// Records the caller as owner after taking the permit: a new hold, or
+    /// (`restore`, from a Condition wait) the level saved when it let go.
+    fn set_owner(&self, me: u64, restore: Option<u64>) -> u64 {
+        let level = restore.unwrap_or_else(|| {
+            let hold = (self.inner.holds.load(Ordering::Relaxed) + 1) & DEPTH;
+            self.inner.holds.store(hold, Ordering::Relaxed);
+            hold << 32 | 1
+        });
+        self.inner.owner.store(me, Ordering::Release);
+        self.inner.level.store(level, Ordering::Release);
+        hold_of(level)
+    }
+
+    /// Releases one level of the hold numbered `hold` (`None`: of whatever
+    /// hold `me` owns); `false` if that hold has ended (or `me` owns none).
+    fn release_level(&self, hold: Option<u64>, me: u64) -> bool {
+        loop {
+            if hold.is_none() && self.inner.owner.load(Ordering::Acquire) != me {
+                return false;
+            }
+            let level = self.inner.level.load(Ordering::Acquire);
+            if depth_of(level) == 0 || hold.is_some_and(|hold| hold != hold_of(level)) {
+                return false;
+            }
+            if self
+                .inner
+                .level
+                .compare_exchange(level, level - 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                continue;
+            }
+            if depth_of(level) == 1 {
+                self.free();
+            }
+            return true;
+        }
+    }
+
+    /// After the depth went to zero: gives the lock up.
+    fn free(&self) {
+        self.inner.owner.store(UNOWNED, Ordering::Release);
+        let _ = self.inner.raw.release_bounded(1, 1);
+    }
+
+    /// Takes the permit (waiting) and sets up the caller's hold.
+    async fn acquire_as(&self, me: u64, restore: Option<u64>) -> u64 {
+        if self.inner.raw.try_acquire().is_err() {
+            let _ = self.inner.raw.acquire().await;
+        }
+        self.set_owner(me, restore)
+    }
+
+    /// Acquires (or re-enters); returns the hold's number.
+    pub(crate) async fn acquire_held(&self) -> u64 {
+        let me = current_owner();
+        match self.try_reenter(me) {
+            Some(hold) => hold,
+            None => self.acquire_as(me, None).await,
+        }
+    }
+
+    /// Takes (or re-enters) the lock if possible now; the hold's number.
+    pub(crate) fn try_acquire_held(&self) -> Option<u64> {
+        let me = current_owner();
+        if let Some(hold) = self.try_reenter(me) {
+            return Some(hold);
+        }
+        self.inner
+            .raw
+            .try_acquire()
+            .is_ok()
+            .then(|| self.set_owner(me, None))
+    }
+
+    /// Whether the hold numbered `hold` is still the current one.
+    pub(crate) fn holds(&self, hold: u64) -> bool {
+        let level = self.inner.level.load(Ordering::Acquire);
+        depth_of(level) > 0 && hold_of(level) == hold
+    }
+
+    /// A guard's release: one level, only while its hold is current.
+    pub(crate) fn release_held(&self, hold: u64) -> bool {
+        self.release_level(Some(hold), UNOWNED)
     }
 
     /// Acquires the lock: at once if the caller owns it (the count goes up),
@@ -182,31 +307,21 @@ impl RLock {
     /// # }
     /// ```
     pub async fn acquire(&self) {
-        let me = current_owner();
-        if self.try_reenter(me) {
-            return;
-        }
-        self.acquire_depth_as(me, 1).await;
+        self.acquire_held().await;
     }
 
-    async fn acquire_depth_as(&self, me: u64, depth: usize) {
-        if self.inner.raw.try_acquire().is_err() {
-            let _ = self.inner.raw.acquire().await;
-        }
-        self.set_owner(me, depth);
+    /// For Condition: takes the free lock and restores the level saved by
+    /// [`release_all`](Self::release_all) (its depth and its hold number).
+    pub(crate) async fn acquire_restore(&self, saved: u64) {
+        self.acquire_as(current_owner(), Some(saved)).await;
     }
 
-    /// For Condition: takes the free lock and restores `depth` levels.
-    pub(crate) async fn acquire_depth(&self, depth: usize) {
-        self.acquire_depth_as(current_owner(), depth).await;
-    }
-
-    pub(crate) fn blocking_acquire_depth(&self, depth: usize) {
+    pub(crate) fn blocking_acquire_restore(&self, saved: u64) {
         let me = current_owner();
         if self.inner.raw.try_acquire().is_err() {
             let _ = self.inner.raw.blocking_acquire(None);
         }
-        self.set_owner(me, depth);
+        self.set_owner(me, Some(saved));
     }
 
     /// Takes the lock if the caller owns it or it is free right now; `false`
@@ -223,20 +338,19 @@ impl RLock {
     #[doc(alias = "acquire_nowait")]
     #[must_use = "if the lock was taken it must be released"]
     pub fn try_acquire(&self) -> bool {
-        let me = current_owner();
-        if self.try_reenter(me) {
-            return true;
-        }
-        if self.inner.raw.try_acquire().is_ok() {
-            self.set_owner(me, 1);
-            true
-        } else {
-            false
-        }
+        self.try_acquire_held().is_some()
     }
 
     /// [`acquire`](RLock::acquire) waiting at most `timeout`; `false` if the
-    /// time ran out first. `Duration::MAX` waits forever.
+    /// time ran out first. `Duration::MAX` waits forever; a zero timeout is
+    /// [`try_acquire`](RLock::try_acquire).
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside a tokio runtime with a non-zero, finite timeout
+    /// (it needs tokio's timer) — every time, even if the lock is free, with
+    /// the caller's location in the message. A zero timeout and
+    /// `Duration::MAX` work under any executor.
     ///
     /// # Cancel safety
     ///
@@ -257,14 +371,15 @@ impl RLock {
     /// # }
     /// ```
     #[must_use = "if the lock was taken it must be released"]
-    pub async fn acquire_timeout(&self, timeout: Duration) -> bool {
-        let me = current_owner();
-        if self.try_reenter(me) {
-            return true;
+    #[track_caller]
+    pub fn acquire_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            let wait = Wait::plan(timeout, "RLock::acquire_timeout", caller);
+            wait.acquire(|| self.try_acquire_held(), || self.acquire_held())
+                .await
+                .is_some()
         }
-        with_timeout(timeout, self.acquire_depth_as(me, 1))
-            .await
-            .is_some()
     }
 
     /// Releases one level; the lock is free once the count reaches zero.
@@ -283,36 +398,36 @@ impl RLock {
     /// assert_eq!(lock.release(), Ok(()));
     /// ```
     pub fn release(&self) -> Result<(), RLockReleaseError> {
-        if self.inner.owner.load(Ordering::Relaxed) != current_owner() {
-            return Err(RLockReleaseError);
-        }
-        self.release_level();
-        Ok(())
-    }
-
-    /// Releases one level on behalf of the owner (a guard proves ownership).
-    fn release_level(&self) {
-        let depth = self.inner.depth.load(Ordering::Relaxed);
-        if depth > 1 {
-            self.inner.depth.store(depth - 1, Ordering::Relaxed);
+        if self.release_level(None, current_owner()) {
+            Ok(())
         } else {
-            self.inner.depth.store(0, Ordering::Relaxed);
-            self.inner.owner.store(UNOWNED, Ordering::Relaxed);
-            let _ = self.inner.raw.release_bounded(1, 1);
+            Err(RLockReleaseError)
         }
     }
 
-    /// For Condition: releases every level; returns the depth, or `None` if
-    /// the caller does not own the lock.
-    pub(crate) fn release_all(&self) -> Option<usize> {
-        if self.inner.owner.load(Ordering::Relaxed) != current_owner() {
-            return None;
+    /// For Condition: releases every level; returns the saved level (depth
+    /// and hold number) for [`acquire_restore`](Self::acquire_restore), or
+    /// `None` if the caller does not own the lock.
+    pub(crate) fn release_all(&self) -> Option<u64> {
+        let me = current_owner();
+        loop {
+            if self.inner.owner.load(Ordering::Acquire) != me {
+                return None;
+            }
+            let level = self.inner.level.load(Ordering::Acquire);
+            if depth_of(level) == 0 {
+                return None;
+            }
+            if self
+                .inner
+                .level
+                .compare_exchange(level, level & !DEPTH, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                self.free();
+                return Some(level);
+            }
         }
-        let depth = self.inner.depth.load(Ordering::Relaxed);
-        self.inner.depth.store(0, Ordering::Relaxed);
-        self.inner.owner.store(UNOWNED, Ordering::Relaxed);
-        let _ = self.inner.raw.release_bounded(1, 1);
-        Some(depth)
     }
 
     /// Whether anybody owns the lock.
@@ -345,7 +460,7 @@ impl RLock {
     /// ```
     #[must_use]
     pub fn is_owned(&self) -> bool {
-        self.inner.owner.load(Ordering::Relaxed) == current_owner()
+        self.inner.owner.load(Ordering::Acquire) == current_owner() && self.count() > 0
     }
 
     /// How many times the caller holds the lock; 0 if it does not own it
@@ -361,11 +476,7 @@ impl RLock {
     /// ```
     #[must_use]
     pub fn recursion_count(&self) -> usize {
-        if self.is_owned() {
-            self.inner.depth.load(Ordering::Relaxed)
-        } else {
-            0
-        }
+        if self.is_owned() { self.count() } else { 0 }
     }
 
     /// How many times its owner, whoever it is, holds the lock (Python's
@@ -382,7 +493,7 @@ impl RLock {
     /// ```
     #[must_use]
     pub fn count(&self) -> usize {
-        self.inner.depth.load(Ordering::Relaxed)
+        depth_of(self.inner.level.load(Ordering::Acquire))
     }
 
     /// Acquires (or re-enters) the lock and returns a guard that releases one
@@ -407,8 +518,8 @@ impl RLock {
     /// # }
     /// ```
     pub async fn lock(&self) -> RLockGuard<'_> {
-        self.acquire().await;
-        RLockGuard { lock: self }
+        let hold = self.acquire_held().await;
+        RLockGuard { lock: self, hold }
     }
 
     /// Takes (or re-enters) the lock if possible right now and returns its
@@ -423,7 +534,8 @@ impl RLock {
     /// ```
     #[must_use = "if unused the RLock will immediately unlock"]
     pub fn try_lock(&self) -> Option<RLockGuard<'_>> {
-        self.try_acquire().then(|| RLockGuard { lock: self })
+        self.try_acquire_held()
+            .map(|hold| RLockGuard { lock: self, hold })
     }
 
     /// [`acquire`](RLock::acquire) for a plain OS thread; the owner is the
@@ -469,21 +581,24 @@ impl RLock {
     /// assert!(lock.is_owned());
     /// ```
     pub fn blocking_lock(&self) -> RLockGuard<'_> {
-        self.blocking_acquire();
-        RLockGuard { lock: self }
+        let hold = self
+            .blocking_acquire_held(None)
+            .expect("an untimed acquire always succeeds");
+        RLockGuard { lock: self, hold }
     }
 
     pub(crate) fn blocking_acquire_until(&self, deadline: Option<Instant>) -> bool {
-        let me = current_owner();
-        if self.try_reenter(me) {
-            return true;
+        self.blocking_acquire_held(deadline).is_some()
+    }
+
+    /// The blocking acquire behind every blocking form; the hold's number if
+    /// taken before `deadline` (`None`: forever).
+    pub(crate) fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64> {
+        if let Some(hold) = self.try_acquire_held() {
+            return Some(hold);
         }
-        let got = self.inner.raw.try_acquire().is_ok()
-            || self.inner.raw.blocking_acquire(deadline).unwrap_or(false);
-        if got {
-            self.set_owner(me, 1);
-        }
-        got
+        let got = !passed(deadline) && self.inner.raw.blocking_acquire(deadline) == Ok(true);
+        got.then(|| self.set_owner(current_owner(), None))
     }
 
     /// Test introspection: (free permits, queued waiters, slots in use).
@@ -511,9 +626,19 @@ impl fmt::Debug for RLock {
 
 /// The guard of [`RLock::lock`]: holds one level of the lock until dropped.
 ///
-/// The guard itself proves ownership, so its drop releases the level even if
-/// it runs on another task (a guard moved into a spawned task or a scoped
-/// thread).
+/// The guard proves ownership, so its drop releases the level even if it runs
+/// on another task (a guard moved into a spawned task or a scoped thread);
+/// the depth changes by compare-and-swap, so that drop may race with the
+/// owner's own re-entries and releases without losing any.
+///
+/// The guard knows which hold it was made for (a hold lasts from taking the
+/// free lock to giving it up; re-entries and a completed
+/// [`Condition`](crate::Condition) wait stay in it). If that hold ended behind
+/// the guard's back — the owner released every level explicitly, or a
+/// Condition wait on this lock was cancelled, which leaves the caller without
+/// the lock — the guard is *stale*: its drop does nothing, and never releases
+/// a level of the next hold, whoever owns it. (Hold numbers are 32 bits: a
+/// stale guard kept across 2³² later acquisitions could match again.)
 ///
 /// # Examples
 ///
@@ -531,6 +656,7 @@ impl fmt::Debug for RLock {
 #[clippy::has_significant_drop]
 pub struct RLockGuard<'a> {
     lock: &'a RLock,
+    hold: u64,
 }
 
 impl RLockGuard<'_> {
@@ -551,9 +677,7 @@ impl RLockGuard<'_> {
 
 impl Drop for RLockGuard<'_> {
     fn drop(&mut self) {
-        if self.lock.inner.owner.load(Ordering::Relaxed) != UNOWNED {
-            self.lock.release_level();
-        }
+        self.lock.release_held(self.hold);
     }
 }
 

@@ -2,12 +2,15 @@
 //! bounded one with a ceiling on release. One implementation, two faces.
 
 use std::fmt;
+use std::future::Future;
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::error::SemaphoreReleaseError;
+use super::timed::{Wait, passed};
 use crate::wait::core::{MAX_PERMITS, Mode, RawSemaphore};
 use crate::wait::loom::Arc;
-use crate::wait::timeout::{deadline, with_timeout};
+use crate::wait::timeout::deadline;
 
 /// What both semaphores share: the counter and the release ceiling.
 #[derive(Debug)]
@@ -16,10 +19,13 @@ struct Inner {
     /// `MAX_PERMITS` for [`Semaphore`]; the initial value for
     /// [`BoundedSemaphore`].
     bound: usize,
+    /// Whether it is a [`BoundedSemaphore`] (a release past `bound` is then
+    /// Python's "released too many times", else an overflow).
+    bounded: bool,
 }
 
 impl Inner {
-    fn new(value: usize, bound: usize) -> Arc<Self> {
+    fn new(value: usize, bound: usize, bounded: bool) -> Arc<Self> {
         assert!(
             value <= MAX_PERMITS,
             "a semaphore holds at most {MAX_PERMITS} permits"
@@ -27,6 +33,7 @@ impl Inner {
         Arc::new(Self {
             raw: RawSemaphore::new(value, Mode::Counting),
             bound,
+            bounded,
         })
     }
 
@@ -41,12 +48,14 @@ impl Inner {
         self.raw.try_acquire().is_ok()
     }
 
-    async fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.try_acquire() || with_timeout(timeout, self.acquire()).await.is_some()
+    async fn acquire_timeout(&self, wait: Wait) -> bool {
+        wait.acquire(|| self.try_acquire().then_some(()), || self.acquire())
+            .await
+            .is_some()
     }
 
     fn blocking_acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.try_acquire() || self.raw.blocking_acquire(deadline).unwrap_or(false)
+        self.try_acquire() || !passed(deadline) && self.raw.blocking_acquire(deadline) == Ok(true)
     }
 
     fn release_n(&self, n: usize) -> Result<(), SemaphoreReleaseError> {
@@ -55,7 +64,10 @@ impl Inner {
         }
         self.raw
             .release_bounded(n, self.bound)
-            .map_err(|_| SemaphoreReleaseError::TooManyReleases)
+            .map_err(|_| match self.bounded {
+                true => SemaphoreReleaseError::TooManyReleases,
+                false => SemaphoreReleaseError::Overflow,
+            })
     }
 }
 
@@ -125,7 +137,7 @@ impl Semaphore {
     #[track_caller]
     pub fn new(value: usize) -> Self {
         Self {
-            inner: Inner::new(value, MAX_PERMITS),
+            inner: Inner::new(value, MAX_PERMITS, false),
         }
     }
 
@@ -146,7 +158,7 @@ impl Semaphore {
     #[track_caller]
     pub fn release(&self) {
         if self.inner.release_n(1).is_err() {
-            panic!("semaphore value overflowed");
+            panic!("{}", SemaphoreReleaseError::Overflow);
         }
     }
 }
@@ -170,7 +182,7 @@ impl BoundedSemaphore {
     #[track_caller]
     pub fn new(value: usize) -> Self {
         Self {
-            inner: Inner::new(value, value),
+            inner: Inner::new(value, value, true),
         }
     }
 
@@ -248,7 +260,15 @@ macro_rules! semaphore_methods {
             }
 
             /// Takes a permit, waiting at most `timeout`; `false` if the time
-            /// ran out first. `Duration::MAX` waits forever.
+            /// ran out first. `Duration::MAX` waits forever; a zero timeout is
+            /// `try_acquire`.
+            ///
+            /// # Panics
+            ///
+            /// When awaited outside a tokio runtime with a non-zero, finite
+            /// timeout (it needs tokio's timer) — every time, even if a permit
+            /// is free, with the caller's location in the message. A zero
+            /// timeout and `Duration::MAX` work under any executor.
             ///
             /// # Cancel safety
             ///
@@ -266,8 +286,18 @@ macro_rules! semaphore_methods {
             /// # }
             /// ```
             #[must_use = "if a permit was taken it must be released"]
-            pub async fn acquire_timeout(&self, timeout: Duration) -> bool {
-                self.inner.acquire_timeout(timeout).await
+            #[track_caller]
+            pub fn acquire_timeout(
+                &self,
+                timeout: Duration,
+            ) -> impl Future<Output = bool> + Send + '_ {
+                let caller = Location::caller();
+                async move {
+                    let what = concat!(stringify!($ty), "::acquire_timeout");
+                    self.inner
+                        .acquire_timeout(Wait::plan(timeout, what, caller))
+                        .await
+                }
             }
 
             #[doc = $release_n_doc]
@@ -275,8 +305,11 @@ macro_rules! semaphore_methods {
             /// # Errors
             ///
             /// [`SemaphoreReleaseError::ZeroPermits`] ("n must be one or more")
-            /// for `n == 0`; [`SemaphoreReleaseError::TooManyReleases`] if the
-            /// value would exceed its ceiling. On error nothing changes.
+            /// for `n == 0`; [`SemaphoreReleaseError::TooManyReleases`] if a
+            /// bounded semaphore's value would exceed its initial value;
+            /// [`SemaphoreReleaseError::Overflow`] if a semaphore's value would
+            /// exceed `usize::MAX >> 2` (any `n`, up to `usize::MAX`, is
+            /// checked). On error nothing changes.
             ///
             /// # Examples
             ///
@@ -447,7 +480,15 @@ semaphore_methods!(
 );
 
 /// A permit of a [`Semaphore`] or [`BoundedSemaphore`], given back when
-/// dropped.
+/// dropped (or by [`release`](SemaphoreGuard::release), which reports an
+/// over-release as an error).
+///
+/// Giving the permit back fails only for a [`BoundedSemaphore`] released by
+/// hand while the guard lived (Python's `with sem:` raises `ValueError` on
+/// exit then). A drop cannot return that error: it leaves the value
+/// unchanged and, in debug builds only, panics with Python's message (unless
+/// already unwinding); release builds ignore it. Call
+/// [`release`](SemaphoreGuard::release) to handle it.
 ///
 /// # Examples
 ///
@@ -468,6 +509,34 @@ pub struct SemaphoreGuard<'a> {
 }
 
 impl SemaphoreGuard<'_> {
+    /// Gives the permit back now, reporting what a drop cannot: Python's
+    /// `with sem:` raises `ValueError` on exit if the semaphore was released
+    /// by hand meanwhile, and so does this.
+    ///
+    /// # Errors
+    ///
+    /// [`SemaphoreReleaseError::TooManyReleases`] if the permit cannot go back
+    /// because a [`BoundedSemaphore`] is already at its initial value (it was
+    /// over-released by an explicit `release` while the guard lived); nothing
+    /// changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::{BoundedSemaphore, error::SemaphoreReleaseError};
+    ///
+    /// let sem = BoundedSemaphore::new(1);
+    /// let permit = sem.try_permit().unwrap();
+    /// sem.release().unwrap(); // by hand, while the guard lives
+    /// assert_eq!(permit.release(), Err(SemaphoreReleaseError::TooManyReleases));
+    /// assert_eq!(sem.value(), 1);
+    /// ```
+    pub fn release(self) -> Result<(), SemaphoreReleaseError> {
+        let inner = self.inner;
+        std::mem::forget(self);
+        inner.release_n(1)
+    }
+
     /// Keeps the permit: the semaphore's value stays one lower, as after a
     /// Python-style `acquire()` without `release()`.
     ///
@@ -484,9 +553,19 @@ impl SemaphoreGuard<'_> {
 }
 
 impl Drop for SemaphoreGuard<'_> {
+    /// Gives the permit back. This fails only if a [`BoundedSemaphore`] was
+    /// over-released by hand while the guard lived (Python raises
+    /// `ValueError` from `with` then): the value is left unchanged, and in
+    /// debug builds the drop panics with Python's message — unless the
+    /// thread is already unwinding — so the bug shows in tests. Use
+    /// [`release`](SemaphoreGuard::release) to get the error as a value.
     fn drop(&mut self) {
-        // Only fails if a bounded semaphore was over-released meanwhile.
-        let _ = self.inner.release_n(1);
+        if let Err(err) = self.inner.release_n(1)
+            && cfg!(debug_assertions)
+            && !std::thread::panicking()
+        {
+            panic!("SemaphoreGuard dropped after the semaphore was over-released: {err}");
+        }
     }
 }
 

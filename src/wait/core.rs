@@ -162,11 +162,18 @@ enum State {
 
 const NIL: usize = usize::MAX;
 
+/// A slab grown past this many slots is given back once no waiter is left.
+const SHRINK_ABOVE: usize = 1024;
+/// The room a shrunk slab keeps.
+const SHRINK_TO: usize = 64;
+
 #[derive(Debug)]
 struct Node {
     prev: usize,
     next: usize,
     state: State,
+    /// Its place in arrival order (for re-inserting the sleeper cursor).
+    seq: u64,
     /// When it was first woken and found its permit taken by a barger.
     passed_over: Option<Instant>,
     wake: Wake,
@@ -180,7 +187,13 @@ enum Slot {
 
 /// A FIFO of waiters: a doubly linked list threaded through a slab, so a
 /// cancelled waiter leaves from the middle in O(1) and slots are reused
-/// (no allocation per wait once the slab has grown).
+/// (no allocation per wait once the slab has grown; a slab grown past
+/// [`SHRINK_ABOVE`] by a burst is given back once no waiter is left).
+///
+/// Woken (`Notified`) waiters stay linked until they run, so the oldest
+/// *sleeper* is not always the head: `sleeper` points at it, and moves
+/// forward past woken nodes only, so handing out N permits to N sleepers
+/// visits O(N) nodes in all, never rescanning those already woken.
 #[derive(Debug)]
 struct List {
     slots: Vec<Slot>,
@@ -193,6 +206,14 @@ struct List {
     notified: usize,
     /// Slots in use (linked, or granted/closed and not yet collected).
     used: usize,
+    /// The oldest linked node in state `Waiting` (`NIL` if none): every
+    /// linked node before it is `Notified`.
+    sleeper: usize,
+    /// The `seq` of the next node pushed.
+    next_seq: u64,
+    /// Test-only: list nodes visited while looking for a sleeper.
+    #[cfg(test)]
+    visits: usize,
 }
 
 impl List {
@@ -205,6 +226,10 @@ impl List {
             linked: 0,
             notified: 0,
             used: 0,
+            sleeper: NIL,
+            next_seq: 0,
+            #[cfg(test)]
+            visits: 0,
         }
     }
 
@@ -221,9 +246,11 @@ impl List {
             prev: self.tail,
             next: NIL,
             state: State::Waiting,
+            seq: self.next_seq,
             passed_over: None,
             wake,
         };
+        self.next_seq += 1;
         let key = if self.free == NIL {
             self.slots.push(Slot::Used(node));
             self.slots.len() - 1
@@ -243,11 +270,56 @@ impl List {
         self.tail = key;
         self.linked += 1;
         self.used += 1;
+        if self.sleeper == NIL {
+            self.sleeper = key;
+        }
         key
+    }
+
+    /// The first `Waiting` node after `key` in the FIFO (`NIL` if none).
+    /// Only woken nodes are stepped over.
+    fn next_sleeper(&mut self, key: usize) -> usize {
+        let mut key = self.node(key).next;
+        while key != NIL {
+            #[cfg(test)]
+            {
+                self.visits += 1;
+            }
+            let node = self.node(key);
+            if node.state == State::Waiting {
+                break;
+            }
+            key = node.next;
+        }
+        key
+    }
+
+    /// Moves the sleeper cursor off `key`, which stops sleeping.
+    fn leave_sleepers(&mut self, key: usize) {
+        if self.sleeper == key {
+            self.sleeper = self.next_sleeper(key);
+        }
+    }
+
+    /// A woken linked node goes back to sleep (it lost its permit to a
+    /// barger); it becomes the sleeper cursor if it is older than it.
+    fn resleep(&mut self, key: usize) -> &mut Node {
+        self.notified -= 1;
+        let sleeper_seq = match self.sleeper {
+            NIL => u64::MAX,
+            sleeper => self.node(sleeper).seq,
+        };
+        let node = self.node(key);
+        node.state = State::Waiting;
+        if node.seq < sleeper_seq && !planted("lost-sleeper") {
+            self.sleeper = key;
+        }
+        self.node(key)
     }
 
     /// Takes a linked node out of the FIFO (its slot stays in use).
     fn unlink(&mut self, key: usize) {
+        self.leave_sleepers(key);
         let (prev, next, state) = {
             let node = self.node(key);
             let links = (node.prev, node.next, node.state);
@@ -278,19 +350,18 @@ impl List {
         };
         self.free = key;
         self.used -= 1;
+        if self.used == 0 && self.slots.capacity() > SHRINK_ABOVE {
+            // The burst is over: give its memory back. Keys are only held by
+            // waiters, and none is left.
+            self.slots.clear();
+            self.slots.shrink_to(SHRINK_TO);
+            self.free = NIL;
+        }
     }
 
-    /// The oldest linked node that is asleep (not already woken).
-    fn first_waiting(&mut self) -> Option<usize> {
-        let mut key = self.head;
-        while key != NIL {
-            let node = self.node(key);
-            if node.state == State::Waiting {
-                return Some(key);
-            }
-            key = node.next;
-        }
-        None
+    /// The oldest linked node that is asleep (not already woken): O(1).
+    fn first_waiting(&self) -> Option<usize> {
+        (self.sleeper != NIL).then_some(self.sleeper)
     }
 
     /// Unlinks `key` and marks it `Granted`; returns its wake handle.
@@ -303,6 +374,7 @@ impl List {
 
     /// Marks a linked `Waiting` node `Notified`; returns its wake handle.
     fn notify(&mut self, key: usize) -> Wake {
+        self.leave_sleepers(key);
         self.notified += 1;
         let node = self.node(key);
         node.state = State::Notified;
@@ -366,6 +438,12 @@ impl RawSemaphore {
             list: Mutex::new(List::new()),
             mode,
         }
+    }
+
+    /// Test hook: how many waiter slots the list's slab has room for.
+    #[allow(dead_code)]
+    pub(crate) fn slab_capacity(&self) -> usize {
+        self.list.lock().slots.capacity()
     }
 
     /// Free permits right now.
@@ -544,9 +622,7 @@ impl RawSemaphore {
                 Ok(false) => {
                     // A barger took the permit: back to sleep, first in line
                     // for a direct hand-off.
-                    list.notified -= 1;
-                    let node = list.node(k);
-                    node.state = State::Waiting;
+                    let node = list.resleep(k);
                     node.passed_over.get_or_insert_with(now);
                     source.store(&mut node.wake);
                     return Poll::Pending;
@@ -634,13 +710,16 @@ impl RawSemaphore {
     }
 
     /// Returns `n` permits unless the free permits would then exceed `max`
-    /// (a Lock released while unlocked, a BoundedSemaphore over-released);
-    /// on `Err` nothing changed.
+    /// (a Lock released while unlocked, a BoundedSemaphore over-released, any
+    /// `n` that would overflow); on `Err` nothing changed. `max` is at most
+    /// [`MAX_PERMITS`], so the sums below cannot overflow once this passed.
     pub(crate) fn release_bounded(&self, n: usize, max: usize) -> Result<(), Overflow> {
         debug_assert_eq!(self.mode, Mode::Counting);
+        // Checked: `n` may be anything up to `usize::MAX`.
+        let fits = |available: usize| available.checked_add(n).is_some_and(|total| total <= max);
         let mut state = self.state.load(Ordering::Relaxed);
         while state & WAITERS == 0 {
-            if state / ONE + n > max {
+            if !fits(state / ONE) {
                 return Err(Overflow);
             }
             match self.state.compare_exchange_weak(
@@ -655,7 +734,7 @@ impl RawSemaphore {
         }
         let mut list = self.list.lock();
         // Under the lock the counter can only shrink (bargers), so the check holds.
-        if self.available() + n > max {
+        if !fits(self.available()) {
             return Err(Overflow);
         }
         let mut wakes = Wakes::default();
@@ -776,6 +855,99 @@ mod tests {
 
     fn sem(n: usize) -> RawSemaphore {
         RawSemaphore::new(n, Mode::Counting)
+    }
+
+    /// Parks `n` waiters on `s` and returns them.
+    fn park(s: &RawSemaphore, n: usize) -> Vec<tokio_test::task::Spawn<Acquire<'_>>> {
+        let mut waiters: Vec<_> = (0..n).map(|_| spawn(s.acquire())).collect();
+        for w in &mut waiters {
+            assert_pending!(w.poll());
+        }
+        waiters
+    }
+
+    fn visits(s: &RawSemaphore) -> usize {
+        std::mem::take(&mut s.list.lock().visits)
+    }
+
+    /// Handing permits to N parked waiters visits O(N) list nodes in all,
+    /// through `release(N)` and through N `release(1)` calls (it was O(N²):
+    /// each hand-off rescanned the waiters already woken).
+    #[test]
+    fn waking_many_waiters_is_linear() {
+        const N: usize = 4000;
+        let s = sem(0);
+        let mut waiters = park(&s, N);
+        visits(&s);
+        s.release(N);
+        let bulk = visits(&s);
+        assert!(bulk <= 4 * N, "release({N}) visited {bulk} nodes");
+        for w in &mut waiters {
+            assert!(w.is_woken());
+            assert_ready!(w.poll()).unwrap();
+        }
+        drop(waiters);
+
+        let mut waiters = park(&s, N);
+        visits(&s);
+        for _ in 0..N {
+            s.release(1);
+        }
+        let single = visits(&s);
+        assert!(
+            single <= 4 * N,
+            "{N} release(1) calls visited {single} nodes"
+        );
+        for w in &mut waiters {
+            assert_ready!(w.poll()).unwrap();
+        }
+        assert_eq!(s.snapshot().slots, 0);
+    }
+
+    /// After a burst of waiters that all left, the wait list gives its memory
+    /// back; a small steady state keeps its slab.
+    #[test]
+    fn wait_list_shrinks_after_a_burst() {
+        let s = sem(0);
+        let waiters = park(&s, 100_000);
+        assert!(s.slab_capacity() >= 100_000);
+        drop(waiters);
+        assert_eq!(s.snapshot().slots, 0);
+        assert!(
+            s.slab_capacity() <= SHRINK_TO,
+            "an idle semaphore still holds {} slots",
+            s.slab_capacity()
+        );
+        // Also when the burst ends by hand-offs rather than cancellation.
+        let mut waiters = park(&s, 50_000);
+        s.release(50_000);
+        for w in &mut waiters {
+            assert_ready!(w.poll()).unwrap();
+        }
+        drop(waiters);
+        assert!(s.slab_capacity() <= SHRINK_TO);
+        // A steady state below the threshold keeps its slab: no churn.
+        let waiters = park(&s, 100);
+        let cap = s.slab_capacity();
+        assert!(cap >= 100);
+        drop(waiters);
+        assert_eq!(s.slab_capacity(), cap);
+    }
+
+    #[test]
+    fn release_overflow_is_refused_and_changes_nothing() {
+        let s = sem(1);
+        assert_eq!(s.release_bounded(usize::MAX, MAX_PERMITS), Err(Overflow));
+        assert_eq!(s.release_bounded(MAX_PERMITS, MAX_PERMITS), Err(Overflow));
+        assert_eq!(s.available(), 1);
+        let s = sem(0);
+        let mut a = spawn(s.acquire());
+        assert_pending!(a.poll());
+        assert_eq!(s.release_bounded(usize::MAX, 3), Err(Overflow));
+        assert!(!a.is_woken());
+        assert_eq!(s.release_bounded(MAX_PERMITS, MAX_PERMITS), Ok(()));
+        assert_ready!(a.poll()).unwrap();
+        assert_eq!(s.available(), MAX_PERMITS - 1);
     }
 
     #[test]
