@@ -1,9 +1,11 @@
 //! `process::Queue`: a FIFO queue shared between processes.
 //!
 //! The process that creates the queue serves it: a task on its process driver
-//! thread listens on an abstract Unix socket (no file to clean up) and keeps the
-//! items. A handle is just the socket's name, so it travels to children as an
-//! ordinary serde argument; each handle opens its own connection on first use.
+//! thread listens through the process transport ([`transport`](super::transport):
+//! an abstract Unix socket, peer credentials and a secret proven in a
+//! handshake) and keeps the items. A handle is the socket's name and the
+//! secret, so it travels to children as an ordinary serde argument; each
+//! handle opens its own authenticated connection on first use.
 //! A `get` is two-phase: the owner reserves items for the taking handle (up to
 //! 64 waiting items per request, so a busy consumer does not pay a round trip
 //! per item), and drops each only when the handle acknowledges handing it to
@@ -15,9 +17,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::os::linux::net::SocketAddrExt;
-use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -26,8 +26,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
-use super::codec;
-use super::driver;
+use super::codec::{self, FrameError};
+use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::ProcessQueueError;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -91,6 +91,10 @@ enum Response {
 /// acknowledged only when handed to the user.
 const GET_BATCH: u32 = 64;
 
+/// Bytes of items one answer carries at most, beyond its first item: a
+/// batch's frame stays well under the codec's limit.
+const BATCH_BYTES: usize = codec::MAX_FRAME / 2;
+
 /// The owner's side: the items and the wake-ups.
 struct Server {
     items: Mutex<VecDeque<Vec<u8>>>,
@@ -152,7 +156,18 @@ impl Server {
         let items = self
             .wait_for(&self.not_empty, wait, |items| {
                 (!items.is_empty()).then(|| {
-                    let n = items.len().min(max.max(1));
+                    // At least one item; more only while the answer stays
+                    // well inside the frame limit.
+                    let mut bytes = 0;
+                    let n = items
+                        .iter()
+                        .take(max.max(1))
+                        .take_while(|item| {
+                            bytes += item.len();
+                            bytes <= BATCH_BYTES
+                        })
+                        .count()
+                        .max(1);
                     items.drain(..n).collect::<Vec<_>>()
                 })
             })
@@ -182,27 +197,29 @@ impl Server {
     }
 }
 
-/// Resolves when the client closes its side of the connection (while it is
-/// not expected to send anything).
-pub(crate) async fn closed(rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>) {
-    use tokio::io::AsyncBufReadExt;
-    match rd.fill_buf().await {
-        Ok([]) | Err(_) => {}
-        Ok(_) => std::future::pending().await,
-    }
-}
-
-/// Serves one connection until it closes; items it took but never
-/// acknowledged go back to the front of the queue.
-async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
+/// Serves one authenticated connection until it closes; items it took but
+/// never acknowledged go back to the front of the queue. A malformed or
+/// out-of-order request ends this connection only.
+async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<(), TransportError> {
     let (rd, mut wr) = stream.into_split();
     let mut rd = tokio::io::BufReader::new(rd);
     let mut reserved: VecDeque<Vec<u8>> = VecDeque::new();
+    let result = serve_requests(&server, &mut rd, &mut wr, &mut reserved).await;
+    server.unget(reserved);
+    match result {
+        Err(TransportError::Frame(FrameError::Closed)) => Ok(()),
+        other => other,
+    }
+}
+
+async fn serve_requests(
+    server: &Server,
+    rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
+    wr: &mut tokio::net::unix::OwnedWriteHalf,
+    reserved: &mut VecDeque<Vec<u8>>,
+) -> Result<(), TransportError> {
     loop {
-        let Ok(request) = codec::read_frame_async::<Request, _>(&mut rd).await else {
-            server.unget(reserved);
-            return;
-        };
+        let request = codec::read_frame_async::<Request, _>(rd).await?;
         let response = match request {
             Request::Put { item, wait } => {
                 if server.put(item, wait).await {
@@ -212,52 +229,57 @@ async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
                 }
             }
             Request::PutNoReply { item } => {
+                if server.maxsize != 0 {
+                    return Err(TransportError::Protocol(
+                        "a put without answer into a bounded queue",
+                    ));
+                }
                 server.put(item, Wait::Forever).await;
                 continue;
             }
             Request::Get { wait, max } => {
                 // Anything still reserved was never handed out: give it back
                 // before taking more.
-                server.unget(std::mem::take(&mut reserved));
+                server.unget(std::mem::take(reserved));
                 let got = tokio::select! {
                     got = server.get(wait, max as usize) => got,
                     // A taker that dies while it waits stops waiting here.
-                    () = closed(&mut rd) => return,
+                    () = transport::closed(rd) => return Ok(()),
                 };
                 match got {
                     Some(items) => {
                         let response = Response::Items(items);
-                        let frame = codec::frame(&response).unwrap_or_default();
+                        let frame = codec::frame(&response);
                         if let Response::Items(items) = response {
+                            // Reserved first: if the answer cannot be sent,
+                            // the caller puts them back.
                             reserved.extend(items);
                         }
-                        if wr.write_all(&frame).await.is_err() {
-                            server.unget(reserved);
-                            return;
-                        }
+                        wr.write_all(&frame?).await?;
                         continue;
                     }
                     None => Response::Empty,
                 }
             }
             Request::Ack { n } => {
-                let n = (n as usize).min(reserved.len());
+                let n = n as usize;
+                if n > reserved.len() {
+                    return Err(TransportError::Protocol(
+                        "acknowledged items it was not given",
+                    ));
+                }
                 reserved.drain(..n);
                 continue;
             }
             Request::Qsize => Response::Size(lock(&server.items).len() as u64),
         };
-        let frame = codec::frame(&response).unwrap_or_default();
-        if wr.write_all(&frame).await.is_err() {
-            server.unget(reserved);
-            return;
-        }
+        wr.write_all(&codec::frame(&response)?).await?;
     }
 }
 
 /// A connection from this handle to the owner.
 struct Client {
-    name: String,
+    address: Address,
     /// 0 = unbounded: puts need no answer.
     maxsize: usize,
     conn: Mutex<Conn>,
@@ -271,9 +293,12 @@ struct Conn {
 }
 
 impl Conn {
-    fn stream(&mut self, name: &str) -> Result<&mut UnixStream, ProcessQueueError> {
+    fn stream(&mut self, address: &Address) -> Result<&mut UnixStream, ProcessQueueError> {
         if self.stream.is_none() {
-            self.stream = Some(connect_abstract(name).map_err(|_| ProcessQueueError::Closed)?);
+            self.stream = Some(transport::connect(address).map_err(|e| match e {
+                ConnectError::Unreachable => ProcessQueueError::Closed,
+                ConnectError::Refused => ProcessQueueError::Authentication,
+            })?);
         }
         self.stream.as_mut().ok_or(ProcessQueueError::Closed)
     }
@@ -283,12 +308,12 @@ impl Conn {
     /// forgotten: the owner takes those items back).
     fn call(
         &mut self,
-        name: &str,
+        address: &Address,
         request: &Request,
         answer: bool,
     ) -> Result<Option<Response>, ProcessQueueError> {
-        let stream = self.stream(name)?;
-        let result = (|| -> io::Result<Option<Response>> {
+        let stream = self.stream(address)?;
+        let result = (|| -> Result<Option<Response>, FrameError> {
             codec::write_frame(stream, request)?;
             if answer {
                 Ok(Some(codec::read_frame::<Response>(stream)?))
@@ -305,9 +330,9 @@ impl Conn {
 }
 
 impl Client {
-    fn new(name: String, maxsize: usize) -> Arc<Self> {
+    fn new(address: Address, maxsize: usize) -> Arc<Self> {
         Arc::new(Self {
-            name,
+            address,
             maxsize,
             conn: Mutex::new(Conn::default()),
         })
@@ -316,10 +341,10 @@ impl Client {
     fn put(&self, item: Vec<u8>, wait: Wait) -> Result<(), ProcessQueueError> {
         let mut conn = lock(&self.conn);
         if self.maxsize == 0 {
-            conn.call(&self.name, &Request::PutNoReply { item }, false)?;
+            conn.call(&self.address, &Request::PutNoReply { item }, false)?;
             return Ok(());
         }
-        match conn.call(&self.name, &Request::Put { item, wait }, true)? {
+        match conn.call(&self.address, &Request::Put { item, wait }, true)? {
             Some(Response::Done) => Ok(()),
             Some(Response::Full) => Err(ProcessQueueError::Full),
             _ => Err(ProcessQueueError::Closed),
@@ -336,7 +361,7 @@ impl Client {
             wait,
             max: GET_BATCH,
         };
-        match conn.call(&self.name, &request, true)? {
+        match conn.call(&self.address, &request, true)? {
             Some(Response::Items(items)) => {
                 conn.stash.extend(items);
                 Ok(())
@@ -351,62 +376,16 @@ impl Client {
         let mut conn = lock(&self.conn);
         let item = conn.stash.pop_front().ok_or(ProcessQueueError::Empty)?;
         // If the owner is gone the item is still ours to return.
-        let _ = conn.call(&self.name, &Request::Ack { n: 1 }, false);
+        let _ = conn.call(&self.address, &Request::Ack { n: 1 }, false);
         Ok(item)
     }
 
     fn qsize(&self) -> Result<usize, ProcessQueueError> {
-        match lock(&self.conn).call(&self.name, &Request::Qsize, true)? {
+        match lock(&self.conn).call(&self.address, &Request::Qsize, true)? {
             Some(Response::Size(n)) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
             _ => Err(ProcessQueueError::Closed),
         }
     }
-}
-
-static SERVERS: AtomicU32 = AtomicU32::new(0);
-
-/// Listens on a fresh abstract Unix socket, serving each connection with
-/// `handler` on the process driver; returns the socket's name.
-pub(crate) fn serve_abstract<F, Fut>(kind: &str, handler: F) -> io::Result<String>
-where
-    F: Fn(tokio::net::UnixStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let name = format!(
-        "threadlet-{kind}-{}-{}-{nanos}",
-        std::process::id(),
-        SERVERS.fetch_add(1, Ordering::Relaxed)
-    );
-    let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?;
-    listener.set_nonblocking(true)?;
-    let (ready, started) = std::sync::mpsc::sync_channel(1);
-    driver::call(move || {
-        let listener = match tokio::net::UnixListener::from_std(listener) {
-            Ok(listener) => listener,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
-        };
-        let _ = ready.send(Ok(()));
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(handler(stream));
-            }
-        });
-    })?;
-    started
-        .recv()
-        .map_err(|_| io::Error::other("the process driver stopped"))??;
-    Ok(name)
-}
-
-/// Connects to the abstract socket `name`.
-pub(crate) fn connect_abstract(name: &str) -> io::Result<UnixStream> {
-    UnixStream::connect_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)
 }
 
 /// A FIFO queue shared between processes: Python's `multiprocessing.Queue`.
@@ -455,7 +434,7 @@ pub struct Queue<T> {
 impl<T> fmt::Debug for Queue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Queue")
-            .field("name", &self.client.name)
+            .field("name", &self.client.address)
             .finish()
     }
 }
@@ -463,7 +442,7 @@ impl<T> fmt::Debug for Queue<T> {
 impl<T> Clone for Queue<T> {
     fn clone(&self) -> Self {
         Self {
-            client: Client::new(self.client.name.clone(), self.client.maxsize),
+            client: Client::new(self.client.address.clone(), self.client.maxsize),
             _item: PhantomData,
         }
     }
@@ -471,15 +450,15 @@ impl<T> Clone for Queue<T> {
 
 impl<T> Serialize for Queue<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (&self.client.name, self.client.maxsize as u64).serialize(serializer)
+        (&self.client.address, self.client.maxsize as u64).serialize(serializer)
     }
 }
 
 impl<'de, T> Deserialize<'de> for Queue<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (name, maxsize) = <(String, u64)>::deserialize(deserializer)?;
+        let (address, maxsize) = <(Address, u64)>::deserialize(deserializer)?;
         Ok(Self {
-            client: Client::new(name, usize::try_from(maxsize).unwrap_or(usize::MAX)),
+            client: Client::new(address, usize::try_from(maxsize).unwrap_or(usize::MAX)),
             _item: PhantomData,
         })
     }
@@ -506,15 +485,18 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
             not_empty: Notify::new(),
             not_full: Notify::new(),
         });
-        let name = serve_abstract("queue", move |stream| serve(Arc::clone(&server), stream))?;
+        let address = transport::listen("queue", move |stream| serve(Arc::clone(&server), stream))?;
         Ok(Self {
-            client: Client::new(name, maxsize),
+            client: Client::new(address, maxsize),
             _item: PhantomData,
         })
     }
 
     fn encode(item: &T) -> Result<Vec<u8>, ProcessQueueError> {
-        postcard::to_stdvec(item).map_err(|e| ProcessQueueError::Codec(e.to_string()))
+        let bytes =
+            postcard::to_stdvec(item).map_err(|e| ProcessQueueError::Codec(e.to_string()))?;
+        codec::check_item(bytes.len()).map_err(ProcessQueueError::Codec)?;
+        Ok(bytes)
     }
 
     fn take_stashed(&self) -> Result<T, ProcessQueueError> {
