@@ -76,6 +76,9 @@ pub(crate) enum PoolReply {
     Codec(String),
 }
 
+/// Bytes a reader reserves for a frame before its body arrives.
+const PREALLOC: usize = 64 * 1024;
+
 /// The largest encoded item or message a queue or pipe carries: room is left
 /// for the request or answer around it, so a frame that carries one item is
 /// never over [`MAX_FRAME`].
@@ -215,7 +218,8 @@ pub(crate) fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> Res
         }
     }
     let len = announced(len)?;
-    let mut body = Vec::new();
+    // Room for a typical frame at once; more only as it arrives.
+    let mut body = Vec::with_capacity(len.min(PREALLOC));
     let read = r.take(len as u64).read_to_end(&mut body).map_err(inside)?;
     if read < len {
         return Err(FrameError::Truncated);
@@ -242,7 +246,8 @@ where
         }
     }
     let len = announced(len)?;
-    let mut body = Vec::new();
+    // Room for a typical frame at once; more only as it arrives.
+    let mut body = Vec::with_capacity(len.min(PREALLOC));
     let read = r
         .take(len as u64)
         .read_to_end(&mut body)

@@ -6,12 +6,13 @@
 //! handshake) and keeps the items. A handle is the socket's name and the
 //! secret, so it travels to children as an ordinary serde argument; each
 //! handle opens its own authenticated connection on first use.
-//! A `get` is two-phase: the owner reserves items for the taking handle (up to
-//! 64 waiting items per request, so a busy consumer does not pay a round trip
-//! per item), and drops each only when the handle acknowledges handing it to
-//! the user. Items whose taker dies or is cancelled before that go back to the
-//! front of the queue instead of being lost. Puts into an unbounded queue need
-//! no answer, so a producer never waits a round trip.
+//! A `get` is two-phase: the owner reserves one item for the taking handle and
+//! drops it only when the handle acknowledges receiving it. An item whose
+//! taker dies, or whose async `get` is dropped, before that goes back to the
+//! front of the queue instead of being lost. A handle never holds items of
+//! its own, so every handle sees every item and `qsize` is exact. Puts into
+//! an unbounded queue need no answer, so a producer never waits a round trip.
+//! Async operations use an async connection: no thread waits for the owner.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -86,10 +87,6 @@ enum Response {
     Empty,
     Size(u64),
 }
-
-/// Items a `get` fetches at once when several are waiting; each is still
-/// acknowledged only when handed to the user.
-const GET_BATCH: u32 = 64;
 
 /// Bytes of items one answer carries at most, beyond its first item: a
 /// batch's frame stays well under the codec's limit.
@@ -222,11 +219,13 @@ async fn serve_requests(
         let request = codec::read_frame_async::<Request, _>(rd).await?;
         let response = match request {
             Request::Put { item, wait } => {
-                if server.put(item, wait).await {
-                    Response::Done
-                } else {
-                    Response::Full
-                }
+                let done = tokio::select! {
+                    done = server.put(item, wait) => done,
+                    // A putter that gives up while it waits for room stops
+                    // waiting here, its item not inserted.
+                    () = transport::closed(rd) => return Ok(()),
+                };
+                if done { Response::Done } else { Response::Full }
             }
             Request::PutNoReply { item } => {
                 if server.maxsize != 0 {
@@ -277,56 +276,80 @@ async fn serve_requests(
     }
 }
 
-/// A connection from this handle to the owner.
+/// A handle's side: the owner's address and one idle connection.
+///
+/// A call takes the idle connection (or opens and authenticates a new one),
+/// makes one exchange, and puts the connection back. Calls that overlap on
+/// one handle each use their own connection, so nothing waits for another
+/// call of the same handle; an async call that is dropped midway drops its
+/// connection, and the owner puts back whatever that call had taken. Items
+/// are never held by a handle: a `get` takes exactly one, acknowledged as it
+/// arrives, so every other handle sees the rest and `qsize` is exact.
 struct Client {
     address: Address,
     /// 0 = unbounded: puts need no answer.
     maxsize: usize,
-    conn: Mutex<Conn>,
+    /// A connection no call is using; stored in blocking mode or not, as the
+    /// last call left it (each call sets the mode it needs).
+    idle: Mutex<Option<UnixStream>>,
 }
 
-#[derive(Default)]
-struct Conn {
-    stream: Option<UnixStream>,
-    /// Items fetched from the owner, reserved for us, not yet handed out.
-    stash: VecDeque<Vec<u8>>,
+fn connect_error(e: ConnectError) -> ProcessQueueError {
+    match e {
+        ConnectError::Unreachable => ProcessQueueError::Closed,
+        ConnectError::Refused => ProcessQueueError::Authentication,
+    }
 }
 
-impl Conn {
-    fn stream(&mut self, address: &Address) -> Result<&mut UnixStream, ProcessQueueError> {
-        if self.stream.is_none() {
-            self.stream = Some(transport::connect(address).map_err(|e| match e {
-                ConnectError::Unreachable => ProcessQueueError::Closed,
-                ConnectError::Refused => ProcessQueueError::Authentication,
-            })?);
-        }
-        self.stream.as_mut().ok_or(ProcessQueueError::Closed)
-    }
+/// Whether the owner answers `request` (puts into an unbounded queue and
+/// acknowledgements need no answer).
+fn answered(request: &Request) -> bool {
+    !matches!(request, Request::PutNoReply { .. } | Request::Ack { .. })
+}
 
-    /// Sends `request` and, if `answer`, reads the response; a broken
-    /// connection is `Closed` (and the stash, still reserved at the owner, is
-    /// forgotten: the owner takes those items back).
-    fn call(
-        &mut self,
-        address: &Address,
-        request: &Request,
-        answer: bool,
-    ) -> Result<Option<Response>, ProcessQueueError> {
-        let stream = self.stream(address)?;
-        let result = (|| -> Result<Option<Response>, FrameError> {
-            codec::write_frame(stream, request)?;
-            if answer {
-                Ok(Some(codec::read_frame::<Response>(stream)?))
-            } else {
-                Ok(None)
-            }
-        })();
-        result.map_err(|_| {
-            self.stream = None;
-            self.stash.clear();
-            ProcessQueueError::Closed
-        })
+/// The acknowledgement an answer needs, if it carried items.
+fn ack_for(response: &Response) -> Option<Request> {
+    match response {
+        Response::Items(items) => Some(Request::Ack {
+            n: u32::try_from(items.len()).unwrap_or(u32::MAX),
+        }),
+        _ => None,
     }
+}
+
+/// One exchange on a blocking connection.
+fn exchange_blocking(
+    stream: &mut UnixStream,
+    request: &Request,
+) -> Result<Option<Response>, FrameError> {
+    codec::write_frame(stream, request)?;
+    if !answered(request) {
+        return Ok(None);
+    }
+    let response = codec::read_frame::<Response>(stream)?;
+    if let Some(ack) = ack_for(&response) {
+        codec::write_frame(stream, &ack)?;
+    }
+    Ok(Some(response))
+}
+
+/// One exchange on an async connection. Dropped before it returns, the
+/// caller drops the connection: items it had received but not handed out
+/// were not acknowledged, or the owner sees the connection break inside the
+/// acknowledgement, and puts them back either way.
+async fn exchange_async(
+    stream: &mut tokio::net::UnixStream,
+    request: &Request,
+) -> Result<Option<Response>, FrameError> {
+    stream.write_all(&codec::frame(request)?).await?;
+    if !answered(request) {
+        return Ok(None);
+    }
+    let response = codec::read_frame_async::<Response, _>(stream).await?;
+    if let Some(ack) = ack_for(&response) {
+        stream.write_all(&codec::frame(&ack)?).await?;
+    }
+    Ok(Some(response))
 }
 
 impl Client {
@@ -334,57 +357,92 @@ impl Client {
         Arc::new(Self {
             address,
             maxsize,
-            conn: Mutex::new(Conn::default()),
+            idle: Mutex::new(None),
         })
     }
 
-    fn put(&self, item: Vec<u8>, wait: Wait) -> Result<(), ProcessQueueError> {
-        let mut conn = lock(&self.conn);
-        if self.maxsize == 0 {
-            conn.call(&self.address, &Request::PutNoReply { item }, false)?;
-            return Ok(());
-        }
-        match conn.call(&self.address, &Request::Put { item, wait }, true)? {
-            Some(Response::Done) => Ok(()),
-            Some(Response::Full) => Err(ProcessQueueError::Full),
-            _ => Err(ProcessQueueError::Closed),
+    /// Keeps `stream` for the next call, unless another call already did.
+    fn check_in(&self, stream: UnixStream) {
+        let mut idle = lock(&self.idle);
+        if idle.is_none() {
+            *idle = Some(stream);
         }
     }
 
-    /// Fetches items into the stash unless some are there already.
-    fn fetch(&self, wait: Wait) -> Result<(), ProcessQueueError> {
-        let mut conn = lock(&self.conn);
-        if !conn.stash.is_empty() {
-            return Ok(());
-        }
-        let request = Request::Get {
-            wait,
-            max: GET_BATCH,
+    /// Makes one exchange, blocking this thread.
+    fn blocking_call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
+        let idle = lock(&self.idle).take();
+        let mut stream = match idle {
+            Some(stream) => stream,
+            None => transport::connect(&self.address).map_err(connect_error)?,
         };
-        match conn.call(&self.address, &request, true)? {
-            Some(Response::Items(items)) => {
-                conn.stash.extend(items);
-                Ok(())
-            }
-            Some(Response::Empty) => Err(ProcessQueueError::Empty),
-            _ => Err(ProcessQueueError::Closed),
-        }
+        stream
+            .set_nonblocking(false)
+            .map_err(|_| ProcessQueueError::Closed)?;
+        let response =
+            exchange_blocking(&mut stream, request).map_err(|_| ProcessQueueError::Closed)?;
+        self.check_in(stream);
+        Ok(response)
     }
 
-    /// Hands out the oldest stashed item and acknowledges it to the owner.
-    fn take(&self) -> Result<Vec<u8>, ProcessQueueError> {
-        let mut conn = lock(&self.conn);
-        let item = conn.stash.pop_front().ok_or(ProcessQueueError::Empty)?;
-        // If the owner is gone the item is still ours to return.
-        let _ = conn.call(&self.address, &Request::Ack { n: 1 }, false);
-        Ok(item)
+    /// Makes one exchange without blocking a thread.
+    async fn call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
+        let idle = lock(&self.idle).take();
+        let mut stream = match idle {
+            Some(stream) => stream
+                .set_nonblocking(true)
+                .and_then(|()| tokio::net::UnixStream::from_std(stream))
+                .map_err(|_| ProcessQueueError::Closed)?,
+            None => transport::connect_async(&self.address)
+                .await
+                .map_err(connect_error)?,
+        };
+        let response = exchange_async(&mut stream, request)
+            .await
+            .map_err(|_| ProcessQueueError::Closed)?;
+        if let Ok(stream) = stream.into_std() {
+            self.check_in(stream);
+        }
+        Ok(response)
     }
 
-    fn qsize(&self) -> Result<usize, ProcessQueueError> {
-        match lock(&self.conn).call(&self.address, &Request::Qsize, true)? {
-            Some(Response::Size(n)) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
-            _ => Err(ProcessQueueError::Closed),
+    fn put_request(&self, item: Vec<u8>, wait: Wait) -> Request {
+        if self.maxsize == 0 {
+            Request::PutNoReply { item }
+        } else {
+            Request::Put { item, wait }
         }
+    }
+}
+
+fn get_request(wait: Wait) -> Request {
+    Request::Get { wait, max: 1 }
+}
+
+/// What a put's answer means (`None`: a put that needs no answer).
+fn put_result(response: Option<Response>) -> Result<(), ProcessQueueError> {
+    match response {
+        None | Some(Response::Done) => Ok(()),
+        Some(Response::Full) => Err(ProcessQueueError::Full),
+        Some(_) => Err(ProcessQueueError::Closed),
+    }
+}
+
+/// The one item a get's answer carries.
+fn get_result(response: Option<Response>) -> Result<Vec<u8>, ProcessQueueError> {
+    match response {
+        Some(Response::Items(mut items)) if items.len() == 1 => {
+            items.pop().ok_or(ProcessQueueError::Closed)
+        }
+        Some(Response::Empty) => Err(ProcessQueueError::Empty),
+        _ => Err(ProcessQueueError::Closed),
+    }
+}
+
+fn qsize_result(response: Option<Response>) -> Result<usize, ProcessQueueError> {
+    match response {
+        Some(Response::Size(n)) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err(ProcessQueueError::Closed),
     }
 }
 
@@ -397,7 +455,11 @@ impl Client {
 /// for tasks, `blocking_*` ones for process targets (plain functions).
 ///
 /// `qsize` is what the owner holds (see [`qsize`](Queue::qsize)). Each handle
-/// has its own connection; clones open their own. Python's `close` /
+/// has its own connection; clones open their own. The async methods need a
+/// tokio runtime with I/O and time enabled (`#[tokio::main]` and
+/// `threadlet::run` have both) and never occupy a thread while they wait.
+/// Only this process tree can use the queue: see the module's
+/// [security notes](crate::process#security). Python's `close` /
 /// `join_thread` have no counterpart: a handle's connection closes when it is
 /// dropped, and puts are written at once (no feeder thread to flush).
 ///
@@ -499,9 +561,26 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
         Ok(bytes)
     }
 
-    fn take_stashed(&self) -> Result<T, ProcessQueueError> {
-        let bytes = self.client.take()?;
-        postcard::from_bytes(&bytes).map_err(|e| ProcessQueueError::Codec(e.to_string()))
+    fn decode(bytes: &[u8]) -> Result<T, ProcessQueueError> {
+        postcard::from_bytes(bytes).map_err(|e| ProcessQueueError::Codec(e.to_string()))
+    }
+
+    fn blocking_put_wait(&self, item: &T, wait: Wait) -> Result<(), ProcessQueueError> {
+        let request = self.client.put_request(Self::encode(item)?, wait);
+        put_result(self.client.blocking_call(&request)?)
+    }
+
+    fn blocking_get_wait(&self, wait: Wait) -> Result<T, ProcessQueueError> {
+        Self::decode(&get_result(self.client.blocking_call(&get_request(wait))?)?)
+    }
+
+    async fn put_wait(&self, item: &T, wait: Wait) -> Result<(), ProcessQueueError> {
+        let request = self.client.put_request(Self::encode(item)?, wait);
+        put_result(self.client.call(&request).await?)
+    }
+
+    async fn get_wait(&self, wait: Wait) -> Result<T, ProcessQueueError> {
+        Self::decode(&get_result(self.client.call(&get_request(wait)).await?)?)
     }
 
     /// Puts an item, blocking this thread while the queue is full.
@@ -519,7 +598,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.blocking_get().unwrap(), 1);
     /// ```
     pub fn blocking_put(&self, item: T) -> Result<(), ProcessQueueError> {
-        self.client.put(Self::encode(&item)?, Wait::Forever)
+        self.blocking_put_wait(&item, Wait::Forever)
     }
 
     /// Takes the oldest item, blocking this thread until there is one.
@@ -536,8 +615,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.blocking_get().unwrap(), "x");
     /// ```
     pub fn blocking_get(&self) -> Result<T, ProcessQueueError> {
-        self.client.fetch(Wait::Forever)?;
-        self.take_stashed()
+        self.blocking_get_wait(Wait::Forever)
     }
 
     /// Takes the oldest item, blocking this thread for at most `timeout`.
@@ -556,13 +634,11 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.blocking_get_timeout(Duration::from_millis(10)), Err(ProcessQueueError::Empty));
     /// ```
     pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
-        self.client.fetch(Wait::of(timeout))?;
-        self.take_stashed()
+        self.blocking_get_wait(Wait::of(timeout))
     }
 
-    /// The number of items in the queue as the owner counts them: exact,
-    /// except that items already fetched by a consumer handle (up to 64 per
-    /// handle, handed out next by that handle) are no longer counted.
+    /// The number of items in the queue as the owner counts them: exact (no
+    /// handle holds items back), though it may change as soon as it returns.
     ///
     /// # Errors
     ///
@@ -577,18 +653,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     #[doc(alias = "len")]
     pub fn qsize(&self) -> Result<usize, ProcessQueueError> {
-        self.client.qsize()
-    }
-
-    /// Runs a blocking client call on tokio's blocking pool.
-    async fn off_thread<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Client) -> Result<R, ProcessQueueError> + Send + 'static,
-    ) -> Result<R, ProcessQueueError> {
-        let client = Arc::clone(&self.client);
-        tokio::task::spawn_blocking(move || f(&client))
-            .await
-            .unwrap_or(Err(ProcessQueueError::Closed))
+        qsize_result(self.client.blocking_call(&Request::Qsize)?)
     }
 
     /// Puts an item, waiting while the queue is full (Python's `put`).
@@ -614,8 +679,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn put(&self, item: T) -> Result<(), ProcessQueueError> {
-        let bytes = Self::encode(&item)?;
-        self.off_thread(move |c| c.put(bytes, Wait::Forever)).await
+        self.put_wait(&item, Wait::Forever).await
     }
 
     /// Puts an item only if there is room now (Python's `put_nowait`).
@@ -641,8 +705,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
-        let bytes = Self::encode(&item)?;
-        self.off_thread(move |c| c.put(bytes, Wait::No)).await
+        self.put_wait(&item, Wait::No).await
     }
 
     /// Puts an item, waiting at most `timeout` for room.
@@ -670,9 +733,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), ProcessQueueError> {
-        let bytes = Self::encode(&item)?;
-        let wait = Wait::of(timeout);
-        self.off_thread(move |c| c.put(bytes, wait)).await
+        self.put_wait(&item, Wait::of(timeout)).await
     }
 
     /// Takes the oldest item, waiting until there is one (Python's `get`).
@@ -683,9 +744,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: an item taken for a dropped `get` stays with this handle
-    /// and is the next one its `get` returns; an item whose taker process dies
-    /// before acknowledging it goes back to the front of the queue.
+    /// Cancel safe: a dropped `get` closes its connection, and an item the
+    /// owner had reserved for it goes back to the front of the queue, as does
+    /// one whose taker process dies before acknowledging it.
     ///
     /// # Examples
     ///
@@ -700,8 +761,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn get(&self) -> Result<T, ProcessQueueError> {
-        self.off_thread(|c| c.fetch(Wait::Forever)).await?;
-        self.take_stashed()
+        self.get_wait(Wait::Forever).await
     }
 
     /// Takes the oldest item if there is one now (Python's `get_nowait`).
@@ -727,8 +787,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     #[doc(alias = "try_get")]
     pub async fn get_nowait(&self) -> Result<T, ProcessQueueError> {
-        self.off_thread(|c| c.fetch(Wait::No)).await?;
-        self.take_stashed()
+        self.get_wait(Wait::No).await
     }
 
     /// Takes the oldest item, waiting at most `timeout`.
@@ -755,8 +814,6 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
-        let wait = Wait::of(timeout);
-        self.off_thread(move |c| c.fetch(wait)).await?;
-        self.take_stashed()
+        self.get_wait(Wait::of(timeout)).await
     }
 }

@@ -348,12 +348,28 @@ async fn admit(
         .map_err(|_| TransportError::HandshakeTimeout)?
 }
 
+/// Opens a connection to the listener at `address` (not yet authenticated).
+/// A Unix socket connect completes at once (or fails when nobody listens);
+/// it waits only while the listener's accept backlog is full.
+fn open(address: &Address) -> Result<UnixStream, ConnectError> {
+    let addr = SocketAddr::from_abstract_name(address.name.as_bytes())
+        .map_err(|_| ConnectError::Unreachable)?;
+    UnixStream::connect_addr(&addr).map_err(|_| ConnectError::Unreachable)
+}
+
+/// A failed handshake read or write: the listener hung up on us (it refused
+/// our uid or our proof), or it did not answer in time (it is stuck or gone).
+fn handshake_error(e: &io::Error) -> ConnectError {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ConnectError::Unreachable,
+        _ => ConnectError::Refused,
+    }
+}
+
 /// Connects to the listener at `address` and completes the handshake: the
 /// returned stream is authenticated both ways. Blocking.
 pub(crate) fn connect(address: &Address) -> Result<UnixStream, ConnectError> {
-    let addr = SocketAddr::from_abstract_name(address.name.as_bytes())
-        .map_err(|_| ConnectError::Unreachable)?;
-    let mut stream = UnixStream::connect_addr(&addr).map_err(|_| ConnectError::Unreachable)?;
+    let mut stream = open(address)?;
     let timeout = Some(HANDSHAKE_TIMEOUT);
     stream
         .set_read_timeout(timeout)
@@ -363,15 +379,15 @@ pub(crate) fn connect(address: &Address) -> Result<UnixStream, ConnectError> {
     // A listener that refuses us (another uid) hangs up without a challenge.
     stream
         .read_exact(&mut challenge)
-        .map_err(|_| ConnectError::Refused)?;
+        .map_err(|e| handshake_error(&e))?;
     let answer = Answer::new(&address.secret, &challenge)?;
     stream
         .write_all(&answer.bytes)
-        .map_err(|_| ConnectError::Refused)?;
+        .map_err(|e| handshake_error(&e))?;
     let mut theirs = [0u8; TAG_LEN];
     stream
         .read_exact(&mut theirs)
-        .map_err(|_| ConnectError::Refused)?;
+        .map_err(|e| handshake_error(&e))?;
     if !answer.accepts(&address.secret, &theirs) {
         return Err(ConnectError::Refused);
     }
@@ -379,6 +395,44 @@ pub(crate) fn connect(address: &Address) -> Result<UnixStream, ConnectError> {
         .set_read_timeout(None)
         .and_then(|()| stream.set_write_timeout(None))
         .map_err(|_| ConnectError::Unreachable)?;
+    Ok(stream)
+}
+
+/// [`connect`] for async callers: the handshake waits without blocking a
+/// thread. Must run inside a tokio runtime.
+pub(crate) async fn connect_async(
+    address: &Address,
+) -> Result<tokio::net::UnixStream, ConnectError> {
+    let stream = open(address)?;
+    let mut stream = stream
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::UnixStream::from_std(stream))
+        .map_err(|_| ConnectError::Unreachable)?;
+    let handshake = async {
+        let mut challenge = [0u8; CHALLENGE_LEN];
+        stream
+            .read_exact(&mut challenge)
+            .await
+            .map_err(|e| handshake_error(&e))?;
+        let answer = Answer::new(&address.secret, &challenge)?;
+        stream
+            .write_all(&answer.bytes)
+            .await
+            .map_err(|e| handshake_error(&e))?;
+        let mut theirs = [0u8; TAG_LEN];
+        stream
+            .read_exact(&mut theirs)
+            .await
+            .map_err(|e| handshake_error(&e))?;
+        if answer.accepts(&address.secret, &theirs) {
+            Ok(())
+        } else {
+            Err(ConnectError::Refused)
+        }
+    };
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+        .await
+        .map_err(|_| ConnectError::Unreachable)??;
     Ok(stream)
 }
 
