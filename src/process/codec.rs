@@ -203,28 +203,50 @@ pub(crate) fn write_frame<T: Serialize + ?Sized>(
     Ok(())
 }
 
+/// Accounts one read of the length prefix (`got` bytes of it so far).
+fn prefix_read(read: io::Result<usize>, got: &mut usize) -> Result<(), FrameError> {
+    match read {
+        Ok(0) if *got == 0 => Err(FrameError::Closed),
+        Ok(0) => Err(FrameError::Truncated),
+        Ok(n) => {
+            *got += n;
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+        Err(e) => Err(FrameError::Io(e)),
+    }
+}
+
+/// A buffer for a body of `len` bytes: room for a typical frame at once,
+/// more only as bytes arrive.
+fn body_buffer(len: usize) -> Vec<u8> {
+    Vec::with_capacity(len.min(PREALLOC))
+}
+
+/// Decodes a body whose read ended with `read`.
+fn finish<T: for<'de> Deserialize<'de>>(
+    read: io::Result<usize>,
+    len: usize,
+    body: &[u8],
+) -> Result<T, FrameError> {
+    if read.map_err(inside)? < len {
+        return Err(FrameError::Truncated);
+    }
+    decode(body)
+}
+
 /// Reads one frame, blocking. The body buffer grows only as bytes arrive, so
 /// an announced length costs no memory the peer did not send.
 pub(crate) fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> Result<T, FrameError> {
     let mut len = [0u8; 4];
     let mut got = 0;
     while got < 4 {
-        match r.read(&mut len[got..]) {
-            Ok(0) if got == 0 => return Err(FrameError::Closed),
-            Ok(0) => return Err(FrameError::Truncated),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(FrameError::Io(e)),
-        }
+        prefix_read(r.read(&mut len[got..]), &mut got)?;
     }
     let len = announced(len)?;
-    // Room for a typical frame at once; more only as it arrives.
-    let mut body = Vec::with_capacity(len.min(PREALLOC));
-    let read = r.take(len as u64).read_to_end(&mut body).map_err(inside)?;
-    if read < len {
-        return Err(FrameError::Truncated);
-    }
-    decode(&body)
+    let mut body = body_buffer(len);
+    let read = r.take(len as u64).read_to_end(&mut body);
+    finish(read, len, &body)
 }
 
 /// Reads one frame from an async stream; as [`read_frame`].
@@ -237,26 +259,12 @@ where
     let mut len = [0u8; 4];
     let mut got = 0;
     while got < 4 {
-        match r.read(&mut len[got..]).await {
-            Ok(0) if got == 0 => return Err(FrameError::Closed),
-            Ok(0) => return Err(FrameError::Truncated),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(FrameError::Io(e)),
-        }
+        prefix_read(r.read(&mut len[got..]).await, &mut got)?;
     }
     let len = announced(len)?;
-    // Room for a typical frame at once; more only as it arrives.
-    let mut body = Vec::with_capacity(len.min(PREALLOC));
-    let read = r
-        .take(len as u64)
-        .read_to_end(&mut body)
-        .await
-        .map_err(inside)?;
-    if read < len {
-        return Err(FrameError::Truncated);
-    }
-    decode(&body)
+    let mut body = body_buffer(len);
+    let read = r.take(len as u64).read_to_end(&mut body).await;
+    finish(read, len, &body)
 }
 
 /// Splits every complete frame off the front of `buf` (what a parent has read so

@@ -26,7 +26,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
-use super::codec::{self, FrameError};
+use super::codec;
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::PipeError;
 
@@ -91,10 +91,7 @@ async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<()
         lock(&server.ends)[me].attached -= 1;
         server.changed[1 - me].notify_waiters();
     }
-    match result {
-        Err(TransportError::Frame(FrameError::Closed)) => Ok(()),
-        other => other,
-    }
+    result
 }
 
 async fn serve_requests(

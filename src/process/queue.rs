@@ -203,10 +203,7 @@ async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<()
     let mut reserved: VecDeque<Vec<u8>> = VecDeque::new();
     let result = serve_requests(&server, &mut rd, &mut wr, &mut reserved).await;
     server.unget(reserved);
-    match result {
-        Err(TransportError::Frame(FrameError::Closed)) => Ok(()),
-        other => other,
-    }
+    result
 }
 
 async fn serve_requests(
@@ -289,9 +286,9 @@ struct Client {
     address: Address,
     /// 0 = unbounded: puts need no answer.
     maxsize: usize,
-    /// A connection no call is using; stored in blocking mode or not, as the
-    /// last call left it (each call sets the mode it needs).
-    idle: Mutex<Option<UnixStream>>,
+    /// A connection no call is using, and whether it is in non-blocking mode
+    /// (as the last call left it; a call switches it only if it must).
+    idle: Mutex<Option<(UnixStream, bool)>>,
 }
 
 fn connect_error(e: ConnectError) -> ProcessQueueError {
@@ -362,10 +359,10 @@ impl Client {
     }
 
     /// Keeps `stream` for the next call, unless another call already did.
-    fn check_in(&self, stream: UnixStream) {
+    fn check_in(&self, stream: UnixStream, nonblocking: bool) {
         let mut idle = lock(&self.idle);
         if idle.is_none() {
-            *idle = Some(stream);
+            *idle = Some((stream, nonblocking));
         }
     }
 
@@ -373,15 +370,18 @@ impl Client {
     fn blocking_call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
         let idle = lock(&self.idle).take();
         let mut stream = match idle {
-            Some(stream) => stream,
+            Some((stream, false)) => stream,
+            Some((stream, true)) => {
+                stream
+                    .set_nonblocking(false)
+                    .map_err(|_| ProcessQueueError::Closed)?;
+                stream
+            }
             None => transport::connect(&self.address).map_err(connect_error)?,
         };
-        stream
-            .set_nonblocking(false)
-            .map_err(|_| ProcessQueueError::Closed)?;
         let response =
             exchange_blocking(&mut stream, request).map_err(|_| ProcessQueueError::Closed)?;
-        self.check_in(stream);
+        self.check_in(stream, false);
         Ok(response)
     }
 
@@ -389,10 +389,14 @@ impl Client {
     async fn call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
         let idle = lock(&self.idle).take();
         let mut stream = match idle {
-            Some(stream) => stream
-                .set_nonblocking(true)
-                .and_then(|()| tokio::net::UnixStream::from_std(stream))
-                .map_err(|_| ProcessQueueError::Closed)?,
+            Some((stream, nonblocking)) => {
+                if !nonblocking {
+                    stream
+                        .set_nonblocking(true)
+                        .map_err(|_| ProcessQueueError::Closed)?;
+                }
+                tokio::net::UnixStream::from_std(stream).map_err(|_| ProcessQueueError::Closed)?
+            }
             None => transport::connect_async(&self.address)
                 .await
                 .map_err(connect_error)?,
@@ -400,8 +404,9 @@ impl Client {
         let response = exchange_async(&mut stream, request)
             .await
             .map_err(|_| ProcessQueueError::Closed)?;
+        // Handed back in non-blocking mode.
         if let Ok(stream) = stream.into_std() {
-            self.check_in(stream);
+            self.check_in(stream, true);
         }
         Ok(response)
     }

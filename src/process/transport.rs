@@ -235,8 +235,10 @@ impl Log {
 /// authenticated connection with `handler` on the process driver; returns the
 /// address (name and secret) that handles carry.
 ///
-/// `handler` returns `Ok` when the peer closed the connection cleanly, or why
-/// the connection was dropped; only that connection is affected.
+/// `handler` returns why the connection ended: `Ok`, or
+/// `Frame(FrameError::Closed)` when the peer closed it between two frames,
+/// are normal ends; anything else is reported. Only that connection is
+/// affected.
 pub(crate) fn listen<F, Fut>(kind: &str, handler: F) -> io::Result<Address>
 where
     F: Fn(tokio::net::UnixStream) -> Fut + Send + Sync + 'static,
@@ -307,8 +309,10 @@ async fn accept_loop<F, Fut>(
                 admit(&mut stream, uid, &secret).await?;
                 handler(stream).await
             };
-            if let Err(e) = served.await {
-                log.report(&e);
+            match served.await {
+                // The peer closed between two frames: a normal end.
+                Ok(()) | Err(TransportError::Frame(FrameError::Closed)) => {}
+                Err(e) => log.report(&e),
             }
         });
     }
