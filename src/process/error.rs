@@ -320,6 +320,8 @@ impl std::error::Error for PoolError {}
 ///
 /// assert_eq!(ProcessQueueError::Empty.to_string(), "queue is empty");
 /// assert_eq!(ProcessQueueError::Full.to_string(), "queue is full");
+/// // A handle whose key the owner refused (Python's `AuthenticationError`):
+/// assert!(ProcessQueueError::Authentication.to_string().contains("digest sent was rejected"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -365,6 +367,7 @@ impl std::error::Error for ProcessQueueError {}
 /// use threadlet::error::PipeError;
 ///
 /// assert_eq!(PipeError::Eof.to_string(), "EOF: the other end of the pipe is closed");
+/// assert!(PipeError::Authentication.to_string().starts_with("authentication"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

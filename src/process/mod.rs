@@ -114,6 +114,17 @@
 //!   [`Pool`]'s workers and every child's launch channel use socket pairs
 //!   inherited at spawn, which no other process can reach at all.
 //!
+//! - **Why this design.** Python's anonymous pipes cannot carry threadlet's
+//!   handles: a handle is cloned, passed on to grandchildren, returned from a
+//!   child and put into other queues, so every holder must be able to reach
+//!   the owner on its own. Passing descriptors along every such hop would
+//!   need the owner to relay them; instead, as Python does wherever it
+//!   listens on a socket (managers, `Listener` with an `authkey`), the owner
+//!   listens and demands proof of a key that only the tree was given. The
+//!   peer's process id is not checked: pids are reused, and the tree
+//!   includes grandchildren the owner never started; the key is the proof of
+//!   membership, the uid check a second, independent wall.
+//!
 //! # Tests
 //!
 //! Integration tests spawn children of the test binary through [`test_support!`],
