@@ -31,8 +31,8 @@ const MAGIC: &[u8; 8] = b"thrdlt/1";
 enum Request {
     Put { item: Vec<u8>, wait: Wait },
     PutNoReply { item: Vec<u8> },
-    Get { wait: Wait, max: u32 },
-    Ack { n: u32 },
+    Get { wait: Wait },
+    Ack,
     Qsize,
 }
 
@@ -48,7 +48,7 @@ enum Wait {
 enum Response {
     Done,
     Full,
-    Items(Vec<Vec<u8>>),
+    Item(Vec<u8>),
     Empty,
     Size(#[allow(dead_code)] u64),
 }
@@ -209,7 +209,6 @@ fn attacker_entry() {
             .unwrap();
         let get = frame(&Request::Get {
             wait: Wait::Millis(2000),
-            max: 64,
         });
         // Whatever the owner says first, answer with a get request padded to
         // the size of a handshake answer, then read.
@@ -321,10 +320,7 @@ fn the_same_user_without_the_secret_is_refused_before_any_frame_is_read() {
     // The old protocol's first move: a get frame at once. It is taken as a
     // (wrong) handshake answer, never as a request.
     let mut stream = connect(&name);
-    let mut get = frame(&Request::Get {
-        wait: Wait::No,
-        max: 64,
-    });
+    let mut get = frame(&Request::Get { wait: Wait::No });
     get.resize(64, 0);
     stream.write_all(&get).unwrap();
     let mut got = Vec::new();
@@ -460,7 +456,7 @@ fn hostile_frames_from_an_authenticated_peer_cost_only_its_connection() {
 
     // A request out of protocol order: acknowledging items never taken.
     let mut s = authenticated(&name, &secret);
-    s.write_all(&frame(&Request::Ack { n: 1 })).unwrap();
+    s.write_all(&frame(&Request::Ack)).unwrap();
     assert!(hung_up(&mut s), "ack before get");
 
     // A put without answer into a bounded queue.
@@ -475,19 +471,25 @@ fn hostile_frames_from_an_authenticated_peer_cost_only_its_connection() {
     // A peer that takes an item, then dies inside its next frame: the item
     // goes back to the front of the queue.
     let mut s = authenticated(&name, &secret);
-    s.write_all(&frame(&Request::Get {
-        wait: Wait::No,
-        max: 1,
-    }))
-    .unwrap();
-    let Response::Items(items) = read_response(&mut s) else {
-        panic!("no items");
+    s.write_all(&frame(&Request::Get { wait: Wait::No }))
+        .unwrap();
+    let Response::Item(item) = read_response(&mut s) else {
+        panic!("no item");
     };
-    assert_eq!(items, [postcard::to_stdvec(&0u32).unwrap()]);
+    assert_eq!(item, postcard::to_stdvec(&0u32).unwrap());
     s.write_all(&[100, 0, 0, 0, 1, 2, 3]).unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();
     assert!(hung_up(&mut s), "truncated frame");
     drop(s);
+
+    // A peer that asks for a second item before acknowledging the first:
+    // dropped, and the first goes back too.
+    let mut s = authenticated(&name, &secret);
+    let get = frame(&Request::Get { wait: Wait::No });
+    s.write_all(&get).unwrap();
+    assert!(matches!(read_response(&mut s), Response::Item(_)));
+    s.write_all(&get).unwrap();
+    assert!(hung_up(&mut s), "get before ack");
 
     // A pipe peer that sends before attaching, or attaches twice.
     let (pa, pb) = Pipe::<u8>::new(true).unwrap();

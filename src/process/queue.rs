@@ -65,17 +65,15 @@ enum Request {
     PutNoReply {
         item: Vec<u8>,
     },
-    /// Take up to `max` items (at least one, waiting as `wait` allows),
-    /// answered with `Items` or `Empty`. They stay reserved for this
-    /// connection until acknowledged.
+    /// Take one item, waiting as `wait` allows; answered with `Item` or
+    /// `Empty`. The item stays reserved for this connection until
+    /// acknowledged. One at a time: no handle can hold items back from the
+    /// others.
     Get {
         wait: Wait,
-        max: u32,
     },
-    /// The first `n` reserved items were handed to the user: drop them.
-    Ack {
-        n: u32,
-    },
+    /// The reserved item arrived: drop it.
+    Ack,
     Qsize,
 }
 
@@ -83,14 +81,10 @@ enum Request {
 enum Response {
     Done,
     Full,
-    Items(Vec<Vec<u8>>),
+    Item(Vec<u8>),
     Empty,
     Size(u64),
 }
-
-/// Bytes of items one answer carries at most, beyond its first item: a
-/// batch's frame stays well under the codec's limit.
-const BATCH_BYTES: usize = codec::MAX_FRAME / 2;
 
 /// The owner's side: the items and the wake-ups.
 struct Server {
@@ -149,47 +143,22 @@ impl Server {
         done
     }
 
-    async fn get(&self, wait: Wait, max: usize) -> Option<Vec<Vec<u8>>> {
-        let items = self
-            .wait_for(&self.not_empty, wait, |items| {
-                (!items.is_empty()).then(|| {
-                    // At least one item; more only while the answer stays
-                    // well inside the frame limit.
-                    let mut bytes = 0;
-                    let n = items
-                        .iter()
-                        .take(max.max(1))
-                        .take_while(|item| {
-                            bytes += item.len();
-                            bytes <= BATCH_BYTES
-                        })
-                        .count()
-                        .max(1);
-                    items.drain(..n).collect::<Vec<_>>()
-                })
-            })
+    async fn get(&self, wait: Wait) -> Option<Vec<u8>> {
+        let item = self
+            .wait_for(&self.not_empty, wait, VecDeque::pop_front)
             .await;
-        if let Some(taken) = &items {
-            for _ in 0..taken.len() {
-                self.not_full.notify_one();
-            }
+        if item.is_some() {
+            self.not_full.notify_one();
         }
-        items
+        item
     }
 
-    /// Puts back, at the front and in order, items whose taker never
-    /// acknowledged them.
-    fn unget(&self, reserved: VecDeque<Vec<u8>>) {
-        if reserved.is_empty() {
+    /// Puts back, at the front, an item whose taker never acknowledged it.
+    fn unget(&self, reserved: Option<Vec<u8>>) {
+        let Some(item) = reserved else {
             return;
-        }
-        {
-            let mut items = lock(&self.items);
-            for item in reserved.into_iter().rev() {
-                items.push_front(item);
-            }
-        }
-        self.not_empty.notify_waiters();
+        };
+        lock(&self.items).push_front(item);
         self.not_empty.notify_one();
     }
 }
@@ -200,7 +169,7 @@ impl Server {
 async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<(), TransportError> {
     let (rd, mut wr) = stream.into_split();
     let mut rd = tokio::io::BufReader::new(rd);
-    let mut reserved: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut reserved: Option<Vec<u8>> = None;
     let result = serve_requests(&server, &mut rd, &mut wr, &mut reserved).await;
     server.unget(reserved);
     result
@@ -210,7 +179,7 @@ async fn serve_requests(
     server: &Server,
     rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
     wr: &mut tokio::net::unix::OwnedWriteHalf,
-    reserved: &mut VecDeque<Vec<u8>>,
+    reserved: &mut Option<Vec<u8>>,
 ) -> Result<(), TransportError> {
     loop {
         let request = codec::read_frame_async::<Request, _>(rd).await?;
@@ -233,23 +202,25 @@ async fn serve_requests(
                 server.put(item, Wait::Forever).await;
                 continue;
             }
-            Request::Get { wait, max } => {
-                // Anything still reserved was never handed out: give it back
-                // before taking more.
-                server.unget(std::mem::take(reserved));
+            Request::Get { wait } => {
+                if reserved.is_some() {
+                    return Err(TransportError::Protocol(
+                        "a get before acknowledging the previous item",
+                    ));
+                }
                 let got = tokio::select! {
-                    got = server.get(wait, max as usize) => got,
+                    got = server.get(wait) => got,
                     // A taker that dies while it waits stops waiting here.
                     () = transport::closed(rd) => return Ok(()),
                 };
                 match got {
-                    Some(items) => {
-                        let response = Response::Items(items);
+                    Some(item) => {
+                        let response = Response::Item(item);
                         let frame = codec::frame(&response);
-                        if let Response::Items(items) = response {
+                        if let Response::Item(item) = response {
                             // Reserved first: if the answer cannot be sent,
-                            // the caller puts them back.
-                            reserved.extend(items);
+                            // the caller puts it back.
+                            *reserved = Some(item);
                         }
                         wr.write_all(&frame?).await?;
                         continue;
@@ -257,14 +228,12 @@ async fn serve_requests(
                     None => Response::Empty,
                 }
             }
-            Request::Ack { n } => {
-                let n = n as usize;
-                if n > reserved.len() {
+            Request::Ack => {
+                if reserved.take().is_none() {
                     return Err(TransportError::Protocol(
-                        "acknowledged items it was not given",
+                        "acknowledged an item it was not given",
                     ));
                 }
-                reserved.drain(..n);
                 continue;
             }
             Request::Qsize => Response::Size(lock(&server.items).len() as u64),
@@ -301,17 +270,12 @@ fn connect_error(e: ConnectError) -> ProcessQueueError {
 /// Whether the owner answers `request` (puts into an unbounded queue and
 /// acknowledgements need no answer).
 fn answered(request: &Request) -> bool {
-    !matches!(request, Request::PutNoReply { .. } | Request::Ack { .. })
+    !matches!(request, Request::PutNoReply { .. } | Request::Ack)
 }
 
-/// The acknowledgement an answer needs, if it carried items.
-fn ack_for(response: &Response) -> Option<Request> {
-    match response {
-        Response::Items(items) => Some(Request::Ack {
-            n: u32::try_from(items.len()).unwrap_or(u32::MAX),
-        }),
-        _ => None,
-    }
+/// Whether an answer carried an item, which must be acknowledged.
+fn needs_ack(response: &Response) -> bool {
+    matches!(response, Response::Item(_))
 }
 
 /// One exchange on a blocking connection.
@@ -324,8 +288,8 @@ fn exchange_blocking(
         return Ok(None);
     }
     let response = codec::read_frame::<Response>(stream)?;
-    if let Some(ack) = ack_for(&response) {
-        codec::write_frame(stream, &ack)?;
+    if needs_ack(&response) {
+        codec::write_frame(stream, &Request::Ack)?;
     }
     Ok(Some(response))
 }
@@ -343,8 +307,8 @@ async fn exchange_async(
         return Ok(None);
     }
     let response = codec::read_frame_async::<Response, _>(stream).await?;
-    if let Some(ack) = ack_for(&response) {
-        stream.write_all(&codec::frame(&ack)?).await?;
+    if needs_ack(&response) {
+        stream.write_all(&codec::frame(&Request::Ack)?).await?;
     }
     Ok(Some(response))
 }
@@ -420,10 +384,6 @@ impl Client {
     }
 }
 
-fn get_request(wait: Wait) -> Request {
-    Request::Get { wait, max: 1 }
-}
-
 /// What a put's answer means (`None`: a put that needs no answer).
 fn put_result(response: Option<Response>) -> Result<(), ProcessQueueError> {
     match response {
@@ -436,9 +396,7 @@ fn put_result(response: Option<Response>) -> Result<(), ProcessQueueError> {
 /// The one item a get's answer carries.
 fn get_result(response: Option<Response>) -> Result<Vec<u8>, ProcessQueueError> {
     match response {
-        Some(Response::Items(mut items)) if items.len() == 1 => {
-            items.pop().ok_or(ProcessQueueError::Closed)
-        }
+        Some(Response::Item(item)) => Ok(item),
         Some(Response::Empty) => Err(ProcessQueueError::Empty),
         _ => Err(ProcessQueueError::Closed),
     }
@@ -576,7 +534,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     fn blocking_get_wait(&self, wait: Wait) -> Result<T, ProcessQueueError> {
-        Self::decode(&get_result(self.client.blocking_call(&get_request(wait))?)?)
+        Self::decode(&get_result(
+            self.client.blocking_call(&Request::Get { wait })?,
+        )?)
     }
 
     async fn put_wait(&self, item: &T, wait: Wait) -> Result<(), ProcessQueueError> {
@@ -585,7 +545,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     async fn get_wait(&self, wait: Wait) -> Result<T, ProcessQueueError> {
-        Self::decode(&get_result(self.client.call(&get_request(wait)).await?)?)
+        Self::decode(&get_result(
+            self.client.call(&Request::Get { wait }).await?,
+        )?)
     }
 
     /// Puts an item, blocking this thread while the queue is full.
