@@ -46,6 +46,12 @@ fn nap(ms: u64) {
     std::thread::sleep(Duration::from_millis(ms));
 }
 
+/// Creates the file `marker` (the target is running), then naps.
+fn nap_marked((marker, ms): (String, u64)) {
+    std::fs::write(&marker, b"").unwrap();
+    std::thread::sleep(Duration::from_millis(ms));
+}
+
 /// Starts three daemon children, a pool of two (daemon) workers and one
 /// non-daemon child, writes `daemon pids;non-daemon pid` to `path` (atomically)
 /// once all run, then hangs until killed.
@@ -63,7 +69,18 @@ fn parent_of_many(path: String) {
         std::thread::sleep(Duration::from_millis(10));
     }
     daemons.extend(pool.worker_pids());
-    let plain = process::spawn_process(nap, 30_000).unwrap();
+    // The non-daemon child must be running its target (its test harness has
+    // written its header to the stdout this process forwards) before this
+    // process is killed: a child still starting would write that header into
+    // a closed pipe and die, which is not what this test is about.
+    let marker = format!("{path}.plain-started");
+    let plain = process::spawn_process(nap_marked, (marker.clone(), 30_000)).unwrap();
+    let start = Instant::now();
+    while std::fs::metadata(&marker).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "plain child up");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = std::fs::remove_file(&marker);
     let line = format!(
         "{};{}",
         daemons
@@ -85,6 +102,7 @@ fn targets() {
     process::register(boom);
     process::register(exit_with);
     process::register(nap);
+    process::register(nap_marked);
     process::register(parent_of_many);
 }
 

@@ -255,3 +255,71 @@ async fn pipe_creator_exiting_is_closed() {
     assert_eq!(end.recv().await, Err(PipeError::Closed));
     assert_eq!(end.send(&1).await, Err(PipeError::Closed));
 }
+
+// ===== no hoarding, no parked threads =====
+
+#[tokio::test]
+async fn qsize_after_put_put_get_is_one() {
+    threadlet_process_setup();
+    let q: Queue<u8> = Queue::new(0).unwrap();
+    q.put(1).await.unwrap();
+    q.put(2).await.unwrap();
+    assert_eq!(q.get().await.unwrap(), 1);
+    assert_eq!(q.qsize().unwrap(), 1);
+    q.blocking_put(3).unwrap();
+    assert_eq!(q.blocking_get().unwrap(), 2);
+    assert_eq!(q.qsize().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_handle_does_not_hoard_items_another_handle_could_take() {
+    threadlet_process_setup();
+    let q: Queue<u8> = Queue::new(0).unwrap();
+    let other = q.clone();
+    for i in 0..3 {
+        q.put(i).await.unwrap();
+    }
+    assert_eq!(q.get().await.unwrap(), 0);
+    // The items `q` did not take are visible to every other handle, at once.
+    assert_eq!(other.qsize().unwrap(), 2);
+    assert_eq!(other.get_nowait().await.unwrap(), 1);
+    assert_eq!(
+        other
+            .blocking_get_timeout(Duration::from_millis(10))
+            .unwrap(),
+        2
+    );
+    assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
+}
+
+#[test]
+fn a_timed_out_async_get_does_not_keep_the_runtime_from_shutting_down() {
+    threadlet_process_setup();
+    let q: Queue<u8> = Queue::new(0).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // A get that waits forever, given up on by the caller.
+            let waited = tokio::time::timeout(Duration::from_millis(20), q.get()).await;
+            assert!(waited.is_err());
+            assert_eq!(
+                q.get_timeout(Duration::from_millis(20)).await,
+                Err(ProcessQueueError::Empty)
+            );
+        });
+        // Dropping the runtime waits for its blocking threads: none may be
+        // left inside `get`.
+        drop(rt);
+        let _ = done.send(q);
+    });
+    let q = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the runtime did not shut down: a blocking thread is parked in get");
+    // The abandoned get took nothing.
+    q.blocking_put(5).unwrap();
+    assert_eq!(q.blocking_get().unwrap(), 5);
+}

@@ -320,6 +320,8 @@ impl std::error::Error for PoolError {}
 ///
 /// assert_eq!(ProcessQueueError::Empty.to_string(), "queue is empty");
 /// assert_eq!(ProcessQueueError::Full.to_string(), "queue is full");
+/// // A handle whose key the owner refused (Python's `AuthenticationError`):
+/// assert!(ProcessQueueError::Authentication.to_string().contains("digest sent was rejected"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -331,8 +333,13 @@ pub enum ProcessQueueError {
     /// The process that owns the queue exited (or the connection broke): a
     /// clean error instead of a hang.
     Closed,
-    /// An item could not be encoded or decoded.
+    /// An item could not be encoded or decoded, or is over the size limit
+    /// (1 GiB less a few bytes).
     Codec(String),
+    /// The queue's owner did not accept this handle's key, or could not prove
+    /// it holds it (Python's `AuthenticationError`): the handle was not made
+    /// by this queue's owner, or the socket now belongs to someone else.
+    Authentication,
 }
 
 impl fmt::Display for ProcessQueueError {
@@ -342,6 +349,10 @@ impl fmt::Display for ProcessQueueError {
             Self::Full => f.write_str("queue is full"),
             Self::Closed => f.write_str("queue is closed: its owner process is gone"),
             Self::Codec(msg) => write!(f, "queue item encoding failed: {msg}"),
+            Self::Authentication => f.write_str(
+                "authentication with the queue's owner failed: digest sent was rejected \
+                 or digest received was wrong",
+            ),
         }
     }
 }
@@ -356,6 +367,7 @@ impl std::error::Error for ProcessQueueError {}
 /// use threadlet::error::PipeError;
 ///
 /// assert_eq!(PipeError::Eof.to_string(), "EOF: the other end of the pipe is closed");
+/// assert!(PipeError::Authentication.to_string().starts_with("authentication"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -370,8 +382,12 @@ pub enum PipeError {
     Closed,
     /// This end cannot be used here: `duplex = false` and the wrong direction.
     WrongDirection,
-    /// A message could not be encoded or decoded.
+    /// A message could not be encoded or decoded, or is over the size limit
+    /// (1 GiB less a few bytes).
     Codec(String),
+    /// The pipe's creator did not accept this end's key, or could not prove
+    /// it holds it (Python's `AuthenticationError`).
+    Authentication,
 }
 
 impl fmt::Display for PipeError {
@@ -383,6 +399,10 @@ impl fmt::Display for PipeError {
             Self::Closed => f.write_str("pipe is closed: the process that created it is gone"),
             Self::WrongDirection => f.write_str("connection is not open for this direction"),
             Self::Codec(msg) => write!(f, "pipe message encoding failed: {msg}"),
+            Self::Authentication => f.write_str(
+                "authentication with the pipe's creator failed: digest sent was rejected \
+                 or digest received was wrong",
+            ),
         }
     }
 }

@@ -68,6 +68,63 @@
 //! The parent-death signal is Linux's (and Android's); elsewhere daemon children
 //! are killed at a normal exit only.
 //!
+//! # Security
+//!
+//! Threat model: other users on the host, and processes of the same user that
+//! are not part of this process tree, must not be able to read, take, inject or
+//! stall items of a [`Queue`] or messages of a [`Pipe`]. Only the process that
+//! created a queue or pipe, and the processes it handed a handle to (its
+//! children, through their arguments, and theirs in turn), can use it. A
+//! process of the same user that can read the owner's memory or `ptrace` it
+//! (a debugger, `/proc/PID/mem`) can read the secret too and is out of scope,
+//! as it is for Python's `authkey`.
+//!
+//! - **Who can connect.** A [`Queue`] or [`Pipe`] is served over a Linux
+//!   abstract Unix socket, whose name anyone can list (`/proc/net/unix`), so
+//!   the socket is not the barrier. On every connection the owner first checks
+//!   the peer's credentials (`SO_PEERCRED`): a peer running as another user is
+//!   dropped before it is sent a byte. A peer of the same user must then prove,
+//!   in a challenge and response, that it holds the queue's or pipe's
+//!   **secret**, and the owner proves the same back (HMAC-SHA256 over fresh
+//!   nonces from both sides, compared in constant time, as Python's `authkey`
+//!   handshake in both directions). No request is read before that, and a peer
+//!   that does not finish within 5 seconds is dropped. A handle whose proof is
+//!   refused, or that meets an owner that cannot prove the secret, fails with
+//!   [`ProcessQueueError::Authentication`](crate::error::ProcessQueueError::Authentication)
+//!   (or [`PipeError::Authentication`](crate::error::PipeError::Authentication)).
+//! - **What the secret protects.** Each queue and pipe draws its own 256-bit
+//!   secret from the operating system's random source when it is created. It
+//!   is part of the handle and leaves the process only inside a child's
+//!   encoded arguments (or a value the child returns), over the private socket
+//!   pair that is the child's launch channel: never in argv, the environment,
+//!   a log line, or the handle's `Debug` output. Knowing a socket's name is
+//!   therefore not enough to connect. (A handle you serialize yourself, e.g.
+//!   into a file or another channel, carries the secret: treat it as a key.)
+//! - **Hostile input from an authenticated peer** is contained: frames are
+//!   length-prefixed and capped at 1 GiB, checked before anything is allocated,
+//!   and an oversize, truncated or undecodable frame, or a request out of
+//!   protocol order, ends that peer's connection with one line on stderr.
+//!   The queue's items (those the peer had taken but not acknowledged go back
+//!   to the front), other connections and the listener are untouched.
+//! - **What it does not protect.** The bytes are not encrypted (they never
+//!   leave the host's kernel); a process that can read the owner's or a
+//!   child's memory, or ptrace them, can read the secret; a process holding a
+//!   handle is trusted with the queue's contents, and its items are decoded as
+//!   the owner's `T` (a peer can put any value that decodes as `T`). A
+//!   [`Pool`]'s workers and every child's launch channel use socket pairs
+//!   inherited at spawn, which no other process can reach at all.
+//!
+//! - **Why this design.** Python's anonymous pipes cannot carry threadlet's
+//!   handles: a handle is cloned, passed on to grandchildren, returned from a
+//!   child and put into other queues, so every holder must be able to reach
+//!   the owner on its own. Passing descriptors along every such hop would
+//!   need the owner to relay them; instead, as Python does wherever it
+//!   listens on a socket (managers, `Listener` with an `authkey`), the owner
+//!   listens and demands proof of a key that only the tree was given. The
+//!   peer's process id is not checked: pids are reused, and the tree
+//!   includes grandchildren the owner never started; the key is the proof of
+//!   membership, the uid check a second, independent wall.
+//!
 //! # Tests
 //!
 //! Integration tests spawn children of the test binary through [`test_support!`],
@@ -110,6 +167,8 @@ mod process;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod queue;
 mod registry;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod transport;
 
 pub use current::{ProcessInfo, current_process, getpid, getppid, parent_process};
 #[cfg(any(target_os = "linux", target_os = "android"))]

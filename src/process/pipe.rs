@@ -1,7 +1,9 @@
 //! `Pipe`: two connected ends for messages between processes.
 //!
 //! Like [`Queue`](super::Queue), the process that creates the pipe serves it
-//! over an abstract Unix socket, and an end travels to a child as an ordinary
+//! through the process transport ([`transport`](super::transport): an abstract
+//! Unix socket, peer credentials and a secret proven in a handshake), and an
+//! end (the socket's name and the secret) travels to a child as an ordinary
 //! argument. An end *attaches* when it is first used, or when it is decoded in
 //! the receiving process (so a child's end attaches before its target runs).
 //! `recv` reports EOF once nothing is left and the other end is gone: it had
@@ -25,7 +27,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
 use super::codec;
-use super::queue::{closed, connect_abstract, serve_abstract};
+use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::PipeError;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,21 +80,47 @@ struct Server {
     changed: [Notify; 2],
 }
 
-async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
+/// Serves one authenticated connection until it closes; a malformed or
+/// out-of-order request ends this connection only (and detaches its end).
+async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<(), TransportError> {
     let (rd, mut wr) = stream.into_split();
     let mut rd = tokio::io::BufReader::new(rd);
     let mut end: Option<usize> = None;
-    'conn: while let Ok(request) = codec::read_frame_async::<Request, _>(&mut rd).await {
-        let response = match (request, end) {
+    let result = serve_requests(&server, &mut rd, &mut wr, &mut end).await;
+    if let Some(me) = end {
+        lock(&server.ends)[me].attached -= 1;
+        server.changed[1 - me].notify_waiters();
+    }
+    result
+}
+
+async fn serve_requests(
+    server: &Server,
+    rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
+    wr: &mut tokio::net::unix::OwnedWriteHalf,
+    end: &mut Option<usize>,
+) -> Result<(), TransportError> {
+    loop {
+        let request = codec::read_frame_async::<Request, _>(rd).await?;
+        let response = match (request, *end) {
             (Request::Attach { end: e }, None) => {
-                let e = usize::from(e.min(1));
+                let e = match e {
+                    0 | 1 => usize::from(e),
+                    _ => {
+                        return Err(TransportError::Protocol(
+                            "attach to an end other than 0 or 1",
+                        ));
+                    }
+                };
                 let mut ends = lock(&server.ends);
                 ends[e].attached += 1;
                 ends[e].ever = true;
-                end = Some(e);
+                *end = Some(e);
                 continue;
             }
-            (Request::Attach { .. }, Some(_)) => continue,
+            (Request::Attach { .. }, Some(_)) => {
+                return Err(TransportError::Protocol("attach twice"));
+            }
             (Request::Send { msg }, Some(me)) => {
                 let peer = 1 - me;
                 let mut ends = lock(&server.ends);
@@ -135,24 +163,18 @@ async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
                     let woken = tokio::select! {
                         woken = wait => woken,
                         // A receiver that dies while it waits detaches here.
-                        () = closed(&mut rd) => break 'conn,
+                        () = transport::closed(rd) => return Ok(()),
                     };
                     if !woken {
                         break Response::Timeout;
                     }
                 }
             }
-            // Send/Recv before Attach: the client always attaches first.
-            (_, None) => break,
+            (Request::Send { .. } | Request::Recv { .. }, None) => {
+                return Err(TransportError::Protocol("send or recv before attach"));
+            }
         };
-        let frame = codec::frame(&response).unwrap_or_default();
-        if wr.write_all(&frame).await.is_err() {
-            break;
-        }
-    }
-    if let Some(me) = end {
-        lock(&server.ends)[me].attached -= 1;
-        server.changed[1 - me].notify_waiters();
+        wr.write_all(&codec::frame(&response)?).await?;
     }
 }
 
@@ -161,7 +183,7 @@ async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
 /// Messages are serde values of type `T`. Move an end into a child's
 /// arguments to use it there; each end may be used by one process at a time.
 pub struct Connection<T> {
-    name: String,
+    address: Address,
     end: u8,
     can_send: bool,
     can_recv: bool,
@@ -181,16 +203,16 @@ impl<T> fmt::Debug for Connection<T> {
 
 impl<T> Serialize for Connection<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (&self.name, self.end, self.can_send, self.can_recv).serialize(serializer)
+        (&self.address, self.end, self.can_send, self.can_recv).serialize(serializer)
     }
 }
 
 impl<'de, T> Deserialize<'de> for Connection<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (name, end, can_send, can_recv) =
-            <(String, u8, bool, bool)>::deserialize(deserializer)?;
+        let (address, end, can_send, can_recv) =
+            <(Address, u8, bool, bool)>::deserialize(deserializer)?;
         let conn = Connection {
-            name,
+            address,
             end,
             can_send,
             can_recv,
@@ -258,9 +280,9 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
             ends: Mutex::new([EndState::default(), EndState::default()]),
             changed: [Notify::new(), Notify::new()],
         });
-        let name = serve_abstract("pipe", move |stream| serve(Arc::clone(&server), stream))?;
+        let address = transport::listen("pipe", move |stream| serve(Arc::clone(&server), stream))?;
         let end = |end, can_send, can_recv| Connection {
-            name: name.clone(),
+            address: address.clone(),
             end,
             can_send,
             can_recv,
@@ -271,13 +293,23 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     }
 }
 
+/// Encodes a message, within the size limit.
+fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, PipeError> {
+    let bytes = postcard::to_stdvec(msg).map_err(|e| PipeError::Codec(e.to_string()))?;
+    codec::check_item(bytes.len()).map_err(PipeError::Codec)?;
+    Ok(bytes)
+}
+
 impl<T> Connection<T> {
     fn attach<'a>(
         &self,
         conn: &'a mut Option<UnixStream>,
     ) -> Result<&'a mut UnixStream, PipeError> {
         if conn.is_none() {
-            let mut stream = connect_abstract(&self.name).map_err(|_| PipeError::Closed)?;
+            let mut stream = transport::connect(&self.address).map_err(|e| match e {
+                ConnectError::Unreachable => PipeError::Closed,
+                ConnectError::Refused => PipeError::Authentication,
+            })?;
             codec::write_frame(&mut stream, &Request::Attach { end: self.end })
                 .map_err(|_| PipeError::Closed)?;
             *conn = Some(stream);
@@ -303,7 +335,7 @@ impl<T> Connection<T> {
     /// A handle sharing this end's connection, for a blocking-pool call.
     fn detached(&self) -> Self {
         Self {
-            name: self.name.clone(),
+            address: self.address.clone(),
             end: self.end,
             can_send: self.can_send,
             can_recv: self.can_recv,
@@ -332,7 +364,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         if !self.can_send {
             return Err(PipeError::WrongDirection);
         }
-        let msg = postcard::to_stdvec(msg).map_err(|e| PipeError::Codec(e.to_string()))?;
+        let msg = encode(msg)?;
         match Self::call(&self.conn, self, &Request::Send { msg })? {
             Response::Sent => Ok(()),
             Response::BrokenPipe => Err(PipeError::BrokenPipe),
@@ -419,7 +451,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     where
         T: 'static,
     {
-        let bytes = postcard::to_stdvec(msg).map_err(|e| PipeError::Codec(e.to_string()))?;
+        let bytes = encode(msg)?;
         let this = self.detached();
         tokio::task::spawn_blocking(move || {
             if !this.can_send {

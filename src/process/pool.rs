@@ -963,8 +963,18 @@ async fn worker_slot(shared: Arc<PoolShared>) {
             parent_pid: current::getpid(),
             parent_name: current::my_name().to_owned(),
             args: Vec::new(),
-        })
-        .unwrap_or_default();
+        });
+        let launch = match launch {
+            Ok(launch) => launch,
+            Err(e) => {
+                // Cannot happen for this fixed, small frame; if it did, the
+                // worker would wait for a launch forever: stop instead.
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                shared.stop(PoolError::WorkerStart(e.to_string()));
+                continue;
+            }
+        };
         let started = async {
             wr.write_all(&launch).await?;
             codec::read_frame_async::<Report, _>(&mut rd).await

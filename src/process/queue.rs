@@ -1,23 +1,24 @@
 //! `process::Queue`: a FIFO queue shared between processes.
 //!
 //! The process that creates the queue serves it: a task on its process driver
-//! thread listens on an abstract Unix socket (no file to clean up) and keeps the
-//! items. A handle is just the socket's name, so it travels to children as an
-//! ordinary serde argument; each handle opens its own connection on first use.
-//! A `get` is two-phase: the owner reserves items for the taking handle (up to
-//! 64 waiting items per request, so a busy consumer does not pay a round trip
-//! per item), and drops each only when the handle acknowledges handing it to
-//! the user. Items whose taker dies or is cancelled before that go back to the
-//! front of the queue instead of being lost. Puts into an unbounded queue need
-//! no answer, so a producer never waits a round trip.
+//! thread listens through the process transport ([`transport`](super::transport):
+//! an abstract Unix socket, peer credentials and a secret proven in a
+//! handshake) and keeps the items. A handle is the socket's name and the
+//! secret, so it travels to children as an ordinary serde argument; each
+//! handle opens its own authenticated connection on first use.
+//! A `get` is two-phase: the owner reserves one item for the taking handle and
+//! drops it only when the handle acknowledges receiving it. An item whose
+//! taker dies, or whose async `get` is dropped, before that goes back to the
+//! front of the queue instead of being lost. A handle never holds items of
+//! its own, so every handle sees every item and `qsize` is exact. Puts into
+//! an unbounded queue need no answer, so a producer never waits a round trip.
+//! Async operations use an async connection: no thread waits for the owner.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::os::linux::net::SocketAddrExt;
-use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -26,8 +27,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
-use super::codec;
-use super::driver;
+use super::codec::{self, FrameError};
+use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::ProcessQueueError;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -64,17 +65,15 @@ enum Request {
     PutNoReply {
         item: Vec<u8>,
     },
-    /// Take up to `max` items (at least one, waiting as `wait` allows),
-    /// answered with `Items` or `Empty`. They stay reserved for this
-    /// connection until acknowledged.
+    /// Take one item, waiting as `wait` allows; answered with `Item` or
+    /// `Empty`. The item stays reserved for this connection until
+    /// acknowledged. One at a time: no handle can hold items back from the
+    /// others.
     Get {
         wait: Wait,
-        max: u32,
     },
-    /// The first `n` reserved items were handed to the user: drop them.
-    Ack {
-        n: u32,
-    },
+    /// The reserved item arrived: drop it.
+    Ack,
     Qsize,
 }
 
@@ -82,14 +81,10 @@ enum Request {
 enum Response {
     Done,
     Full,
-    Items(Vec<Vec<u8>>),
+    Item(Vec<u8>),
     Empty,
     Size(u64),
 }
-
-/// Items a `get` fetches at once when several are waiting; each is still
-/// acknowledged only when handed to the user.
-const GET_BATCH: u32 = 64;
 
 /// The owner's side: the items and the wake-ups.
 struct Server {
@@ -148,265 +143,270 @@ impl Server {
         done
     }
 
-    async fn get(&self, wait: Wait, max: usize) -> Option<Vec<Vec<u8>>> {
-        let items = self
-            .wait_for(&self.not_empty, wait, |items| {
-                (!items.is_empty()).then(|| {
-                    let n = items.len().min(max.max(1));
-                    items.drain(..n).collect::<Vec<_>>()
-                })
-            })
+    async fn get(&self, wait: Wait) -> Option<Vec<u8>> {
+        let item = self
+            .wait_for(&self.not_empty, wait, VecDeque::pop_front)
             .await;
-        if let Some(taken) = &items {
-            for _ in 0..taken.len() {
-                self.not_full.notify_one();
-            }
+        if item.is_some() {
+            self.not_full.notify_one();
         }
-        items
+        item
     }
 
-    /// Puts back, at the front and in order, items whose taker never
-    /// acknowledged them.
-    fn unget(&self, reserved: VecDeque<Vec<u8>>) {
-        if reserved.is_empty() {
+    /// Puts back, at the front, an item whose taker never acknowledged it.
+    fn unget(&self, reserved: Option<Vec<u8>>) {
+        let Some(item) = reserved else {
             return;
-        }
-        {
-            let mut items = lock(&self.items);
-            for item in reserved.into_iter().rev() {
-                items.push_front(item);
-            }
-        }
-        self.not_empty.notify_waiters();
+        };
+        lock(&self.items).push_front(item);
         self.not_empty.notify_one();
     }
 }
 
-/// Resolves when the client closes its side of the connection (while it is
-/// not expected to send anything).
-pub(crate) async fn closed(rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>) {
-    use tokio::io::AsyncBufReadExt;
-    match rd.fill_buf().await {
-        Ok([]) | Err(_) => {}
-        Ok(_) => std::future::pending().await,
-    }
-}
-
-/// Serves one connection until it closes; items it took but never
-/// acknowledged go back to the front of the queue.
-async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) {
+/// Serves one authenticated connection until it closes; items it took but
+/// never acknowledged go back to the front of the queue. A malformed or
+/// out-of-order request ends this connection only.
+async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<(), TransportError> {
     let (rd, mut wr) = stream.into_split();
     let mut rd = tokio::io::BufReader::new(rd);
-    let mut reserved: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut reserved: Option<Vec<u8>> = None;
+    let result = serve_requests(&server, &mut rd, &mut wr, &mut reserved).await;
+    server.unget(reserved);
+    result
+}
+
+async fn serve_requests(
+    server: &Server,
+    rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
+    wr: &mut tokio::net::unix::OwnedWriteHalf,
+    reserved: &mut Option<Vec<u8>>,
+) -> Result<(), TransportError> {
     loop {
-        let Ok(request) = codec::read_frame_async::<Request, _>(&mut rd).await else {
-            server.unget(reserved);
-            return;
-        };
+        let request = codec::read_frame_async::<Request, _>(rd).await?;
         let response = match request {
             Request::Put { item, wait } => {
-                if server.put(item, wait).await {
-                    Response::Done
-                } else {
-                    Response::Full
-                }
+                let done = tokio::select! {
+                    done = server.put(item, wait) => done,
+                    // A putter that gives up while it waits for room stops
+                    // waiting here, its item not inserted.
+                    () = transport::closed(rd) => return Ok(()),
+                };
+                if done { Response::Done } else { Response::Full }
             }
             Request::PutNoReply { item } => {
+                if server.maxsize != 0 {
+                    return Err(TransportError::Protocol(
+                        "a put without answer into a bounded queue",
+                    ));
+                }
                 server.put(item, Wait::Forever).await;
                 continue;
             }
-            Request::Get { wait, max } => {
-                // Anything still reserved was never handed out: give it back
-                // before taking more.
-                server.unget(std::mem::take(&mut reserved));
+            Request::Get { wait } => {
+                if reserved.is_some() {
+                    return Err(TransportError::Protocol(
+                        "a get before acknowledging the previous item",
+                    ));
+                }
                 let got = tokio::select! {
-                    got = server.get(wait, max as usize) => got,
+                    got = server.get(wait) => got,
                     // A taker that dies while it waits stops waiting here.
-                    () = closed(&mut rd) => return,
+                    () = transport::closed(rd) => return Ok(()),
                 };
                 match got {
-                    Some(items) => {
-                        let response = Response::Items(items);
-                        let frame = codec::frame(&response).unwrap_or_default();
-                        if let Response::Items(items) = response {
-                            reserved.extend(items);
+                    Some(item) => {
+                        let response = Response::Item(item);
+                        let frame = codec::frame(&response);
+                        if let Response::Item(item) = response {
+                            // Reserved first: if the answer cannot be sent,
+                            // the caller puts it back.
+                            *reserved = Some(item);
                         }
-                        if wr.write_all(&frame).await.is_err() {
-                            server.unget(reserved);
-                            return;
-                        }
+                        wr.write_all(&frame?).await?;
                         continue;
                     }
                     None => Response::Empty,
                 }
             }
-            Request::Ack { n } => {
-                let n = (n as usize).min(reserved.len());
-                reserved.drain(..n);
+            Request::Ack => {
+                if reserved.take().is_none() {
+                    return Err(TransportError::Protocol(
+                        "acknowledged an item it was not given",
+                    ));
+                }
                 continue;
             }
             Request::Qsize => Response::Size(lock(&server.items).len() as u64),
         };
-        let frame = codec::frame(&response).unwrap_or_default();
-        if wr.write_all(&frame).await.is_err() {
-            server.unget(reserved);
-            return;
-        }
+        wr.write_all(&codec::frame(&response)?).await?;
     }
 }
 
-/// A connection from this handle to the owner.
+/// A handle's side: the owner's address and one idle connection.
+///
+/// A call takes the idle connection (or opens and authenticates a new one),
+/// makes one exchange, and puts the connection back. Calls that overlap on
+/// one handle each use their own connection, so nothing waits for another
+/// call of the same handle; an async call that is dropped midway drops its
+/// connection, and the owner puts back whatever that call had taken. Items
+/// are never held by a handle: a `get` takes exactly one, acknowledged as it
+/// arrives, so every other handle sees the rest and `qsize` is exact.
 struct Client {
-    name: String,
+    address: Address,
     /// 0 = unbounded: puts need no answer.
     maxsize: usize,
-    conn: Mutex<Conn>,
+    /// A connection no call is using, and whether it is in non-blocking mode
+    /// (as the last call left it; a call switches it only if it must).
+    idle: Mutex<Option<(UnixStream, bool)>>,
 }
 
-#[derive(Default)]
-struct Conn {
-    stream: Option<UnixStream>,
-    /// Items fetched from the owner, reserved for us, not yet handed out.
-    stash: VecDeque<Vec<u8>>,
+fn connect_error(e: ConnectError) -> ProcessQueueError {
+    match e {
+        ConnectError::Unreachable => ProcessQueueError::Closed,
+        ConnectError::Refused => ProcessQueueError::Authentication,
+    }
 }
 
-impl Conn {
-    fn stream(&mut self, name: &str) -> Result<&mut UnixStream, ProcessQueueError> {
-        if self.stream.is_none() {
-            self.stream = Some(connect_abstract(name).map_err(|_| ProcessQueueError::Closed)?);
-        }
-        self.stream.as_mut().ok_or(ProcessQueueError::Closed)
-    }
+/// Whether the owner answers `request` (puts into an unbounded queue and
+/// acknowledgements need no answer).
+fn answered(request: &Request) -> bool {
+    !matches!(request, Request::PutNoReply { .. } | Request::Ack)
+}
 
-    /// Sends `request` and, if `answer`, reads the response; a broken
-    /// connection is `Closed` (and the stash, still reserved at the owner, is
-    /// forgotten: the owner takes those items back).
-    fn call(
-        &mut self,
-        name: &str,
-        request: &Request,
-        answer: bool,
-    ) -> Result<Option<Response>, ProcessQueueError> {
-        let stream = self.stream(name)?;
-        let result = (|| -> io::Result<Option<Response>> {
-            codec::write_frame(stream, request)?;
-            if answer {
-                Ok(Some(codec::read_frame::<Response>(stream)?))
-            } else {
-                Ok(None)
-            }
-        })();
-        result.map_err(|_| {
-            self.stream = None;
-            self.stash.clear();
-            ProcessQueueError::Closed
-        })
+/// Whether an answer carried an item, which must be acknowledged.
+fn needs_ack(response: &Response) -> bool {
+    matches!(response, Response::Item(_))
+}
+
+/// One exchange on a blocking connection.
+fn exchange_blocking(
+    stream: &mut UnixStream,
+    request: &Request,
+) -> Result<Option<Response>, FrameError> {
+    codec::write_frame(stream, request)?;
+    if !answered(request) {
+        return Ok(None);
     }
+    let response = codec::read_frame::<Response>(stream)?;
+    if needs_ack(&response) {
+        codec::write_frame(stream, &Request::Ack)?;
+    }
+    Ok(Some(response))
+}
+
+/// One exchange on an async connection. Dropped before it returns, the
+/// caller drops the connection: items it had received but not handed out
+/// were not acknowledged, or the owner sees the connection break inside the
+/// acknowledgement, and puts them back either way.
+async fn exchange_async(
+    stream: &mut tokio::net::UnixStream,
+    request: &Request,
+) -> Result<Option<Response>, FrameError> {
+    stream.write_all(&codec::frame(request)?).await?;
+    if !answered(request) {
+        return Ok(None);
+    }
+    let response = codec::read_frame_async::<Response, _>(stream).await?;
+    if needs_ack(&response) {
+        stream.write_all(&codec::frame(&Request::Ack)?).await?;
+    }
+    Ok(Some(response))
 }
 
 impl Client {
-    fn new(name: String, maxsize: usize) -> Arc<Self> {
+    fn new(address: Address, maxsize: usize) -> Arc<Self> {
         Arc::new(Self {
-            name,
+            address,
             maxsize,
-            conn: Mutex::new(Conn::default()),
+            idle: Mutex::new(None),
         })
     }
 
-    fn put(&self, item: Vec<u8>, wait: Wait) -> Result<(), ProcessQueueError> {
-        let mut conn = lock(&self.conn);
+    /// Keeps `stream` for the next call, unless another call already did.
+    fn check_in(&self, stream: UnixStream, nonblocking: bool) {
+        let mut idle = lock(&self.idle);
+        if idle.is_none() {
+            *idle = Some((stream, nonblocking));
+        }
+    }
+
+    /// Makes one exchange, blocking this thread.
+    fn blocking_call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
+        let idle = lock(&self.idle).take();
+        let mut stream = match idle {
+            Some((stream, false)) => stream,
+            Some((stream, true)) => {
+                stream
+                    .set_nonblocking(false)
+                    .map_err(|_| ProcessQueueError::Closed)?;
+                stream
+            }
+            None => transport::connect(&self.address).map_err(connect_error)?,
+        };
+        let response =
+            exchange_blocking(&mut stream, request).map_err(|_| ProcessQueueError::Closed)?;
+        self.check_in(stream, false);
+        Ok(response)
+    }
+
+    /// Makes one exchange without blocking a thread.
+    async fn call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
+        let idle = lock(&self.idle).take();
+        let mut stream = match idle {
+            Some((stream, nonblocking)) => {
+                if !nonblocking {
+                    stream
+                        .set_nonblocking(true)
+                        .map_err(|_| ProcessQueueError::Closed)?;
+                }
+                tokio::net::UnixStream::from_std(stream).map_err(|_| ProcessQueueError::Closed)?
+            }
+            None => transport::connect_async(&self.address)
+                .await
+                .map_err(connect_error)?,
+        };
+        let response = exchange_async(&mut stream, request)
+            .await
+            .map_err(|_| ProcessQueueError::Closed)?;
+        // Handed back in non-blocking mode.
+        if let Ok(stream) = stream.into_std() {
+            self.check_in(stream, true);
+        }
+        Ok(response)
+    }
+
+    fn put_request(&self, item: Vec<u8>, wait: Wait) -> Request {
         if self.maxsize == 0 {
-            conn.call(&self.name, &Request::PutNoReply { item }, false)?;
-            return Ok(());
-        }
-        match conn.call(&self.name, &Request::Put { item, wait }, true)? {
-            Some(Response::Done) => Ok(()),
-            Some(Response::Full) => Err(ProcessQueueError::Full),
-            _ => Err(ProcessQueueError::Closed),
-        }
-    }
-
-    /// Fetches items into the stash unless some are there already.
-    fn fetch(&self, wait: Wait) -> Result<(), ProcessQueueError> {
-        let mut conn = lock(&self.conn);
-        if !conn.stash.is_empty() {
-            return Ok(());
-        }
-        let request = Request::Get {
-            wait,
-            max: GET_BATCH,
-        };
-        match conn.call(&self.name, &request, true)? {
-            Some(Response::Items(items)) => {
-                conn.stash.extend(items);
-                Ok(())
-            }
-            Some(Response::Empty) => Err(ProcessQueueError::Empty),
-            _ => Err(ProcessQueueError::Closed),
-        }
-    }
-
-    /// Hands out the oldest stashed item and acknowledges it to the owner.
-    fn take(&self) -> Result<Vec<u8>, ProcessQueueError> {
-        let mut conn = lock(&self.conn);
-        let item = conn.stash.pop_front().ok_or(ProcessQueueError::Empty)?;
-        // If the owner is gone the item is still ours to return.
-        let _ = conn.call(&self.name, &Request::Ack { n: 1 }, false);
-        Ok(item)
-    }
-
-    fn qsize(&self) -> Result<usize, ProcessQueueError> {
-        match lock(&self.conn).call(&self.name, &Request::Qsize, true)? {
-            Some(Response::Size(n)) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
-            _ => Err(ProcessQueueError::Closed),
+            Request::PutNoReply { item }
+        } else {
+            Request::Put { item, wait }
         }
     }
 }
 
-static SERVERS: AtomicU32 = AtomicU32::new(0);
-
-/// Listens on a fresh abstract Unix socket, serving each connection with
-/// `handler` on the process driver; returns the socket's name.
-pub(crate) fn serve_abstract<F, Fut>(kind: &str, handler: F) -> io::Result<String>
-where
-    F: Fn(tokio::net::UnixStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let name = format!(
-        "threadlet-{kind}-{}-{}-{nanos}",
-        std::process::id(),
-        SERVERS.fetch_add(1, Ordering::Relaxed)
-    );
-    let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?;
-    listener.set_nonblocking(true)?;
-    let (ready, started) = std::sync::mpsc::sync_channel(1);
-    driver::call(move || {
-        let listener = match tokio::net::UnixListener::from_std(listener) {
-            Ok(listener) => listener,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
-        };
-        let _ = ready.send(Ok(()));
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(handler(stream));
-            }
-        });
-    })?;
-    started
-        .recv()
-        .map_err(|_| io::Error::other("the process driver stopped"))??;
-    Ok(name)
+/// What a put's answer means (`None`: a put that needs no answer).
+fn put_result(response: Option<Response>) -> Result<(), ProcessQueueError> {
+    match response {
+        None | Some(Response::Done) => Ok(()),
+        Some(Response::Full) => Err(ProcessQueueError::Full),
+        Some(_) => Err(ProcessQueueError::Closed),
+    }
 }
 
-/// Connects to the abstract socket `name`.
-pub(crate) fn connect_abstract(name: &str) -> io::Result<UnixStream> {
-    UnixStream::connect_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)
+/// The one item a get's answer carries.
+fn get_result(response: Option<Response>) -> Result<Vec<u8>, ProcessQueueError> {
+    match response {
+        Some(Response::Item(item)) => Ok(item),
+        Some(Response::Empty) => Err(ProcessQueueError::Empty),
+        _ => Err(ProcessQueueError::Closed),
+    }
+}
+
+fn qsize_result(response: Option<Response>) -> Result<usize, ProcessQueueError> {
+    match response {
+        Some(Response::Size(n)) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err(ProcessQueueError::Closed),
+    }
 }
 
 /// A FIFO queue shared between processes: Python's `multiprocessing.Queue`.
@@ -418,7 +418,11 @@ pub(crate) fn connect_abstract(name: &str) -> io::Result<UnixStream> {
 /// for tasks, `blocking_*` ones for process targets (plain functions).
 ///
 /// `qsize` is what the owner holds (see [`qsize`](Queue::qsize)). Each handle
-/// has its own connection; clones open their own. Python's `close` /
+/// has its own connection; clones open their own. The async methods need a
+/// tokio runtime with I/O and time enabled (`#[tokio::main]` and
+/// `threadlet::run` have both) and never occupy a thread while they wait.
+/// Only this process tree can use the queue: see the module's
+/// [security notes](crate::process#security). Python's `close` /
 /// `join_thread` have no counterpart: a handle's connection closes when it is
 /// dropped, and puts are written at once (no feeder thread to flush).
 ///
@@ -455,7 +459,7 @@ pub struct Queue<T> {
 impl<T> fmt::Debug for Queue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Queue")
-            .field("name", &self.client.name)
+            .field("name", &self.client.address)
             .finish()
     }
 }
@@ -463,7 +467,7 @@ impl<T> fmt::Debug for Queue<T> {
 impl<T> Clone for Queue<T> {
     fn clone(&self) -> Self {
         Self {
-            client: Client::new(self.client.name.clone(), self.client.maxsize),
+            client: Client::new(self.client.address.clone(), self.client.maxsize),
             _item: PhantomData,
         }
     }
@@ -471,15 +475,15 @@ impl<T> Clone for Queue<T> {
 
 impl<T> Serialize for Queue<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (&self.client.name, self.client.maxsize as u64).serialize(serializer)
+        (&self.client.address, self.client.maxsize as u64).serialize(serializer)
     }
 }
 
 impl<'de, T> Deserialize<'de> for Queue<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (name, maxsize) = <(String, u64)>::deserialize(deserializer)?;
+        let (address, maxsize) = <(Address, u64)>::deserialize(deserializer)?;
         Ok(Self {
-            client: Client::new(name, usize::try_from(maxsize).unwrap_or(usize::MAX)),
+            client: Client::new(address, usize::try_from(maxsize).unwrap_or(usize::MAX)),
             _item: PhantomData,
         })
     }
@@ -506,20 +510,44 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
             not_empty: Notify::new(),
             not_full: Notify::new(),
         });
-        let name = serve_abstract("queue", move |stream| serve(Arc::clone(&server), stream))?;
+        let address = transport::listen("queue", move |stream| serve(Arc::clone(&server), stream))?;
         Ok(Self {
-            client: Client::new(name, maxsize),
+            client: Client::new(address, maxsize),
             _item: PhantomData,
         })
     }
 
     fn encode(item: &T) -> Result<Vec<u8>, ProcessQueueError> {
-        postcard::to_stdvec(item).map_err(|e| ProcessQueueError::Codec(e.to_string()))
+        let bytes =
+            postcard::to_stdvec(item).map_err(|e| ProcessQueueError::Codec(e.to_string()))?;
+        codec::check_item(bytes.len()).map_err(ProcessQueueError::Codec)?;
+        Ok(bytes)
     }
 
-    fn take_stashed(&self) -> Result<T, ProcessQueueError> {
-        let bytes = self.client.take()?;
-        postcard::from_bytes(&bytes).map_err(|e| ProcessQueueError::Codec(e.to_string()))
+    fn decode(bytes: &[u8]) -> Result<T, ProcessQueueError> {
+        postcard::from_bytes(bytes).map_err(|e| ProcessQueueError::Codec(e.to_string()))
+    }
+
+    fn blocking_put_wait(&self, item: &T, wait: Wait) -> Result<(), ProcessQueueError> {
+        let request = self.client.put_request(Self::encode(item)?, wait);
+        put_result(self.client.blocking_call(&request)?)
+    }
+
+    fn blocking_get_wait(&self, wait: Wait) -> Result<T, ProcessQueueError> {
+        Self::decode(&get_result(
+            self.client.blocking_call(&Request::Get { wait })?,
+        )?)
+    }
+
+    async fn put_wait(&self, item: &T, wait: Wait) -> Result<(), ProcessQueueError> {
+        let request = self.client.put_request(Self::encode(item)?, wait);
+        put_result(self.client.call(&request).await?)
+    }
+
+    async fn get_wait(&self, wait: Wait) -> Result<T, ProcessQueueError> {
+        Self::decode(&get_result(
+            self.client.call(&Request::Get { wait }).await?,
+        )?)
     }
 
     /// Puts an item, blocking this thread while the queue is full.
@@ -537,7 +565,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.blocking_get().unwrap(), 1);
     /// ```
     pub fn blocking_put(&self, item: T) -> Result<(), ProcessQueueError> {
-        self.client.put(Self::encode(&item)?, Wait::Forever)
+        self.blocking_put_wait(&item, Wait::Forever)
     }
 
     /// Takes the oldest item, blocking this thread until there is one.
@@ -554,8 +582,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.blocking_get().unwrap(), "x");
     /// ```
     pub fn blocking_get(&self) -> Result<T, ProcessQueueError> {
-        self.client.fetch(Wait::Forever)?;
-        self.take_stashed()
+        self.blocking_get_wait(Wait::Forever)
     }
 
     /// Takes the oldest item, blocking this thread for at most `timeout`.
@@ -574,13 +601,11 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.blocking_get_timeout(Duration::from_millis(10)), Err(ProcessQueueError::Empty));
     /// ```
     pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
-        self.client.fetch(Wait::of(timeout))?;
-        self.take_stashed()
+        self.blocking_get_wait(Wait::of(timeout))
     }
 
-    /// The number of items in the queue as the owner counts them: exact,
-    /// except that items already fetched by a consumer handle (up to 64 per
-    /// handle, handed out next by that handle) are no longer counted.
+    /// The number of items in the queue as the owner counts them: exact (no
+    /// handle holds items back), though it may change as soon as it returns.
     ///
     /// # Errors
     ///
@@ -595,18 +620,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     #[doc(alias = "len")]
     pub fn qsize(&self) -> Result<usize, ProcessQueueError> {
-        self.client.qsize()
-    }
-
-    /// Runs a blocking client call on tokio's blocking pool.
-    async fn off_thread<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Client) -> Result<R, ProcessQueueError> + Send + 'static,
-    ) -> Result<R, ProcessQueueError> {
-        let client = Arc::clone(&self.client);
-        tokio::task::spawn_blocking(move || f(&client))
-            .await
-            .unwrap_or(Err(ProcessQueueError::Closed))
+        qsize_result(self.client.blocking_call(&Request::Qsize)?)
     }
 
     /// Puts an item, waiting while the queue is full (Python's `put`).
@@ -632,8 +646,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn put(&self, item: T) -> Result<(), ProcessQueueError> {
-        let bytes = Self::encode(&item)?;
-        self.off_thread(move |c| c.put(bytes, Wait::Forever)).await
+        self.put_wait(&item, Wait::Forever).await
     }
 
     /// Puts an item only if there is room now (Python's `put_nowait`).
@@ -659,8 +672,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
-        let bytes = Self::encode(&item)?;
-        self.off_thread(move |c| c.put(bytes, Wait::No)).await
+        self.put_wait(&item, Wait::No).await
     }
 
     /// Puts an item, waiting at most `timeout` for room.
@@ -688,9 +700,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), ProcessQueueError> {
-        let bytes = Self::encode(&item)?;
-        let wait = Wait::of(timeout);
-        self.off_thread(move |c| c.put(bytes, wait)).await
+        self.put_wait(&item, Wait::of(timeout)).await
     }
 
     /// Takes the oldest item, waiting until there is one (Python's `get`).
@@ -701,9 +711,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: an item taken for a dropped `get` stays with this handle
-    /// and is the next one its `get` returns; an item whose taker process dies
-    /// before acknowledging it goes back to the front of the queue.
+    /// Cancel safe: a dropped `get` closes its connection, and an item the
+    /// owner had reserved for it goes back to the front of the queue, as does
+    /// one whose taker process dies before acknowledging it.
     ///
     /// # Examples
     ///
@@ -718,8 +728,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn get(&self) -> Result<T, ProcessQueueError> {
-        self.off_thread(|c| c.fetch(Wait::Forever)).await?;
-        self.take_stashed()
+        self.get_wait(Wait::Forever).await
     }
 
     /// Takes the oldest item if there is one now (Python's `get_nowait`).
@@ -745,8 +754,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     #[doc(alias = "try_get")]
     pub async fn get_nowait(&self) -> Result<T, ProcessQueueError> {
-        self.off_thread(|c| c.fetch(Wait::No)).await?;
-        self.take_stashed()
+        self.get_wait(Wait::No).await
     }
 
     /// Takes the oldest item, waiting at most `timeout`.
@@ -773,8 +781,6 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # }
     /// ```
     pub async fn get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
-        let wait = Wait::of(timeout);
-        self.off_thread(move |c| c.fetch(wait)).await?;
-        self.take_stashed()
+        self.get_wait(Wait::of(timeout)).await
     }
 }
