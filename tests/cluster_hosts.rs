@@ -90,6 +90,18 @@ async fn run_role(role: &str) {
     }
 }
 
+/// Child processes, killed if a test fails before waiting for them.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 fn child(role: &str, url: &str, arg: u32) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .env(ROLE, role)
@@ -113,7 +125,8 @@ fn consumer_killed_between_get_and_task_done_is_redelivered() {
             q.put(i).await.unwrap();
         }
     });
-    let mut consumer = child("lease-and-hang", &url, 0);
+    let mut consumer = Children(vec![child("lease-and-hang", &url, 0)]);
+    let consumer = &mut consumer.0[0];
     let mut line = String::new();
     BufReader::new(consumer.stdout.take().unwrap())
         .read_line(&mut line)
@@ -147,16 +160,16 @@ fn processes_share_one_queue_and_every_item_is_acknowledged_once() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let q: Queue<u32> = rt.block_on(Queue::connect(&url, "work", 0)).unwrap();
     let seen: Queue<u32> = rt.block_on(Queue::connect(&url, "seen", 0)).unwrap();
-    let mut children: Vec<Child> = (0..3).map(|i| child("consumer", &url, i)).collect();
-    let mut producers: Vec<Child> = (0..2).map(|i| child("producer", &url, i)).collect();
-    for p in &mut producers {
+    let mut children = Children((0..3).map(|i| child("consumer", &url, i)).collect());
+    let mut producers = Children((0..2).map(|i| child("producer", &url, i)).collect());
+    for p in &mut producers.0 {
         assert!(p.wait().unwrap().success());
     }
     rt.block_on(async {
         assert!(q.join_timeout(Duration::from_secs(60)).await.unwrap());
         q.shutdown().await.unwrap();
     });
-    for c in &mut children {
+    for c in &mut children.0 {
         assert!(c.wait().unwrap().success());
     }
     let mut all = rt.block_on(async {

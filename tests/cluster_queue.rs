@@ -366,3 +366,12 @@ async fn encode_failure_hands_the_item_back() {
     }
     assert_eq!(q.len().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn shutdown_immediate_on_an_empty_queue() {
+    let server = RedisServer::start();
+    let q: Queue<u32> = Queue::connect(&server.url(), "imm0", 0).await.unwrap();
+    q.shutdown_immediate().await.unwrap();
+    assert_eq!(q.get_nowait().await.unwrap_err(), GetError::ShutDown);
+    assert!(q.join_timeout(Duration::from_secs(5)).await.unwrap());
+}

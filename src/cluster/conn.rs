@@ -42,7 +42,9 @@ local function now_ms()
 end
 local function maxsize() return tonumber(redis.call('HGET', meta, 'maxsize') or '0') end
 local function finish(n)
-  local u = redis.call('HINCRBY', meta, 'unfinished', -n)
+  -- (never HINCRBY by -0: Lua writes it "-0", which Redis refuses)
+  local u = tonumber(redis.call('HGET', meta, 'unfinished') or '0')
+  if n > 0 then u = redis.call('HINCRBY', meta, 'unfinished', -n) end
   if u <= 0 then
     redis.call('HSET', meta, 'unfinished', 0)
     signal(sjoin)
@@ -350,15 +352,35 @@ impl Conn {
         }
     }
 
-    /// Blocks on the wake-up list `key` for at most `wait` (rounded up to 10 ms).
-    /// Returns whether a signal was taken; errors only when the server did not
-    /// answer.
+    /// Runs a pipeline (a `MULTI` block when atomic) on the multiplexed connection.
+    pub(crate) async fn pipe(&self, pipe: &redis::Pipeline) -> Result<(), ClusterError> {
+        let mut con = self.manager.clone();
+        match tokio::time::timeout(self.options.op_timeout, pipe.query_async::<()>(&mut con)).await
+        {
+            Ok(r) => r.map_err(ClusterError::from),
+            Err(_) => Err(ClusterError::Timeout),
+        }
+    }
+
+    /// Blocks on the wake-up list `key` for at most `wait`. Returns whether a
+    /// signal was taken; errors only when the server did not answer.
     pub(crate) async fn block_on_signal(
         &self,
         key: &str,
         wait: Duration,
         deadline: Option<Instant>,
     ) -> Result<bool, ClusterError> {
+        Ok(self.blpop(key, wait, deadline).await?.is_some())
+    }
+
+    /// `BLPOP key` for at most `wait` (rounded up to 10 ms) on a connection of
+    /// its own, bounded by `deadline` too. `None` when nothing came.
+    pub(crate) async fn blpop(
+        &self,
+        key: &str,
+        wait: Duration,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Vec<u8>>, ClusterError> {
         let wait = wait.max(Duration::from_millis(10));
         let pooled = self
             .blockers
@@ -388,7 +410,9 @@ impl Conn {
         let limit = wait
             .saturating_add(self.options.op_timeout)
             .min(remaining(deadline).saturating_add(LAST_CHECK));
-        let got: Option<(String, String)> =
+        // A connection whose BLPOP timed out on our side, or failed, is dropped,
+        // never reused with a reply still in flight.
+        let got: Option<(Vec<u8>, Vec<u8>)> =
             match tokio::time::timeout(limit, cmd.query_async(&mut con)).await {
                 Ok(r) => r.map_err(ClusterError::from)?,
                 Err(_) => return Err(ClusterError::Timeout),
@@ -397,6 +421,6 @@ impl Conn {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(con);
-        Ok(got.is_some())
+        Ok(got.map(|(_, v)| v))
     }
 }

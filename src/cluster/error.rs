@@ -236,3 +236,104 @@ impl From<ClusterError> for TaskDoneError {
         Self::Cluster(e)
     }
 }
+
+/// Why a [`Pool`](super::Pool) call failed.
+///
+/// # Examples
+///
+/// ```
+/// use threadlet::cluster::PoolError;
+///
+/// let e = PoolError::GaveUp { job: "7/1#0".into(), deliveries: 3 };
+/// assert_eq!(
+///     e.to_string(),
+///     "job 7/1#0 abandoned: its worker died or stalled on each of 3 deliveries"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolError {
+    /// A chunk size of 0 (Python's message).
+    InvalidChunksize,
+    /// Work submitted after `close` or `terminate` (Python: `Pool not running`).
+    NotRunning,
+    /// `join` before `close` or `terminate` (Python: `Pool is still running`).
+    StillRunning,
+    /// The function is not registered in this process.
+    UnknownTarget(String),
+    /// Two closures or types share this target name.
+    AmbiguousTarget(String),
+    /// The arguments could not be encoded; nothing was submitted.
+    Encode(String),
+    /// The worker could not run the job: the target is unknown there, or its
+    /// arguments or value did not decode.
+    Worker {
+        /// The job's id.
+        job: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The job panicked in a worker.
+    Panicked {
+        /// The job's id.
+        job: String,
+        /// The worker's name.
+        worker: String,
+        /// The panic message.
+        message: String,
+    },
+    /// Every delivery of the job was lost (its worker died, or stalled past the
+    /// visibility timeout) and the retries ran out.
+    GaveUp {
+        /// The job's id.
+        job: String,
+        /// How many times it was delivered.
+        deliveries: u64,
+    },
+    /// The pool was terminated before the job finished.
+    Terminated,
+    /// `get_timeout` ran out of time (Python's `multiprocessing.TimeoutError`).
+    Timeout,
+    /// The server did not answer.
+    Cluster(ClusterError),
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidChunksize => f.write_str("Chunksize must be 1+, not 0"),
+            Self::NotRunning => f.write_str("Pool not running"),
+            Self::StillRunning => f.write_str("Pool is still running"),
+            Self::UnknownTarget(name) => write!(
+                f,
+                "unknown pool target `{name}`: register it with threadlet::process::register"
+            ),
+            Self::AmbiguousTarget(name) => write!(
+                f,
+                "pool target name `{name}` is registered by more than one closure or type"
+            ),
+            Self::Encode(msg) => write!(f, "cannot encode the task arguments: {msg}"),
+            Self::Worker { job, message } => write!(f, "job {job} could not run: {message}"),
+            Self::Panicked {
+                job,
+                worker,
+                message,
+            } => write!(f, "job {job} panicked in worker {worker}: {message}"),
+            Self::GaveUp { job, deliveries } => write!(
+                f,
+                "job {job} abandoned: its worker died or stalled on each of {deliveries} deliveries"
+            ),
+            Self::Terminated => f.write_str("pool was terminated"),
+            Self::Timeout => f.write_str("timed out waiting for the result"),
+            Self::Cluster(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PoolError {}
+
+impl From<ClusterError> for PoolError {
+    fn from(e: ClusterError) -> Self {
+        Self::Cluster(e)
+    }
+}

@@ -13,6 +13,12 @@
 //!   `task_done` returns [`TaskDoneError::NotLeased`] so it can tell.
 //!   [`join`](BaseQueue::join) waits until every item put by anyone was
 //!   acknowledged; shutdown is seen by every client.
+//! * [`Pool`] and [`worker`]: `multiprocessing.Pool`'s `map` / `map_chunked` /
+//!   `apply_async` / `imap` / `imap_unordered` over a job queue served by
+//!   worker processes on any host, functions registered with
+//!   [`process::register`](crate::process::register). A job whose worker died
+//!   is retried on another after its lease expires ([`PoolOptions::retries`]),
+//!   then fails with [`PoolError::GaveUp`] naming the job.
 //!
 //! The client is the `redis` crate (tokio, with a reconnecting
 //! `ConnectionManager`): after the server restarts, the same handles work again.
@@ -40,13 +46,17 @@ use std::time::Duration;
 
 mod conn;
 mod error;
+mod pool;
 mod queue;
+mod worker;
 
-pub use error::{ClusterError, DecodeError, GetError, PutError, TaskDoneError};
+pub use error::{ClusterError, DecodeError, GetError, PoolError, PutError, TaskDoneError};
+pub use pool::{AsyncResult, Pool, PoolOptions, PoolStream};
 pub use queue::{
     BaseQueue, Fifo, LeaseStream, Leased, Lifo, LifoQueue, Order, Priority, PriorityQueue, Queue,
     QueueStats,
 };
+pub use worker::{worker, worker_with};
 
 /// Connection and delivery settings shared by a queue's clients.
 ///

@@ -109,7 +109,7 @@ mod pool;
 mod process;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod queue;
-mod registry;
+pub(crate) mod registry;
 
 pub use current::{ProcessInfo, current_process, getpid, getppid, parent_process};
 #[cfg(any(target_os = "linux", target_os = "android"))]
