@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use cluster_support::RedisServer;
+use cluster_support::{Children, RedisServer, run_tests};
 use threadlet::cluster::{GetError, Options, Queue};
 
 const ROLE: &str = "THREADLET_CLUSTER_ROLE";
@@ -32,19 +32,7 @@ fn main() {
             processes_share_one_queue_and_every_item_is_acknowledged_once,
         ),
     ];
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    for (name, test) in tests {
-        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        print!("test {name} ... ");
-        std::io::stdout().flush().unwrap();
-        test();
-        println!("ok");
-    }
+    run_tests(&tests);
 }
 
 fn lease(ms: u64) -> Options {
@@ -87,18 +75,6 @@ async fn run_role(role: &str) {
             }
         }
         other => panic!("unknown role {other}"),
-    }
-}
-
-/// Child processes, killed if a test fails before waiting for them.
-struct Children(Vec<Child>);
-
-impl Drop for Children {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
     }
 }
 

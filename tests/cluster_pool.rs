@@ -4,12 +4,11 @@
 
 mod cluster_support;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use cluster_support::RedisServer;
+use cluster_support::{Children, RedisServer, run_tests};
 use futures::StreamExt;
 use threadlet::cluster::{self, Options, Pool, PoolError, PoolOptions};
 use threadlet::process;
@@ -82,19 +81,7 @@ fn main() {
             two_pools_with_different_names_never_see_each_others_jobs,
         ),
     ];
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    for (name, test) in tests {
-        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        print!("test {name} ... ");
-        std::io::stdout().flush().unwrap();
-        test();
-        println!("ok");
-    }
+    run_tests(&tests);
 }
 
 fn workers(url: &str, pool: &str, n: usize, tag: &str) -> Children {
@@ -113,18 +100,6 @@ fn workers(url: &str, pool: &str, n: usize, tag: &str) -> Children {
             })
             .collect(),
     )
-}
-
-/// Child processes, killed if a test fails before waiting for them.
-struct Children(Vec<Child>);
-
-impl Drop for Children {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }
 
 fn map_apply_and_imap_over_worker_processes() {

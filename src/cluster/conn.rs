@@ -189,6 +189,17 @@ return {redis.call('ZCARD', items), tonumber(redis.call('HGET', meta, 'unfinishe
   redis.call('HGET', meta, 'shutdown') and 1 or 0}
 "#;
 
+/// The full source (prelude included) of the put, get and ack scripts, and the
+/// queue's key names in the order the scripts take them: for the bench that
+/// measures the same server work pipelined from one client (the raw floor).
+pub(crate) fn bench_scripts(name: &str) -> (Vec<(&'static str, String)>, Vec<String>) {
+    let scripts = [("put", PUT), ("get", GET), ("ack", ACK)]
+        .into_iter()
+        .map(|(n, body)| (n, format!("{PRELUDE}{body}")))
+        .collect();
+    (scripts, Keys::new(name).all.to_vec())
+}
+
 /// Every script, compiled once with the prelude.
 pub(crate) struct Scripts {
     pub(crate) create: Script,
