@@ -1,6 +1,9 @@
 //! [`Event`]: a flag plus the shared core in broadcast mode.
 
 use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use crate::wait::core::{Mode, RawSemaphore};
@@ -88,8 +91,7 @@ impl Event {
     /// ```
     pub fn set(&self) {
         self.inner.flag.store(true, Ordering::SeqCst);
-        fence();
-        self.inner.raw.notify(usize::MAX);
+        announce(&self.inner.raw);
     }
 
     /// Resets the flag; later waits block until the next [`set`](Event::set).
@@ -126,15 +128,7 @@ impl Event {
     /// # }
     /// ```
     pub async fn wait(&self) {
-        if self.is_set() {
-            return;
-        }
-        let waiter = self.inner.raw.register();
-        fence();
-        if self.inner.flag.load(Ordering::SeqCst) {
-            return;
-        }
-        let _ = waiter.await;
+        wait_until(&self.inner.raw, || self.inner.flag.load(Ordering::SeqCst)).await;
     }
 
     /// Waits until the flag is set, at most `timeout`; returns `true` if it was
@@ -212,6 +206,48 @@ impl Event {
         let s = self.inner.raw.snapshot();
         (s.permits, s.waiters, s.slots)
     }
+}
+
+/// The waker's half of a flag guarded by a broadcast-mode `raw` (Event's
+/// flag, a thread's `DONE` bit): call it after setting the flag. It wakes
+/// every task and OS thread waiting in [`wait_until`].
+pub(crate) fn announce(raw: &RawSemaphore) {
+    fence();
+    raw.notify(usize::MAX);
+}
+
+/// Waits until `is_set()` holds, where whoever sets the flag then calls
+/// [`announce`] on `raw` (a semaphore in [`Mode::Broadcast`]). Used by
+/// [`Event::wait`] and by thread joins.
+///
+/// The first poll queues the waiter with its waker in one pass over the
+/// list's lock, then fences and looks at the flag again (the setter sets the
+/// flag, fences, then looks for waiters: one of the two sees the other). The
+/// wake-up is a direct grant, so the second poll only frees the slot: three
+/// lock passes per wait and wake-up, counting the setter's. Dropped early,
+/// the waiter leaves the list (broadcast mode passes nothing on).
+pub(crate) async fn wait_until(raw: &RawSemaphore, is_set: impl Fn() -> bool) {
+    if is_set() {
+        return;
+    }
+    let mut waiter = raw.acquire();
+    let mut queued = false;
+    poll_fn(|cx| {
+        if Pin::new(&mut waiter).poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if !queued {
+            queued = true;
+            fence();
+            if is_set() {
+                // Set between the first look and the queueing: the waiter's
+                // drop takes it out of the list.
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    })
+    .await;
 }
 
 impl Default for Event {

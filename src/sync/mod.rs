@@ -131,7 +131,7 @@
 mod barrier;
 mod condition;
 pub mod error;
-mod event;
+pub(crate) mod event;
 mod lock;
 mod raw_lock;
 mod rlock;
