@@ -259,7 +259,7 @@ fn run_returns_while_a_daemon_sits_in_a_blocking_call() {
     let _serial = serial_blocking();
     let (never_tx, never_rx) = std::sync::mpsc::channel::<()>();
     let (done_tx, done_rx) = std::sync::mpsc::channel();
-    let (blocked_tx, blocked_rx) = std::sync::mpsc::channel();
+    let (blocked_tx, blocked_rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let value = RuntimeBuilder::new().worker_threads(2).run(async move {
             Builder::new()
@@ -272,13 +272,12 @@ fn run_returns_while_a_daemon_sits_in_a_blocking_call() {
                     .await;
                 })
                 .unwrap();
+            // Main ends once the daemon is inside its blocking call.
+            blocked_rx.await.expect("the blocking call started");
             "main's value"
         });
         done_tx.send(value).unwrap();
     });
-    blocked_rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the blocking call started");
     let returned = done_rx.recv_timeout(Duration::from_secs(30));
     // Let the abandoned blocking call end (its OS thread is detached).
     drop(never_tx);
