@@ -344,8 +344,11 @@ fn poll_step<F: Future>(
     let polled = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
     *me = CURRENT.replace(previous);
     match polled {
-        Ok(Poll::Pending) => Poll::Pending,
-        Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+        Ok(polled) => {
+            // A panic caught inside the future is printed, not lost.
+            excepthook::flush_pending();
+            polled.map(Ok)
+        }
         Err(payload) => Poll::Ready(Err(payload)),
     }
 }
