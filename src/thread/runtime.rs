@@ -244,6 +244,7 @@ impl RuntimeBuilder {
         // shutting the runtime down cancels them. Blocking work cannot be
         // cancelled: it is waited for a bounded time, then left detached.
         runtime.shutdown_timeout(self.shutdown_timeout.unwrap_or(SHUTDOWN_TIMEOUT));
+        registry::end_main();
         match outcome {
             Ok(value) => Ok(value),
             Err(payload) => resume_unwind(payload),
