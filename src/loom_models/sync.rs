@@ -226,21 +226,24 @@ fn event_wait_after_clear_ignores_an_earlier_sets_wakeup() {
             let event = event.clone();
             thread::spawn(move || event.set())
         };
-        while !event.is_set() {
-            thread::yield_now();
+        // Once the first set is seen (its wake-ups may still be on the way):
+        if event.is_set() {
+            event.clear();
+            let second = {
+                let (event, later) = (event.clone(), later.clone());
+                thread::spawn(move || {
+                    later.store(true, Ordering::SeqCst);
+                    event.set();
+                })
+            };
+            block_on(event.wait());
+            assert!(
+                later.load(Ordering::SeqCst),
+                "woken by the set before the clear"
+            );
+            second.join().unwrap();
         }
-        event.clear();
-        let second = {
-            let (event, later) = (event.clone(), later.clone());
-            thread::spawn(move || {
-                later.store(true, Ordering::SeqCst);
-                event.set();
-            })
-        };
-        block_on(event.wait());
-        assert!(later.load(Ordering::SeqCst), "woken by the set before the clear");
         first.join().unwrap();
-        second.join().unwrap();
     });
 }
 
