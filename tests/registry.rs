@@ -121,6 +121,8 @@ fn main_thread_is_runs_main() {
 
 #[tokio::test]
 async fn main_thread_outside_run_is_named_main_thread() {
+    // Not while another test's `run` has its own main thread.
+    let _serial = serial().await;
     let main = threadlet::main_thread();
     assert_eq!(main.name(), "MainThread");
     assert!(!main.is_daemon());
