@@ -260,10 +260,10 @@ impl Event {
     }
 }
 
-/// The waker's half of a flag guarded by a broadcast-mode `raw` (Event's
-/// flag, a thread's `DONE` bit): call it after setting the flag. It wakes
-/// every task and OS thread waiting in [`wait_until`].
-pub(crate) fn announce(raw: &RawSemaphore) {
+/// The waker's half of a flag guarded by a broadcast-mode `raw`: call it
+/// after setting the flag. It wakes every task and OS thread waiting in
+/// [`wait_until`].
+fn announce(raw: &RawSemaphore) {
     fence();
     raw.notify(usize::MAX);
 }

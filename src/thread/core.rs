@@ -24,8 +24,9 @@ use tokio::task::Id;
 
 use super::error::JoinError;
 use super::{excepthook, registry};
-use crate::sync::event::{announce, wait_until};
+use crate::sync::event::wait_until;
 use crate::wait::core::{Mode, RawSemaphore};
+use crate::wait::loom::seq_cst_fence;
 
 /// State bits. A thread is alive while `STARTED` is set and `DONE` is not.
 pub(crate) const DAEMON: u8 = 1;
@@ -66,8 +67,10 @@ pub(crate) struct Core {
     /// formatted from `number` only when asked for.
     name: Mutex<Option<Box<str>>>,
     task: OnceLock<Task>,
-    /// Joiners waiting for `DONE`.
-    joiners: RawSemaphore,
+    /// Joiners waiting for `DONE`: made by the first join that has to wait
+    /// (most threads are joined after they finish, or never), which keeps a
+    /// thread small.
+    joiners: OnceLock<Box<RawSemaphore>>,
 }
 
 impl Core {
@@ -82,7 +85,7 @@ impl Core {
             number,
             name: Mutex::new(name),
             task: OnceLock::new(),
-            joiners: RawSemaphore::new(0, Mode::Broadcast),
+            joiners: OnceLock::new(),
         }
     }
 
@@ -100,21 +103,31 @@ impl Core {
 
     /// Waits until the thread is done.
     pub(crate) async fn wait_done(&self) {
-        wait_until(&self.joiners, || {
-            self.state.load(Ordering::SeqCst) & DONE != 0
-        })
-        .await;
+        let done = || self.state.load(Ordering::SeqCst) & DONE != 0;
+        if done() {
+            return;
+        }
+        // The list exists before this joiner queues on it and fences (in
+        // `wait_until`); `mark_done` sets `DONE`, fences, then looks for the
+        // list: either it finds the list, or the joiner sees `DONE`.
+        let joiners = self
+            .joiners
+            .get_or_init(|| Box::new(RawSemaphore::new(0, Mode::Broadcast)));
+        wait_until(joiners, done).await;
     }
 
     /// Joiners waiting right now (test introspection).
     pub(crate) fn join_waiters(&self) -> usize {
-        self.joiners.snapshot().slots
+        self.joiners.get().map_or(0, |j| j.snapshot().slots)
     }
 
     /// Marks the thread done and wakes its joiners.
     fn mark_done(&self) {
         self.state.fetch_or(DONE, Ordering::SeqCst);
-        announce(&self.joiners);
+        seq_cst_fence();
+        if let Some(joiners) = self.joiners.get() {
+            joiners.notify(usize::MAX);
+        }
     }
 
     pub(crate) fn is_daemon(&self) -> bool {
