@@ -17,11 +17,13 @@
 //!
 //! Under `cargo test --benches` (no `--bench` argument) every peer runs once
 //! with one iteration as a smoke test and nothing is written. A non-flag
-//! argument filters rows by substring, as criterion's does.
+//! argument filters rows by substring, as criterion's does, and
+//! `THREADLET_BENCH_PEER=<name>` keeps only that peer (for profiling).
 
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -138,6 +140,10 @@ impl Harness {
         {
             return;
         }
+        // For profiling one peer alone: THREADLET_BENCH_PEER=<name>.
+        if let Ok(only) = std::env::var("THREADLET_BENCH_PEER") {
+            peers.retain(|(name, _, _)| *name == only);
+        }
         if self.smoke {
             for (_, f, _) in &mut peers {
                 f(1);
@@ -238,7 +244,7 @@ impl Harness {
         out.push_str("\n]}\n");
         let path = dir.join(format!("{}.json", self.bench));
         std::fs::write(&path, out).expect("write the raw samples");
-        println!("raw samples: {}", path.display());
+        let _ = writeln!(std::io::stdout(), "raw samples: {}", path.display());
     }
 }
 

@@ -246,6 +246,25 @@ impl List {
         key
     }
 
+    /// Links a new `Waiting` node at the head of the FIFO and returns its key
+    /// (a queue's woken waiter that found its item taken goes back first).
+    fn push_front(&mut self, wake: Wake) -> usize {
+        let key = self.push_back(wake);
+        if self.head != key {
+            // Move it from the tail to the head.
+            let prev = self.node(key).prev;
+            self.node(prev).next = NIL;
+            self.tail = prev;
+            let head = self.head;
+            let node = self.node(key);
+            node.prev = NIL;
+            node.next = head;
+            self.node(head).prev = key;
+            self.head = key;
+        }
+        key
+    }
+
     /// Takes a linked node out of the FIFO (its slot stays in use).
     fn unlink(&mut self, key: usize) {
         let (prev, next, state) = {
@@ -373,6 +392,15 @@ impl RawSemaphore {
         self.state.load(Ordering::Acquire) / ONE
     }
 
+    /// Whether anybody may be asleep in the list: one atomic load, inlined,
+    /// so a caller can skip [`notify`](Self::notify) on its fast path (the
+    /// queue core). A `false` is exact for a caller that registered-or-checked
+    /// under a lock the waiter also takes before registering.
+    #[inline]
+    pub(crate) fn has_sleepers(&self) -> bool {
+        self.state.load(Ordering::Acquire) & WAITERS != 0
+    }
+
     /// Waiters queued right now (asleep or woken, not yet returned).
     pub(crate) fn waiters(&self) -> usize {
         self.list.lock().linked
@@ -461,6 +489,20 @@ impl RawSemaphore {
     pub(crate) fn register(&self) -> Acquire<'_> {
         let mut list = self.list.lock();
         let key = list.push_back(Wake::None);
+        self.state.fetch_or(WAITERS, Ordering::AcqRel);
+        drop(list);
+        Acquire {
+            sem: self,
+            key: Some(key),
+        }
+    }
+
+    /// [`register`](Self::register) at the head of the line instead of the
+    /// tail (Notify mode): for a waiter that was woken, found what it was
+    /// woken for already taken, and waits again without losing its turn.
+    pub(crate) fn register_first(&self) -> Acquire<'_> {
+        let mut list = self.list.lock();
+        let key = list.push_front(Wake::None);
         self.state.fetch_or(WAITERS, Ordering::AcqRel);
         drop(list);
         Acquire {
@@ -627,6 +669,7 @@ impl RawSemaphore {
     }
 
     /// Returns `n` permits (Counting mode).
+    #[allow(dead_code)] // the unit tests' and the sync layer's; the queue core no longer uses it
     pub(crate) fn release(&self, n: usize) {
         if self.release_bounded(n, MAX_PERMITS).is_err() {
             panic!("semaphore permit count overflowed {MAX_PERMITS}");
@@ -667,6 +710,7 @@ impl RawSemaphore {
     }
 
     /// Removes every free permit from the counter; returns how many.
+    #[allow(dead_code)] // the queue core no longer uses it
     pub(crate) fn drain(&self) -> usize {
         let state = self.state.fetch_and(WAITERS | CLOSED, Ordering::AcqRel);
         state / ONE
@@ -745,6 +789,15 @@ impl Acquire<'_> {
                 return Ok(false);
             }
         }
+    }
+}
+
+impl Acquire<'_> {
+    /// Gives up ownership of the waiter's slot to a caller that keeps it
+    /// in a key and polls with [`RawSemaphore::poll_acquire_at`] (and must
+    /// then call [`RawSemaphore::cancel_waiter`] if it stops waiting).
+    pub(crate) fn into_key(mut self) -> Option<usize> {
+        self.key.take()
     }
 }
 
