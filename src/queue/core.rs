@@ -190,7 +190,7 @@ impl<T, S: Store<T>> Drop for Section<'_, T, S> {
         drop(state);
         let before = self.before;
         let inner = self.inner;
-        if after.len > before.len && inner.getters.has_sleepers() && !planted("queue-lost-wakeup") {
+        if after.len > before.len && inner.getters.has_sleepers() {
             inner.getters.notify(after.len - before.len);
         }
         if after.free > before.free && inner.putters.has_sleepers() {
@@ -791,6 +791,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if !wait {
             return Step::Done(Err(GetError::Empty));
         }
+        if planted("queue-register-late") {
+            drop(section); // the classic lost wake-up: unlock, then register
+        }
         let getters = &self.inner.getters;
         Step::Wait(
             (),
@@ -1223,6 +1226,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             // 0 unfinished, the joiners (I2).
         };
         // I5: after the flag, so every waiter re-checks and sees it.
+        if planted("queue-no-close") {
+            return; // forgets to wake the waiters
+        }
         self.inner.getters.close();
         self.inner.putters.close();
         drop(dropped);
