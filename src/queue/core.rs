@@ -467,7 +467,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// Test introspection: (stored items, waiter slots of getters, of
     /// putters, of joiners, places held by sinks). At quiescence everything
     /// but the stored items is 0.
-    #[cfg(test)]
+    #[cfg(all(test, not(threadlet_loom)))]
     pub(crate) fn debug_state(&self) -> (usize, usize, usize, usize, usize) {
         let (stored, reserved) = {
             let state = self.inner.state.lock();

@@ -4,8 +4,9 @@
 //! RLock, Semaphore and BoundedSemaphore are permits in [`Mode::Counting`];
 //! Condition, Event, Barrier and the queue's `join` use the same list in
 //! [`Mode::Notify`] / [`Mode::Broadcast`], where nothing is stored and a
-//! `notify` hands wake-ups to the tasks already waiting. The queues are two
-//! counting semaphores (items and free slots) over a store.
+//! `notify` hands wake-ups to the tasks already waiting. The queues keep
+//! their getters and putters in two lists in `Mode::Notify` beside one mutex
+//! over the store (`queue::core`).
 //!
 //! # Fairness: barging with a bounded bypass
 //!
