@@ -139,27 +139,44 @@ def fmt_ns(ns):
     return f"{ns:.1f} ns"
 
 
-def summary(runs):
+def cell(runs, name, peer, refs, kind):
+    """The median (range) of a row's ratio over runs, or None."""
+    ratios = [run_ratio(r["rows"].get(name), peer, refs) for r in runs]
+    ratios = [x for x in ratios if x is not None]
+    if not ratios:
+        return None
+    if kind == "speedup":
+        vals = sorted(1.0 / x for x in ratios)
+        return f"{statistics.median(vals):.1f}x ({vals[0]:.1f}–{vals[-1]:.1f}x)"
+    vals = sorted(ratios)
+    return f"{statistics.median(vals):.2f} ({vals[0]:.2f}–{vals[-1]:.2f})"
+
+
+def summary(runs, before=None):
+    extra = " before (same machine) |" if before else ""
     lines = [
-        "| row | ratio: median (range over runs) | target | met |",
-        "|---|---|---|---|",
+        "| row | ratio: median (range over runs) | target | met |" + extra,
+        "|---|---|---|---|" + ("---|" if before else ""),
     ]
     for name, peer, refs, kind, target, label in TARGETS:
         ratios = [run_ratio(r["rows"].get(name), peer, refs) for r in runs]
         ratios = [x for x in ratios if x is not None]
+        old = ""
+        if before:
+            old = f" {cell(before, name, peer, refs, kind) or '—'} |"
         if not ratios:
-            lines.append(f"| {label} | not measured | | |")
+            lines.append(f"| {label} | not measured | | |" + old)
             continue
         if kind == "speedup":
             vals = sorted(1.0 / x for x in ratios)
             med = statistics.median(vals)
-            cell = f"{med:.1f}x ({vals[0]:.1f}–{vals[-1]:.1f}x)"
+            now = f"{med:.1f}x ({vals[0]:.1f}–{vals[-1]:.1f}x)"
             tgt = f"≥ {target:.0f}x in every run" if target else "—"
             met = ("yes" if vals[0] >= target else "**no**") if target else "—"
         else:
             vals = sorted(ratios)
             med = statistics.median(vals)
-            cell = f"{med:.2f} ({vals[0]:.2f}–{vals[-1]:.2f})"
+            now = f"{med:.2f} ({vals[0]:.2f}–{vals[-1]:.2f})"
             if kind == "le":
                 tgt = f"≤ {target:.2f}"
                 met = "yes" if med <= target else "**no**"
@@ -168,7 +185,7 @@ def summary(runs):
                 met = "yes" if vals[-1] < target else "**no**"
             else:
                 tgt, met = "—", "—"
-        lines.append(f"| {label} (`{name}`, {peer} / {' or '.join(refs)}) | {cell} | {tgt} | {met} |")
+        lines.append(f"| {label} (`{name}`, {peer} / {' or '.join(refs)}) | {now} | {tgt} | {met} |" + old)
     return lines
 
 
@@ -204,8 +221,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("runs", nargs="+", help="run directories (target/bench-raw/<run>)")
     ap.add_argument("--out", default="BENCHMARKS.md")
+    ap.add_argument("--before", nargs="*", default=[],
+                    help="run directories measured before a change, on the same machine: "
+                         "adds a 'before' column to the summary")
     args = ap.parse_args()
     runs = load_runs(args.runs)
+    before = load_runs(args.before) if args.before else None
     if len(runs) < 3:
         print(f"warning: {len(runs)} run(s); the figures need at least 3", file=sys.stderr)
     if not runs:
@@ -213,7 +234,7 @@ def main():
     cpus = sorted(set().union(*(r["cpu"] for r in runs)))
     cas = [statistics.median(r["rows"]["machine/uncontended_cas"]["peers"]["cas"])
            for r in runs if "machine/uncontended_cas" in r["rows"]]
-    loads = sorted({l for r in runs for (_, b, a) in r["load"] for l in (b, a) if l})
+    ones = [float(l.split()[0]) for r in runs for (_, b, a) in r["load"] for l in (b, a) if l]
     gen = [
         BEGIN,
         "",
@@ -223,8 +244,9 @@ def main():
         f"* CPU: {'; '.join(cpus)} ({os.cpu_count()} logical CPUs seen by the report script).",
         "* One uncontended compare-and-swap (load + CAS, `machine/uncontended_cas`): "
         + (f"{statistics.median(cas):.1f} ns (runs: {', '.join(f'{c:.1f}' for c in cas)})." if cas else "not measured."),
-        "* Load average (1, 5, 15 min) seen at the start and end of each bench binary: "
-        + ("; ".join(loads) if loads else "unknown") + ".",
+        "* 1-minute load average seen at the start and end of each bench binary: "
+        + (f"{min(ones):.1f} to {max(ones):.1f} (median {statistics.median(ones):.1f})" if ones else "unknown")
+        + f" on {os.cpu_count()} CPUs.",
         "",
         "## Summary against the targets",
         "",
@@ -233,7 +255,12 @@ def main():
         "faster threadlet is. Multi-thread (`mt`, 2 workers) rows swing more than "
         "current-thread (`ct`) rows on a shared machine.",
         "",
-    ] + summary(runs) + ["", "## All rows"] + detail(runs) + ["", END]
+    ] + (
+        [f"The 'before' column: the same rows measured on the same machine before "
+         f"the change, from {len(before)} run(s): "
+         f"{', '.join(os.path.basename(os.path.normpath(r['dir'])) for r in before)}.", ""]
+        if before else []
+    ) + summary(runs, before) + ["", "## All rows"] + detail(runs) + ["", END]
     text = "\n".join(gen) + "\n"
     if os.path.exists(args.out):
         with open(args.out) as f:

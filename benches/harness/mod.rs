@@ -18,7 +18,10 @@
 //! Under `cargo test --benches` (no `--bench` argument) every peer runs once
 //! with one iteration as a smoke test and nothing is written. A non-flag
 //! argument filters rows by substring, as criterion's does, and
-//! `THREADLET_BENCH_PEER=<name>` keeps only that peer (for profiling).
+//! `THREADLET_BENCH_PEER=<name>` keeps only that peer (for profiling). A
+//! watchdog ends the process (exit code 3) when no sample finished for
+//! `THREADLET_BENCH_HANG_SECS` (120): the file is rewritten after every row,
+//! so only the hung row is lost.
 
 #![allow(dead_code)]
 
@@ -101,6 +104,7 @@ impl Harness {
     /// A harness for the bench binary `bench` (the file name of the bench).
     pub fn new(bench: &str) -> Self {
         let args: Vec<String> = std::env::args().skip(1).collect();
+        watchdog(bench);
         let smoke = !args.iter().any(|a| a == "--bench");
         let filter = args.iter().find(|a| !a.starts_with('-')).cloned();
         Self {
@@ -155,6 +159,7 @@ impl Harness {
         let mut iters = Vec::with_capacity(peers.len());
         for (_, f, _) in &mut peers {
             f(1);
+            mark_progress(*START.get_or_init(Instant::now));
             let mut n = 1u64;
             let per_iter = loop {
                 let t = f(n).as_secs_f64();
@@ -175,6 +180,7 @@ impl Harness {
             for k in 0..n {
                 let i = (round + k) % n;
                 let elapsed = (peers[i].1)(iters[i]);
+                mark_progress(*START.get_or_init(Instant::now));
                 let units = iters[i] * peers[i].2.max(1);
                 samples[i].push(elapsed.as_nanos() as f64 / units as f64);
             }
@@ -197,12 +203,21 @@ impl Harness {
         }
         println!("  [per {unit}]");
         self.rows.push(result);
+        // Written after every row, so a hang later loses only that row.
+        self.write();
     }
 
-    /// Writes the raw samples of every row (nothing in a smoke run).
+    /// Writes the raw samples of every row (nothing in a smoke run) and
+    /// says where they are.
     pub fn finish(self) {
+        if let Some(path) = self.write() {
+            let _ = writeln!(std::io::stdout(), "raw samples: {}", path.display());
+        }
+    }
+
+    fn write(&self) -> Option<PathBuf> {
         if self.smoke || self.rows.is_empty() {
-            return;
+            return None;
         }
         let run = std::env::var("THREADLET_BENCH_RUN").unwrap_or_else(|_| "adhoc".into());
         let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
@@ -244,9 +259,43 @@ impl Harness {
         out.push_str("\n]}\n");
         let path = dir.join(format!("{}.json", self.bench));
         std::fs::write(&path, out).expect("write the raw samples");
-        let _ = writeln!(std::io::stdout(), "raw samples: {}", path.display());
+        Some(path)
     }
 }
+
+/// When the harness last finished a sample (seconds since start).
+static PROGRESS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn mark_progress(start: Instant) {
+    PROGRESS.store(
+        start.elapsed().as_secs(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// Ends the process if no sample finished for `THREADLET_BENCH_HANG_SECS`
+/// (default 120): a hung peer (a lost wake-up) must not stall an unattended
+/// run. Rows finished before are already on disk.
+fn watchdog(bench: &str) {
+    let limit: u64 = env_or("THREADLET_BENCH_HANG_SECS", 120);
+    let bench = bench.to_string();
+    let start = *START.get_or_init(Instant::now);
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let last = PROGRESS.load(std::sync::atomic::Ordering::Relaxed);
+            if start.elapsed().as_secs() > last + limit {
+                eprintln!(
+                    "\nbench {bench}: no sample finished for {limit} s: a peer hung \
+                     (a lost wake-up?); the rows finished so far are written; exiting"
+                );
+                std::process::exit(3);
+            }
+        }
+    });
+}
+
+static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
 fn human(ns: f64) -> String {
     if ns >= 1e6 {
