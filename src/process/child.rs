@@ -9,6 +9,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use nix::sys::stat::{SFlag, fstat};
 
+use super::children;
 use super::codec::{self, Launch, PoolReply, PoolTask, Report};
 use super::current::{self, Me};
 use super::registry::{self, Lookup, RunFailure};
@@ -81,7 +82,7 @@ pub(crate) fn run_child() -> ! {
     drop(sock);
     // Python's child waits for its own non-daemon children at exit (and kills
     // daemon ones) before it ends.
-    super::process::shutdown_children_blocking();
+    children::blocking_shutdown();
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(code)

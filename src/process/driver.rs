@@ -15,42 +15,58 @@ use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::child::MARKER;
+use super::children;
 use super::codec::{self, Report};
-use super::process::{Outcome, Shared};
+use super::lock;
+use super::record::{Outcome, Record};
+use crate::queue::Queue;
 
-/// A request to spawn one child.
+/// A request to spawn one `Process` child.
 pub(crate) struct Job {
     /// The framed launch message.
     pub(crate) launch: Vec<u8>,
-    pub(crate) shared: Arc<Shared>,
-    /// Where the driver answers with the pid and the signal channel.
-    pub(crate) reply: std::sync::mpsc::SyncSender<io::Result<Spawned>>,
+    /// The child's record: the driver sets it `Running` before it answers.
+    pub(crate) record: Arc<Record>,
 }
 
-/// A spawned child, as the driver reports it to `start()`.
-pub(crate) struct Spawned {
-    pub(crate) pid: u32,
-    pub(crate) signals: UnboundedSender<Signal>,
+/// The driver's answer to one [`Job`]: a one-slot crate [`Queue`]. Dropped
+/// unanswered (the driver thread died with the job), it answers with an error,
+/// so `start()` never waits for an answer that cannot come.
+struct Reply(Queue<io::Result<()>>);
+
+impl Reply {
+    fn send(self, answer: io::Result<()>) {
+        let _ = self.0.put_nowait(answer);
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        // A no-op (`Full`) after `send`.
+        let _ = self.0.put_nowait(Err(io::Error::other(
+            "the threadlet process driver thread has stopped",
+        )));
+    }
 }
 
 /// What the driver thread is asked to do.
 enum Request {
     /// Spawn one `Process` child and supervise it.
-    Spawn(Job),
+    Spawn(Job, Reply),
     /// Run a closure on the driver thread, inside its runtime (it may spawn
     /// tasks and children there).
     Call(Box<dyn FnOnce() + Send>),
 }
 
-static DRIVER: Mutex<Option<UnboundedSender<Request>>> = Mutex::new(None);
+/// The driver's request queue (unbounded: `send` never waits).
+static DRIVER: Mutex<Option<Queue<Request>>> = Mutex::new(None);
 
 /// Arguments the child gets after the executable (the test harness's
 /// `NAME --exact`); empty for an ordinary binary.
@@ -64,13 +80,24 @@ static HARNESS_CHILDREN: AtomicBool = AtomicBool::new(false);
 const HARNESS_HEADER: &[u8] = b"\nrunning 1 test\n";
 
 pub(crate) fn set_child_args(args: Vec<String>, harness: bool) {
-    *CHILD_ARGS.lock().unwrap_or_else(PoisonError::into_inner) = args;
+    *lock(&CHILD_ARGS) = args;
     HARNESS_CHILDREN.store(harness, Ordering::Relaxed);
 }
 
-/// Hands `job` to the driver thread, starting it on first use.
-pub(crate) fn submit(job: Job) -> io::Result<()> {
-    send(Request::Spawn(job))
+/// Has the driver thread spawn `job`'s child (starting the driver on first
+/// use) and waits for its answer; the child's record is `Running` when this
+/// returns `Ok`.
+///
+/// Must not be called on the driver thread (it would wait for itself); no
+/// driver code path does (the pool's workers are spawned by `spawn_child`
+/// directly). The caller holds no lock the driver takes: `start()` releases
+/// the record's state lock (state `Starting`) before calling this.
+pub(crate) fn start(job: Job) -> io::Result<()> {
+    let answer = Queue::new(1);
+    send(Request::Spawn(job, Reply(answer.clone())))?;
+    answer
+        .blocking_get()
+        .unwrap_or_else(|_| Err(io::Error::other("the threadlet process driver stopped")))
 }
 
 /// Runs `f` on the driver thread inside its runtime, starting it on first use.
@@ -79,20 +106,21 @@ pub(crate) fn call(f: impl FnOnce() + Send + 'static) -> io::Result<()> {
 }
 
 fn send(request: Request) -> io::Result<()> {
-    let mut driver = DRIVER.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut driver = lock(&DRIVER);
     if driver.is_none() {
-        let (tx, rx) = unbounded_channel();
+        let requests = Queue::new(0);
+        let rx = requests.clone();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         std::thread::Builder::new()
             .name("threadlet-process-driver".into())
             .spawn(move || rt.block_on(drive(rx)))?;
-        *driver = Some(tx);
+        *driver = Some(requests);
     }
     match driver.as_ref() {
-        Some(tx) => tx
-            .send(request)
+        Some(requests) => requests
+            .put_nowait(request)
             .map_err(|_| io::Error::other("the threadlet process driver thread has stopped")),
         None => Err(io::Error::other(
             "the threadlet process driver did not start",
@@ -100,30 +128,45 @@ fn send(request: Request) -> io::Result<()> {
     }
 }
 
-async fn drive(mut requests: UnboundedReceiver<Request>) {
-    while let Some(request) = requests.recv().await {
+async fn drive(requests: Queue<Request>) {
+    // If this loop ever unwinds, the requests still queued are dropped with
+    // it, and each `Reply` among them answers with an error.
+    let requests = ShutOnDrop(requests);
+    while let Ok(request) = requests.0.get().await {
         match request {
-            Request::Spawn(job) => {
-                let result = spawn_one(job.launch, job.shared);
-                let _ = job.reply.send(result);
-            }
+            Request::Spawn(job, reply) => reply.send(spawn_one(job.launch, job.record)),
             Request::Call(f) => f(),
         }
     }
 }
 
-/// Spawns one child on this (the driver's) thread and starts supervising it.
-fn spawn_one(launch: Vec<u8>, shared: Arc<Shared>) -> io::Result<Spawned> {
+/// Shuts the request queue down when the driver loop ends (or unwinds), so a
+/// later `send` fails instead of queueing for nobody.
+struct ShutOnDrop(Queue<Request>);
+
+impl Drop for ShutOnDrop {
+    fn drop(&mut self) {
+        self.0.shutdown_immediate();
+    }
+}
+
+/// Spawns one child on this (the driver's) thread, records it `Running` and in
+/// the children list, and starts supervising it.
+fn spawn_one(launch: Vec<u8>, record: Arc<Record>) -> io::Result<()> {
     // The launch frame goes into the socket now, before `start()` returns
     // (whatever of it the socket buffer takes; any rest is written below, as
     // the child reads): a parent killed right after `start()` still leaves a
     // non-daemon child that runs its target, as in Python.
     let (child, sock, sent) = spawn_child(&launch)?;
     let pid = child.id().unwrap_or(0);
-    let (signals, signal_rx) = unbounded_channel();
+    let signals = Queue::new(0);
+    // Before the supervisor exists, so it can only ever finish a `Running`
+    // record that is in the list.
+    record.running(pid, signals.clone());
+    children::add(Arc::clone(&record));
     let rest = launch[sent..].to_vec();
-    tokio::spawn(supervise(child, sock, rest, shared, signal_rx));
-    Ok(Spawned { pid, signals })
+    tokio::spawn(supervise(child, sock, rest, record, signals));
+    Ok(())
 }
 
 /// Re-executes this binary with the marker and a socket pair as its stdin,
@@ -136,10 +179,7 @@ pub(crate) fn spawn_child(
     let exe = std::env::current_exe()?;
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
     ours.set_nonblocking(true)?;
-    let args = CHILD_ARGS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let args = lock(&CHILD_ARGS).clone();
     let mut cmd = tokio::process::Command::new(exe);
     cmd.args(args)
         .env(MARKER, std::process::id().to_string())
@@ -217,8 +257,8 @@ async fn supervise(
     mut child: tokio::process::Child,
     sock: tokio::net::UnixStream,
     launch: Vec<u8>,
-    shared: Arc<Shared>,
-    mut signals: UnboundedReceiver<Signal>,
+    record: Arc<Record>,
+    signals: Queue<Signal>,
 ) {
     let (mut rd, mut wr) = sock.into_split();
     tokio::spawn(async move {
@@ -231,7 +271,7 @@ async fn supervise(
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
-            Some(signal) = signals.recv() => {
+            Ok(signal) = signals.get() => {
                 // Not reaped yet (we are not polling `wait` now), so the pid is
                 // still this child's: no race with pid reuse.
                 if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
@@ -277,5 +317,6 @@ async fn supervise(
         Some(Report::Codec(msg)) => Outcome::Codec(msg),
         Some(Report::Started) | None => Outcome::NoReport { started },
     };
-    shared.finish(exitcode, outcome);
+    record.finish(exitcode, outcome);
+    children::remove(&record);
 }

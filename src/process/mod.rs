@@ -155,6 +155,7 @@
 //!   report EOF once the other end's process is gone.
 
 mod child;
+mod children;
 mod codec;
 mod current;
 mod driver;
@@ -166,15 +167,16 @@ mod pool;
 mod process;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod queue;
+mod record;
 mod registry;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod transport;
 
-pub use current::{ProcessInfo, current_process, getpid, getppid, parent_process};
+pub use current::{ProcessInfo, active_children, current_process, getpid, getppid, parent_process};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use pipe::{Connection, Pipe};
 pub use pool::{AsyncResult, Pool, PoolStream};
-pub use process::{Builder, Process, active_children, spawn_process};
+pub use process::{Builder, Process, spawn_process};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use queue::Queue;
 pub use registry::{Run, register, register_run};
@@ -200,7 +202,7 @@ pub use registry::{Run, register, register_run};
 /// }
 /// ```
 pub fn init() {
-    process::INITIALIZED.store(true, std::sync::atomic::Ordering::Release);
+    current::INITIALIZED.store(true, std::sync::atomic::Ordering::Release);
     if current::me().is_none() && child::is_launched_child() {
         child::run_child();
     }
@@ -209,7 +211,13 @@ pub fn init() {
 /// Kills the daemon children and waits for all the others, as Python does when
 /// the main process exits; `threadlet::run` calls it after `main`.
 pub(crate) async fn shutdown_children() {
-    process::shutdown_children().await;
+    children::shutdown().await;
+}
+
+/// Locks `m`, ignoring poisoning: every value behind the process layer's
+/// locks is valid after any panic (each is replaced whole).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[doc(hidden)]

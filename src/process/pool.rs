@@ -12,7 +12,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -24,9 +24,9 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::watch;
 
 use super::codec::{self, Launch, POOL_WORKER, PoolReply, Report};
-use super::current;
+use super::current::{self, INITIALIZED, identity_name, next_identity};
 use super::driver;
-use super::process::{INITIALIZED, identity_name, next_identity};
+use super::lock;
 use super::registry::{self, Lookup};
 use crate::error::PoolError;
 
@@ -40,10 +40,6 @@ struct PoolJob {
     args: Vec<u8>,
     index: usize,
     reply: UnboundedSender<(usize, ChunkResult)>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 struct PoolShared {

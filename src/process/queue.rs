@@ -19,7 +19,7 @@ use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -28,12 +28,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
 use super::codec::{self, FrameError};
+use super::lock;
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::ProcessQueueError;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// How long a request may wait at the server.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
