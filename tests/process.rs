@@ -86,6 +86,18 @@ fn daemon_starts_child(_: ()) -> String {
     }
 }
 
+/// The daemon flags a process created here gets: (by default, when told not
+/// to be one).
+fn created_daemon_flags(_: ()) -> (bool, bool) {
+    let default = Process::new(square, 2).unwrap().is_daemon();
+    let explicit = Builder::new()
+        .daemon(false)
+        .process(square, 2)
+        .unwrap()
+        .is_daemon();
+    (default, explicit)
+}
+
 fn start_sleeper() -> u32 {
     let d = Builder::new().daemon(true).process(nap, 60_000).unwrap();
     d.start().unwrap();
@@ -154,6 +166,7 @@ fn targets() {
     process::register(read_stdin);
     process::register(nested);
     process::register(daemon_starts_child);
+    process::register(created_daemon_flags);
     process::register(daemon_then_return);
     process::register(daemon_then_panic);
     process::register(daemon_then_hang);
@@ -468,6 +481,20 @@ async fn a_daemon_may_not_start_children() {
         p.join().await.unwrap(),
         "daemonic processes are not allowed to have children"
     );
+}
+
+#[tokio::test]
+async fn a_process_created_in_a_daemon_is_a_daemon_by_default() {
+    threadlet_process_setup();
+    // Python: `Process()` defaults `daemon` to `current_process().daemon`.
+    let p = Builder::new()
+        .daemon(true)
+        .spawn(created_daemon_flags, ())
+        .unwrap();
+    assert_eq!(p.join().await.unwrap(), (true, false));
+    // In a non-daemon process the default is `false`.
+    let p = process::spawn_process(created_daemon_flags, ()).unwrap();
+    assert_eq!(p.join().await.unwrap(), (false, false));
 }
 
 // ===== daemons never outlive their parent =====

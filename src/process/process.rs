@@ -823,4 +823,39 @@ mod tests {
                 .any(|c| Arc::ptr_eq(c, &daemon.shared))
         );
     }
+
+    /// `start()` must not hold the record's lock while it waits for the driver:
+    /// driver work queued ahead of the spawn that reads the same process
+    /// (here `is_alive`) would wait for `start()`, which waits for the driver.
+    #[test]
+    fn start_holds_no_lock_the_driver_may_need() {
+        threadlet_process_setup();
+        let p = Process::new(nap, 0).unwrap();
+        let seen = p.clone();
+        let (looked, done) = std::sync::mpsc::channel();
+        crate::process::driver::call(move || {
+            // Give `start()` time to claim the process and queue its spawn
+            // behind this call.
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = looked.send(seen.is_alive());
+        })
+        .unwrap();
+        let starter = std::thread::spawn(move || {
+            p.start().unwrap();
+            p.blocking_join().unwrap()
+        });
+        // Generous: the whole start + join takes milliseconds when it works.
+        let alive = done.recv_timeout(Duration::from_secs(20));
+        assert_eq!(alive, Ok(false), "the driver was blocked by start()");
+        assert_eq!(starter.join().unwrap(), 0);
+    }
+
+    /// As Python's `Process()` and threadlet's thread `Builder`: a process
+    /// created in a daemon process is a daemon unless told otherwise.
+    #[test]
+    fn builder_default_daemon_is_the_creators() {
+        // In the main process (not a daemon): not a daemon.
+        assert!(!Builder::new().process(nap, 0).unwrap().is_daemon());
+        assert!(Builder::new().daemon(true).process(nap, 0).unwrap().is_daemon());
+    }
 }
