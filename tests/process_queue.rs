@@ -62,7 +62,23 @@ fn pipe_owner_that_exits(_: ()) -> Connection<u8> {
     b
 }
 
+/// Every non-waiting and timed blocking form, from a child without a runtime:
+/// (put, put when full, timed put when full, get, get when empty, timed get).
+fn blocking_forms(q: Queue<u32>) -> Vec<String> {
+    let show = |r: Result<(), ProcessQueueError>| format!("{r:?}");
+    vec![
+        show(q.blocking_put_nowait(1)),
+        show(q.blocking_put_nowait(2)),
+        show(q.blocking_put_timeout(3, Duration::from_millis(20))),
+        format!("{:?}", q.blocking_get_nowait()),
+        format!("{:?}", q.blocking_get_nowait()),
+        show(q.blocking_put_timeout(4, Duration::from_millis(20))),
+        format!("{:?}", q.blocking_get_timeout(Duration::from_millis(20))),
+    ]
+}
+
 fn targets() {
+    process::register(blocking_forms);
     process::register(send_n);
     process::register(echo_plus_one);
     process::register(pipe_owner_that_exits);
@@ -322,4 +338,41 @@ fn a_timed_out_async_get_does_not_keep_the_runtime_from_shutting_down() {
     // The abandoned get took nothing.
     q.blocking_put(5).unwrap();
     assert_eq!(q.blocking_get().unwrap(), 5);
+}
+
+#[tokio::test]
+async fn a_child_without_a_runtime_has_every_blocking_form() {
+    threadlet_process_setup();
+    let q: Queue<u32> = Queue::new(1).unwrap();
+    let child = process::spawn_process(blocking_forms, q.clone()).unwrap();
+    assert_eq!(
+        child.join().await.unwrap(),
+        [
+            "Ok(())",
+            "Err(Full)",
+            "Err(Full)",
+            "Ok(1)",
+            "Err(Empty)",
+            "Ok(())",
+            "Ok(4)"
+        ]
+    );
+    assert_eq!(q.qsize(), Ok(0));
+}
+
+#[tokio::test]
+async fn a_bounded_queue_keeps_the_room_of_an_unacknowledged_item() {
+    threadlet_process_setup();
+    let q: Queue<u32> = Queue::new(1).unwrap();
+    q.put(1).await.unwrap();
+    let taker = q.clone();
+    // A taker that dies waiting is nothing; one whose item is put back keeps
+    // its place: cancel a get that may have taken the item mid-answer.
+    let _ = tokio::time::timeout(Duration::from_millis(1), taker.get()).await;
+    // Whether or not that get took it, the queue holds one item (put back or
+    // never taken) and has no room.
+    assert_eq!(q.get_timeout(Duration::from_secs(10)).await, Ok(1));
+    q.put_nowait(2).await.unwrap();
+    assert_eq!(q.put_nowait(3).await, Err(ProcessQueueError::Full));
+    assert_eq!(q.get_nowait().await, Ok(2));
 }

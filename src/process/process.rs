@@ -856,6 +856,12 @@ mod tests {
     fn builder_default_daemon_is_the_creators() {
         // In the main process (not a daemon): not a daemon.
         assert!(!Builder::new().process(nap, 0).unwrap().is_daemon());
-        assert!(Builder::new().daemon(true).process(nap, 0).unwrap().is_daemon());
+        assert!(
+            Builder::new()
+                .daemon(true)
+                .process(nap, 0)
+                .unwrap()
+                .is_daemon()
+        );
     }
 }

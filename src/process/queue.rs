@@ -14,23 +14,24 @@
 //! an unbounded queue need no answer, so a producer never waits a round trip.
 //! Async operations use an async connection: no thread waits for the owner.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::Notify;
 
 use super::codec::{self, FrameError};
 use super::lock;
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::ProcessQueueError;
+use crate::queue::PriorityQueue;
+use crate::sync::Semaphore;
 
 /// How long a request may wait at the server.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -83,80 +84,105 @@ enum Response {
     Size(u64),
 }
 
-/// The owner's side: the items and the wake-ups.
+/// One queued item and its place in line. Ordered by `seq` alone, so an
+/// item put back (its taker never acknowledged it) keeps its place at the
+/// front.
+#[derive(Debug)]
+struct Held {
+    seq: u64,
+    item: Vec<u8>,
+}
+
+impl PartialEq for Held {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq
+    }
+}
+
+impl Eq for Held {}
+
+impl PartialOrd for Held {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Held {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.seq.cmp(&other.seq)
+    }
+}
+
+/// The owner's side, on the crate's own primitives: the items in a crate
+/// queue (lowest `seq` first) and, for a bounded queue, the room in a crate
+/// semaphore. An item keeps its room until its taker acknowledges it, so an
+/// item put back always fits.
 struct Server {
-    items: Mutex<VecDeque<Vec<u8>>>,
-    maxsize: usize,
-    not_empty: Notify,
-    not_full: Notify,
+    /// Unbounded: the room is counted by `room`.
+    items: PriorityQueue<Held>,
+    /// `maxsize` permits, `None` for an unbounded queue.
+    room: Option<Semaphore>,
+    next_seq: AtomicU64,
 }
 
 impl Server {
-    /// Runs `f` on the items until it returns `Some`, waiting on `notify`
-    /// between tries as `wait` allows.
-    async fn wait_for<T>(
-        &self,
-        notify: &Notify,
-        wait: Wait,
-        mut f: impl FnMut(&mut VecDeque<Vec<u8>>) -> Option<T>,
-    ) -> Option<T> {
-        let deadline = match wait {
-            Wait::Millis(ms) => tokio::time::Instant::now().checked_add(Duration::from_millis(ms)),
-            _ => None,
-        };
-        loop {
-            let notified = notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if let Some(v) = f(&mut lock(&self.items)) {
-                return Some(v);
-            }
-            match (wait, deadline) {
-                (Wait::No, _) => return None,
-                (Wait::Millis(_), Some(at)) => {
-                    if tokio::time::timeout_at(at, notified).await.is_err() {
-                        return f(&mut lock(&self.items));
-                    }
-                }
-                _ => notified.await,
-            }
+    fn new(maxsize: usize) -> Self {
+        Self {
+            items: PriorityQueue::new(0),
+            room: (maxsize != 0).then(|| Semaphore::new(maxsize)),
+            next_seq: AtomicU64::new(0),
         }
     }
 
+    /// Puts `item` once there is room, waiting as `wait` allows; `false` if
+    /// the queue stayed full. Cancel safe: cancelled, nothing was put.
     async fn put(&self, item: Vec<u8>, wait: Wait) -> bool {
-        let maxsize = self.maxsize;
-        let mut item = Some(item);
-        let done = self
-            .wait_for(&self.not_full, wait, |items| {
-                (maxsize == 0 || items.len() < maxsize).then(|| {
-                    items.extend(item.take());
-                })
-            })
-            .await
-            .is_some();
-        if done {
-            self.not_empty.notify_one();
+        if let Some(room) = &self.room {
+            let got = match wait {
+                Wait::No => room.try_acquire(),
+                Wait::Forever => {
+                    room.acquire().await;
+                    true
+                }
+                Wait::Millis(ms) => room.acquire_timeout(Duration::from_millis(ms)).await,
+            };
+            if !got {
+                return false;
+            }
         }
-        done
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        // Unbounded and never shut down: cannot fail.
+        let _ = self.items.put_nowait(Held { seq, item });
+        true
     }
 
-    async fn get(&self, wait: Wait) -> Option<Vec<u8>> {
-        let item = self
-            .wait_for(&self.not_empty, wait, VecDeque::pop_front)
-            .await;
-        if item.is_some() {
-            self.not_full.notify_one();
+    /// Takes the first item, waiting as `wait` allows. Its room stays taken
+    /// until [`ack`](Self::ack). Cancel safe: cancelled, nothing was taken.
+    async fn get(&self, wait: Wait) -> Option<Held> {
+        match wait {
+            Wait::No => self.items.get_nowait().ok(),
+            Wait::Forever => self.items.get().await.ok(),
+            Wait::Millis(ms) => self.items.get_timeout(Duration::from_millis(ms)).await.ok(),
         }
-        item
     }
 
-    /// Puts back, at the front, an item whose taker never acknowledged it.
-    fn unget(&self, reserved: Option<Vec<u8>>) {
-        let Some(item) = reserved else {
-            return;
-        };
-        lock(&self.items).push_front(item);
-        self.not_empty.notify_one();
+    /// The taker has the item: its room is free.
+    fn ack(&self) {
+        if let Some(room) = &self.room {
+            room.release();
+        }
+    }
+
+    /// Puts back, in its old place, an item whose taker never acknowledged
+    /// it (its room was never given back, so it fits).
+    fn unget(&self, reserved: Option<Held>) {
+        if let Some(held) = reserved {
+            let _ = self.items.put_nowait(held);
+        }
+    }
+
+    fn qsize(&self) -> usize {
+        self.items.len()
     }
 }
 
@@ -166,7 +192,7 @@ impl Server {
 async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<(), TransportError> {
     let (rd, mut wr) = stream.into_split();
     let mut rd = tokio::io::BufReader::new(rd);
-    let mut reserved: Option<Vec<u8>> = None;
+    let mut reserved: Option<Held> = None;
     let result = serve_requests(&server, &mut rd, &mut wr, &mut reserved).await;
     server.unget(reserved);
     result
@@ -176,7 +202,7 @@ async fn serve_requests(
     server: &Server,
     rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
     wr: &mut tokio::net::unix::OwnedWriteHalf,
-    reserved: &mut Option<Vec<u8>>,
+    reserved: &mut Option<Held>,
 ) -> Result<(), TransportError> {
     loop {
         let request = codec::read_frame_async::<Request, _>(rd).await?;
@@ -191,7 +217,7 @@ async fn serve_requests(
                 if done { Response::Done } else { Response::Full }
             }
             Request::PutNoReply { item } => {
-                if server.maxsize != 0 {
+                if server.room.is_some() {
                     return Err(TransportError::Protocol(
                         "a put without answer into a bounded queue",
                     ));
@@ -211,13 +237,16 @@ async fn serve_requests(
                     () = transport::closed(rd) => return Ok(()),
                 };
                 match got {
-                    Some(item) => {
-                        let response = Response::Item(item);
+                    Some(held) => {
+                        let response = Response::Item(held.item);
                         let frame = codec::frame(&response);
                         if let Response::Item(item) = response {
                             // Reserved first: if the answer cannot be sent,
                             // the caller puts it back.
-                            *reserved = Some(item);
+                            *reserved = Some(Held {
+                                seq: held.seq,
+                                item,
+                            });
                         }
                         wr.write_all(&frame?).await?;
                         continue;
@@ -231,9 +260,10 @@ async fn serve_requests(
                         "acknowledged an item it was not given",
                     ));
                 }
+                server.ack();
                 continue;
             }
-            Request::Qsize => Response::Size(lock(&server.items).len() as u64),
+            Request::Qsize => Response::Size(server.qsize() as u64),
         };
         wr.write_all(&codec::frame(&response)?).await?;
     }
@@ -501,12 +531,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.qsize().unwrap(), 0);
     /// ```
     pub fn new(maxsize: usize) -> io::Result<Self> {
-        let server = Arc::new(Server {
-            items: Mutex::new(VecDeque::new()),
-            maxsize,
-            not_empty: Notify::new(),
-            not_full: Notify::new(),
-        });
+        let server = Arc::new(Server::new(maxsize));
         let address = transport::listen("queue", move |stream| serve(Arc::clone(&server), stream))?;
         Ok(Self {
             client: Client::new(address, maxsize),
@@ -580,6 +605,79 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     pub fn blocking_get(&self) -> Result<T, ProcessQueueError> {
         self.blocking_get_wait(Wait::Forever)
+    }
+
+    /// Puts `item` if there is room right now, from a plain thread (a process
+    /// target needs no runtime for it). The answer is one round trip to the
+    /// owner away; nothing waits for room.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Full`] when a bounded queue has no room;
+    /// `Closed`, `Codec` and `Authentication` as for [`blocking_put`](Queue::blocking_put).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::new(1).unwrap();
+    /// q.blocking_put_nowait(1u8).unwrap();
+    /// assert_eq!(q.blocking_put_nowait(2), Err(ProcessQueueError::Full));
+    /// ```
+    pub fn blocking_put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
+        self.blocking_put_wait(&item, Wait::No)
+    }
+
+    /// Puts `item`, blocking this thread for at most `timeout` while a
+    /// bounded queue is full (`Duration::MAX` waits forever).
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Full`] when no room came in time; `Closed`,
+    /// `Codec` and `Authentication` as for [`blocking_put`](Queue::blocking_put).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::new(1).unwrap();
+    /// q.blocking_put_timeout(1u8, Duration::from_millis(10)).unwrap();
+    /// assert_eq!(
+    ///     q.blocking_put_timeout(2, Duration::from_millis(10)),
+    ///     Err(ProcessQueueError::Full)
+    /// );
+    /// ```
+    pub fn blocking_put_timeout(
+        &self,
+        item: T,
+        timeout: Duration,
+    ) -> Result<(), ProcessQueueError> {
+        self.blocking_put_wait(&item, Wait::of(timeout))
+    }
+
+    /// Takes the oldest item if there is one right now, from a plain thread.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Empty`] when there is none; `Closed` as for
+    /// [`blocking_get`](Queue::blocking_get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
+    /// assert_eq!(q.blocking_get_nowait(), Err(ProcessQueueError::Empty));
+    /// q.blocking_put(7).unwrap();
+    /// assert_eq!(q.blocking_get_nowait(), Ok(7));
+    /// ```
+    #[doc(alias = "try_get")]
+    pub fn blocking_get_nowait(&self) -> Result<T, ProcessQueueError> {
+        self.blocking_get_wait(Wait::No)
     }
 
     /// Takes the oldest item, blocking this thread for at most `timeout`.
