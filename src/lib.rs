@@ -72,7 +72,7 @@ mod loom_models;
 mod wait;
 
 pub mod error;
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 pub mod process;
 pub mod queue;
 pub mod sync;

@@ -1,7 +1,7 @@
 //! `threadlet::process`: real child processes of this test binary (through
 //! `test_support!`), checked against Python's `multiprocessing.Process` rules
 //! (CPython `Lib/multiprocessing/process.py`, `Lib/test/_test_multiprocessing.py`).
-#![cfg(feature = "process")]
+#![cfg(all(feature = "process", target_os = "linux"))]
 
 use std::io::Read;
 use std::time::Duration;

@@ -44,7 +44,6 @@ pub(crate) fn run_child() -> ! {
         // The parent went away before handing us a target.
         std::process::exit(1)
     };
-    #[cfg(any(target_os = "linux", target_os = "android"))]
     if launch.daemon {
         // A daemon dies with its parent, even one killed by SIGKILL. The signal is
         // tied to the parent's thread that spawned us: threadlet spawns from a

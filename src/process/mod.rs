@@ -65,8 +65,9 @@
 //!   them running to their end.
 //! - The child's stdout and stderr are the parent's; its stdin is `/dev/null`.
 //!
-//! The parent-death signal is Linux's (and Android's); elsewhere daemon children
-//! are killed at a normal exit only.
+//! The module exists on Linux only (feature `process` on a Linux target): it
+//! needs Linux's abstract Unix sockets and parent-death signal. Elsewhere the
+//! feature compiles to nothing and the rest of the crate is unchanged.
 //!
 //! # Security
 //!
@@ -160,24 +161,19 @@ mod codec;
 mod current;
 mod driver;
 pub mod error;
-#[cfg(any(target_os = "linux", target_os = "android"))]
 mod pipe;
 mod pool;
 #[allow(clippy::module_inception)]
 mod process;
-#[cfg(any(target_os = "linux", target_os = "android"))]
 mod queue;
 mod record;
 mod registry;
-#[cfg(any(target_os = "linux", target_os = "android"))]
 mod transport;
 
 pub use current::{ProcessInfo, active_children, current_process, getpid, getppid, parent_process};
-#[cfg(any(target_os = "linux", target_os = "android"))]
 pub use pipe::{Connection, Pipe};
 pub use pool::{AsyncResult, Pool, PoolStream};
 pub use process::{Builder, Process, spawn_process};
-#[cfg(any(target_os = "linux", target_os = "android"))]
 pub use queue::Queue;
 pub use registry::{Run, register, register_run};
 
