@@ -296,12 +296,7 @@ async fn supervise(
             buf.extend_from_slice(&chunk[..n]);
         }
     }
-    let exitcode = match status {
-        Ok(status) => status
-            .code()
-            .unwrap_or_else(|| -status.signal().unwrap_or(0)),
-        Err(_) => -1,
-    };
+    let exitcode = exit_code(status);
     let mut started = false;
     let mut last = None;
     for report in codec::parse_reports(&buf) {
@@ -319,4 +314,15 @@ async fn supervise(
     };
     record.finish(exitcode, outcome);
     children::remove(&record);
+}
+
+/// Python's `exitcode`: the exit status, `-N` for a child killed by signal
+/// `N`, `-1` if it could not be collected.
+pub(crate) fn exit_code(status: io::Result<std::process::ExitStatus>) -> i32 {
+    match status {
+        Ok(status) => status
+            .code()
+            .unwrap_or_else(|| -status.signal().unwrap_or(0)),
+        Err(_) => -1,
+    }
 }
