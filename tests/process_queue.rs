@@ -55,6 +55,12 @@ fn echo_plus_one(conn: Connection<u32>) -> u32 {
     }
 }
 
+/// Passes its end on to a grandchild that sends `n` messages, and exits
+/// without waiting for it (its own copy of the end is dropped at once).
+fn hand_to_grandchild((conn, n): (Connection<u32>, u32)) {
+    process::spawn_process(send_n, (conn, n)).unwrap();
+}
+
 /// Creates a pipe (so this child serves it) and returns one end.
 fn pipe_owner_that_exits(_: ()) -> Connection<u8> {
     let (a, b) = Pipe::new(true).unwrap();
@@ -78,6 +84,7 @@ fn blocking_forms(q: Queue<u32>) -> Vec<String> {
 }
 
 fn targets() {
+    process::register(hand_to_grandchild);
     process::register(blocking_forms);
     process::register(send_n);
     process::register(echo_plus_one);
@@ -366,13 +373,58 @@ async fn a_bounded_queue_keeps_the_room_of_an_unacknowledged_item() {
     let q: Queue<u32> = Queue::new(1).unwrap();
     q.put(1).await.unwrap();
     let taker = q.clone();
-    // A taker that dies waiting is nothing; one whose item is put back keeps
-    // its place: cancel a get that may have taken the item mid-answer.
-    let _ = tokio::time::timeout(Duration::from_millis(1), taker.get()).await;
-    // Whether or not that get took it, the queue holds one item (put back or
-    // never taken) and has no room.
-    assert_eq!(q.get_timeout(Duration::from_secs(10)).await, Ok(1));
+    // A get cancelled at any point: it either handed the item out, or the
+    // owner still has it (never taken, or put back unacknowledged).
+    match tokio::time::timeout(Duration::from_millis(1), taker.get()).await {
+        Ok(got) => assert_eq!(got, Ok(1)),
+        Err(_) => assert_eq!(q.get_timeout(Duration::from_secs(10)).await, Ok(1)),
+    }
+    assert_eq!(q.qsize(), Ok(0));
+    // The room came back exactly once: one put fits, the next does not.
     q.put_nowait(2).await.unwrap();
     assert_eq!(q.put_nowait(3).await, Err(ProcessQueueError::Full));
     assert_eq!(q.get_nowait().await, Ok(2));
+}
+
+#[tokio::test]
+async fn a_pipe_end_passed_on_to_a_grandchild_still_works() {
+    threadlet_process_setup();
+    let (ours, theirs) = Pipe::<u32>::new(false).unwrap();
+    // The child drops its copy of the end as soon as it has handed it on
+    // (Python: the grandchild holds a duplicate of the descriptor).
+    let child = process::spawn_process(hand_to_grandchild, (theirs, 3)).unwrap();
+    for i in 0..3 {
+        assert_eq!(
+            ours.blocking_recv_timeout(Duration::from_secs(20)),
+            Ok(i),
+            "message {i}"
+        );
+    }
+    child.join().await.unwrap();
+    // The child waited for its grandchild at exit: both ends are gone now.
+    assert_eq!(
+        ours.blocking_recv_timeout(Duration::from_secs(20)),
+        Err(PipeError::Eof)
+    );
+}
+
+#[tokio::test]
+async fn two_processes_may_share_one_end() {
+    threadlet_process_setup();
+    let (ours, theirs) = Pipe::<u32>::new(false).unwrap();
+    let a = process::spawn_process(send_n, (theirs.clone(), 5)).unwrap();
+    let b = process::spawn_process(send_n, (theirs, 5)).unwrap();
+    let mut got = Vec::new();
+    for _ in 0..10 {
+        got.push(ours.blocking_recv_timeout(Duration::from_secs(20)).unwrap());
+    }
+    got.sort_unstable();
+    assert_eq!(got, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    a.join().await.unwrap();
+    b.join().await.unwrap();
+    // EOF only once every process holding the end is gone.
+    assert_eq!(
+        ours.blocking_recv_timeout(Duration::from_secs(20)),
+        Err(PipeError::Eof)
+    );
 }

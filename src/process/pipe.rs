@@ -9,9 +9,19 @@
 //! `recv` reports EOF once nothing is left and the other end is gone: it had
 //! attached and every process using it has dropped it or exited.
 //!
-//! Limit: an end that never attached (its child was killed before decoding
-//! its arguments, or the end was dropped unused) is not known to be gone, so
-//! a plain `recv` on the other end waits; `blocking_recv_timeout` bounds it.
+//! An end that is encoded (into a child's arguments) is counted as held from
+//! then until the receiving process attaches with the encoding's hand-off
+//! ticket, so an end passed on to a grandchild keeps working after the child
+//! drops its own copy, and an end given to several processes (clone it for
+//! each) is gone only once all of them are. Ends are shared as Python's are:
+//! sends from every holder reach the other end, and each message is received
+//! by exactly one holder.
+//!
+//! Limit: an end whose encoding is never decoded (its child was killed before
+//! decoding its arguments, or the process was never started) is not known to
+//! be gone, so a plain `recv` on the other end waits;
+//! `blocking_recv_timeout` bounds it. An end that was never encoded or used
+//! is not counted at all.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -36,7 +46,13 @@ enum Request {
     /// This connection uses end `end` (0 or 1) from now on.
     Attach {
         end: u8,
+        /// The hand-off this attachment takes over (see `Handoff`).
+        ticket: Option<u64>,
     },
+    /// This end is being handed on to another process (encoded into its
+    /// arguments): count it as held until a connection attaches with the
+    /// ticket, so the hand-off itself does not look like the end going away.
+    Handoff,
     Send {
         msg: Vec<u8>,
     },
@@ -53,6 +69,7 @@ enum Response {
     Eof,
     BrokenPipe,
     Timeout,
+    Ticket(u64),
 }
 
 #[derive(Default)]
@@ -63,16 +80,20 @@ struct EndState {
     attached: usize,
     /// Whether any connection ever attached to this end.
     ever: bool,
+    /// Hand-offs not yet taken over by the receiving process.
+    handoffs: Vec<u64>,
 }
 
 impl EndState {
+    /// Attached once, and no process holds or is being handed the end now.
     fn gone(&self) -> bool {
-        self.ever && self.attached == 0
+        self.ever && self.attached == 0 && self.handoffs.is_empty()
     }
 }
 
 struct Server {
     ends: Mutex<[EndState; 2]>,
+    next_ticket: std::sync::atomic::AtomicU64,
     /// Woken on every message and every detach.
     changed: [Notify; 2],
 }
@@ -100,7 +121,7 @@ async fn serve_requests(
     loop {
         let request = codec::read_frame_async::<Request, _>(rd).await?;
         let response = match (request, *end) {
-            (Request::Attach { end: e }, None) => {
+            (Request::Attach { end: e, ticket }, None) => {
                 let e = match e {
                     0 | 1 => usize::from(e),
                     _ => {
@@ -112,8 +133,18 @@ async fn serve_requests(
                 let mut ends = lock(&server.ends);
                 ends[e].attached += 1;
                 ends[e].ever = true;
+                if let Some(ticket) = ticket {
+                    ends[e].handoffs.retain(|t| *t != ticket);
+                }
                 *end = Some(e);
                 continue;
+            }
+            (Request::Handoff, Some(me)) => {
+                let ticket = server
+                    .next_ticket
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                lock(&server.ends)[me].handoffs.push(ticket);
+                Response::Ticket(ticket)
             }
             (Request::Attach { .. }, Some(_)) => {
                 return Err(TransportError::Protocol("attach twice"));
@@ -167,7 +198,7 @@ async fn serve_requests(
                     }
                 }
             }
-            (Request::Send { .. } | Request::Recv { .. }, None) => {
+            (Request::Send { .. } | Request::Recv { .. } | Request::Handoff, None) => {
                 return Err(TransportError::Protocol("send or recv before attach"));
             }
         };
@@ -188,6 +219,28 @@ pub struct Connection<T> {
     _msg: PhantomData<fn(T) -> T>,
 }
 
+/// Another handle to the same end, sharing this one's attachment: pass each
+/// clone to a different process to share the end between them, as Python
+/// lets several processes hold one `Connection`. The other end sees EOF only
+/// once every process holding this end has dropped it or exited.
+///
+/// # Examples
+///
+/// ```
+/// let (a, b) = threadlet::process::Pipe::<u8>::new(true).unwrap();
+/// let b2 = b.clone();
+/// a.blocking_send(&1).unwrap();
+/// assert_eq!(b2.blocking_recv().unwrap(), 1);
+/// drop(b);
+/// a.blocking_send(&2).unwrap();
+/// assert_eq!(b2.blocking_recv().unwrap(), 2);
+/// ```
+impl<T> Clone for Connection<T> {
+    fn clone(&self) -> Self {
+        self.detached()
+    }
+}
+
 impl<T> fmt::Debug for Connection<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
@@ -198,16 +251,31 @@ impl<T> fmt::Debug for Connection<T> {
     }
 }
 
+/// An end travels as the owner's address (with the secret), which end, its
+/// directions and a hand-off ticket (this process attaches to get one):
+/// the owner counts the end as held until the receiving process attaches
+/// with the ticket, so a child that hands its end on to a grandchild and
+/// drops its own copy does not make the other end see EOF. (An encoding that
+/// is never decoded, e.g. arguments of a process never started, keeps the
+/// end counted as held: the other end then sees no EOF for it.)
 impl<T> Serialize for Connection<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (&self.address, self.end, self.can_send, self.can_recv).serialize(serializer)
+        let ticket = self.handoff();
+        (
+            &self.address,
+            self.end,
+            self.can_send,
+            self.can_recv,
+            ticket,
+        )
+            .serialize(serializer)
     }
 }
 
 impl<'de, T> Deserialize<'de> for Connection<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (address, end, can_send, can_recv) =
-            <(Address, u8, bool, bool)>::deserialize(deserializer)?;
+        let (address, end, can_send, can_recv, ticket) =
+            <(Address, u8, bool, bool, Option<u64>)>::deserialize(deserializer)?;
         let conn = Connection {
             address,
             end,
@@ -218,7 +286,7 @@ impl<'de, T> Deserialize<'de> for Connection<T> {
         };
         // Attach now, so the other end sees EOF if this process dies before
         // it uses the connection. A failure shows up as `Closed` on use.
-        let _ = conn.attach(&mut lock(&conn.conn));
+        let _ = conn.attach_with(&mut lock(&conn.conn), ticket);
         Ok(conn)
     }
 }
@@ -275,6 +343,7 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     pub fn new(duplex: bool) -> io::Result<(Connection<T>, Connection<T>)> {
         let server = Arc::new(Server {
             ends: Mutex::new([EndState::default(), EndState::default()]),
+            next_ticket: std::sync::atomic::AtomicU64::new(0),
             changed: [Notify::new(), Notify::new()],
         });
         let address = transport::listen("pipe", move |stream| serve(Arc::clone(&server), stream))?;
@@ -302,13 +371,28 @@ impl<T> Connection<T> {
         &self,
         conn: &'a mut Option<UnixStream>,
     ) -> Result<&'a mut UnixStream, PipeError> {
+        self.attach_with(conn, None)
+    }
+
+    /// Attaches (if not yet), taking over hand-off `ticket` if given.
+    fn attach_with<'a>(
+        &self,
+        conn: &'a mut Option<UnixStream>,
+        ticket: Option<u64>,
+    ) -> Result<&'a mut UnixStream, PipeError> {
         if conn.is_none() {
             let mut stream = transport::connect(&self.address).map_err(|e| match e {
                 ConnectError::Unreachable => PipeError::Closed,
                 ConnectError::Refused => PipeError::Authentication,
             })?;
-            codec::write_frame(&mut stream, &Request::Attach { end: self.end })
-                .map_err(|_| PipeError::Closed)?;
+            codec::write_frame(
+                &mut stream,
+                &Request::Attach {
+                    end: self.end,
+                    ticket,
+                },
+            )
+            .map_err(|_| PipeError::Closed)?;
             *conn = Some(stream);
         }
         conn.as_mut().ok_or(PipeError::Closed)
@@ -330,6 +414,23 @@ impl<T> Connection<T> {
     }
 
     /// A handle sharing this end's connection, for a blocking-pool call.
+    /// A hand-off ticket for encoding this end (attaching first if this
+    /// handle has not yet); `None` if the owner cannot be reached, and the
+    /// receiver then finds it closed too.
+    fn handoff(&self) -> Option<u64> {
+        let mut guard = lock(&self.conn);
+        let stream = self.attach(&mut guard).ok()?;
+        let answer = codec::write_frame(stream, &Request::Handoff)
+            .and_then(|()| codec::read_frame::<Response>(stream));
+        match answer {
+            Ok(Response::Ticket(ticket)) => Some(ticket),
+            _ => {
+                *guard = None;
+                None
+            }
+        }
+    }
+
     fn detached(&self) -> Self {
         Self {
             address: self.address.clone(),
