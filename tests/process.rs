@@ -98,6 +98,17 @@ fn created_daemon_flags(_: ()) -> (bool, bool) {
     (default, explicit)
 }
 
+/// Starts a (non-daemon) threadlet thread that writes `path` after a while,
+/// and returns at once, without a runtime or `threadlet::run` of its own.
+fn thread_then_return(path: String) {
+    threadlet::Builder::new()
+        .spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            std::fs::write(&path, "written").unwrap();
+        })
+        .unwrap();
+}
+
 fn start_sleeper() -> u32 {
     let d = Builder::new().daemon(true).process(nap, 60_000).unwrap();
     d.start().unwrap();
@@ -167,6 +178,7 @@ fn targets() {
     process::register(nested);
     process::register(daemon_starts_child);
     process::register(created_daemon_flags);
+    process::register(thread_then_return);
     process::register(daemon_then_return);
     process::register(daemon_then_panic);
     process::register(daemon_then_hang);
@@ -495,6 +507,18 @@ async fn a_process_created_in_a_daemon_is_a_daemon_by_default() {
     // In a non-daemon process the default is `false`.
     let p = process::spawn_process(created_daemon_flags, ()).unwrap();
     assert_eq!(p.join().await.unwrap(), (false, false));
+}
+
+#[tokio::test]
+async fn a_child_waits_for_its_non_daemon_threads_before_it_exits() {
+    threadlet_process_setup();
+    let path = temp_path("thread_then_return");
+    let p = process::spawn_process(thread_then_return, path.clone()).unwrap();
+    p.join().await.unwrap();
+    // Python's child joins its non-daemon threads at exit: the thread ran to
+    // its end before the child exited.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "written");
+    let _ = std::fs::remove_file(&path);
 }
 
 // ===== daemons never outlive their parent =====

@@ -428,3 +428,49 @@ async fn two_processes_may_share_one_end() {
         Err(PipeError::Eof)
     );
 }
+
+#[test]
+fn a_dropped_async_pipe_recv_parks_no_thread_and_loses_no_message() {
+    threadlet_process_setup();
+    let (a, b) = Pipe::<u8>::new(true).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // A recv that waits, given up on by the caller.
+            let waited = tokio::time::timeout(Duration::from_millis(20), a.recv()).await;
+            assert!(waited.is_err());
+        });
+        // Dropping the runtime waits for its blocking threads: none may be
+        // left inside `recv`.
+        drop(rt);
+        let _ = done.send(a);
+    });
+    let a = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the runtime did not shut down: a blocking thread is parked in recv");
+    // A message sent now is not lost to the abandoned recv.
+    b.blocking_send(&7).unwrap();
+    assert_eq!(a.blocking_recv_timeout(Duration::from_secs(20)), Ok(7));
+}
+
+#[tokio::test]
+async fn a_cancelled_async_pipe_recv_loses_no_message() {
+    threadlet_process_setup();
+    let (a, b) = Pipe::<u8>::new(true).unwrap();
+    // A recv given up on (at whatever point of its exchange the time runs
+    // out); `timeout` drops it.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), a.recv())
+            .await
+            .is_err()
+    );
+    b.send(&9).await.unwrap();
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(20), a.recv()).await,
+        Ok(Ok(9))
+    );
+}

@@ -76,11 +76,24 @@ pub(crate) fn run_child() -> ! {
     if target == codec::POOL_WORKER {
         pool_worker(&mut sock, &name);
     }
+    // The target runs inside a runtime's context (not on it: it is a plain
+    // function and may block or start a runtime of its own), so threads it
+    // starts with `threadlet::spawn` run on this runtime's workers...
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .ok();
+    let entered = runtime.as_ref().map(tokio::runtime::Runtime::enter);
     let (report, code) = run_target(&target, &name, &args);
     let _ = codec::write_frame(&mut sock, &report);
     drop(sock);
-    // Python's child waits for its own non-daemon children at exit (and kills
-    // daemon ones) before it ends.
+    // ... and, as Python's child at exit, it then waits for its non-daemon
+    // threads (whether or not the target ran `threadlet::run` itself), then
+    // for its own non-daemon children (daemon ones are killed).
+    if let Some(runtime) = &runtime {
+        runtime.block_on(crate::thread::wait_non_daemon());
+    }
+    drop(entered);
     children::blocking_shutdown();
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();

@@ -36,19 +36,27 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
-use super::codec;
+use super::codec::{self, FrameError};
 use super::lock;
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::PipeError;
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Request {
-    /// This connection uses end `end` (0 or 1) from now on.
+    /// This connection holds end `end` (0 or 1) until it closes: the other
+    /// end sees EOF once no connection holds this one (nor a hand-off).
+    /// It carries nothing else.
     Attach {
         end: u8,
         /// The hand-off this attachment takes over (see `Handoff`).
         ticket: Option<u64>,
     },
+    /// Carry calls for `end` without counting as holding it.
+    Use {
+        end: u8,
+    },
+    /// The message arrived: it may be dropped.
+    Ack,
     /// This end is being handed on to another process (encoded into its
     /// arguments): count it as held until a connection attaches with the
     /// ticket, so the hand-off itself does not look like the end going away.
@@ -98,46 +106,78 @@ struct Server {
     changed: [Notify; 2],
 }
 
-/// Serves one authenticated connection until it closes; a malformed or
-/// out-of-order request ends this connection only (and detaches its end).
+/// What one connection is to the server.
+#[derive(Default)]
+struct Peer {
+    /// The end it acts for.
+    end: Option<usize>,
+    /// Whether it is an attachment (counted in `attached`) rather than a
+    /// connection that only carries calls.
+    attached: bool,
+    /// A message sent to it and not yet acknowledged: put back in front of
+    /// the inbox if the connection ends first.
+    reserved: Option<Vec<u8>>,
+}
+
+/// Serves one authenticated connection until it closes. A malformed or
+/// out-of-order request ends this connection only.
 async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<(), TransportError> {
     let (rd, mut wr) = stream.into_split();
     let mut rd = tokio::io::BufReader::new(rd);
-    let mut end: Option<usize> = None;
-    let result = serve_requests(&server, &mut rd, &mut wr, &mut end).await;
-    if let Some(me) = end {
-        lock(&server.ends)[me].attached -= 1;
-        server.changed[1 - me].notify_waiters();
+    let mut peer = Peer::default();
+    let result = serve_requests(&server, &mut rd, &mut wr, &mut peer).await;
+    if let Some(me) = peer.end {
+        let mut ends = lock(&server.ends);
+        if let Some(msg) = peer.reserved.take() {
+            ends[me].inbox.push_front(msg);
+            drop(ends);
+            server.changed[me].notify_waiters();
+            ends = lock(&server.ends);
+        }
+        if peer.attached {
+            ends[me].attached -= 1;
+            drop(ends);
+            server.changed[1 - me].notify_waiters();
+        }
     }
     result
+}
+
+/// End 0 or 1, or a protocol error.
+fn end_index(end: u8) -> Result<usize, TransportError> {
+    match end {
+        0 | 1 => Ok(usize::from(end)),
+        _ => Err(TransportError::Protocol("an end other than 0 or 1")),
+    }
 }
 
 async fn serve_requests(
     server: &Server,
     rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
     wr: &mut tokio::net::unix::OwnedWriteHalf,
-    end: &mut Option<usize>,
+    peer: &mut Peer,
 ) -> Result<(), TransportError> {
     loop {
         let request = codec::read_frame_async::<Request, _>(rd).await?;
-        let response = match (request, *end) {
-            (Request::Attach { end: e, ticket }, None) => {
-                let e = match e {
-                    0 | 1 => usize::from(e),
-                    _ => {
-                        return Err(TransportError::Protocol(
-                            "attach to an end other than 0 or 1",
-                        ));
-                    }
-                };
+        let response = match (request, peer.end) {
+            (Request::Attach { end, ticket }, None) => {
+                let e = end_index(end)?;
                 let mut ends = lock(&server.ends);
                 ends[e].attached += 1;
                 ends[e].ever = true;
                 if let Some(ticket) = ticket {
                     ends[e].handoffs.retain(|t| *t != ticket);
                 }
-                *end = Some(e);
+                peer.end = Some(e);
+                peer.attached = true;
                 continue;
+            }
+            (Request::Use { end }, None) => {
+                peer.end = Some(end_index(end)?);
+                continue;
+            }
+            (Request::Attach { .. } | Request::Use { .. }, Some(_)) => {
+                return Err(TransportError::Protocol("bound twice"));
             }
             (Request::Handoff, Some(me)) => {
                 let ticket = server
@@ -146,60 +186,78 @@ async fn serve_requests(
                 lock(&server.ends)[me].handoffs.push(ticket);
                 Response::Ticket(ticket)
             }
-            (Request::Attach { .. }, Some(_)) => {
-                return Err(TransportError::Protocol("attach twice"));
-            }
             (Request::Send { msg }, Some(me)) => {
-                let peer = 1 - me;
+                let peer_end = 1 - me;
                 let mut ends = lock(&server.ends);
-                if ends[peer].gone() {
+                if ends[peer_end].gone() {
                     Response::BrokenPipe
                 } else {
-                    ends[peer].inbox.push_back(msg);
+                    ends[peer_end].inbox.push_back(msg);
                     drop(ends);
-                    server.changed[peer].notify_waiters();
+                    server.changed[peer_end].notify_waiters();
                     Response::Sent
                 }
             }
             (Request::Recv { millis }, Some(me)) => {
-                let deadline = millis.and_then(|ms| {
-                    tokio::time::Instant::now().checked_add(Duration::from_millis(ms))
-                });
-                loop {
-                    let notified = server.changed[me].notified();
-                    tokio::pin!(notified);
-                    notified.as_mut().enable();
-                    {
-                        let mut ends = lock(&server.ends);
-                        if let Some(msg) = ends[me].inbox.pop_front() {
-                            break Response::Msg(msg);
-                        }
-                        if ends[1 - me].gone() {
-                            break Response::Eof;
-                        }
-                    }
-                    let wait = async {
-                        match deadline {
-                            Some(at) => tokio::time::timeout_at(at, notified).await.is_ok(),
-                            None if millis.is_some() => false,
-                            None => {
-                                notified.await;
-                                true
+                if peer.reserved.is_some() {
+                    return Err(TransportError::Protocol(
+                        "a recv before acknowledging the previous message",
+                    ));
+                }
+                let wait = async {
+                    loop {
+                        let notified = server.changed[me].notified();
+                        tokio::pin!(notified);
+                        notified.as_mut().enable();
+                        {
+                            let mut ends = lock(&server.ends);
+                            if let Some(msg) = ends[me].inbox.pop_front() {
+                                return Some(msg);
+                            }
+                            if ends[1 - me].gone() {
+                                return None;
                             }
                         }
-                    };
-                    let woken = tokio::select! {
-                        woken = wait => woken,
-                        // A receiver that dies while it waits detaches here.
-                        () = transport::closed(rd) => return Ok(()),
-                    };
-                    if !woken {
-                        break Response::Timeout;
+                        notified.await;
                     }
+                };
+                // `Duration::MAX` (or any overflowing deadline) waits forever,
+                // as everywhere in the crate.
+                let timeout = millis.map_or(Duration::MAX, Duration::from_millis);
+                let got = tokio::select! {
+                    got = crate::wait::timeout::with_timeout(timeout, wait) => got,
+                    // A receiver that dies while it waits stops waiting here.
+                    () = transport::closed(rd) => return Ok(()),
+                };
+                match got {
+                    Some(Some(msg)) => {
+                        let response = Response::Msg(msg);
+                        let frame = codec::frame(&response);
+                        if let Response::Msg(msg) = response {
+                            // Reserved first: if the answer cannot be sent,
+                            // or is not acknowledged, `serve` puts it back.
+                            peer.reserved = Some(msg);
+                        }
+                        wr.write_all(&frame?).await?;
+                        match codec::read_frame_async::<Request, _>(rd).await? {
+                            Request::Ack => peer.reserved = None,
+                            _ => {
+                                return Err(TransportError::Protocol(
+                                    "a call before acknowledging a message",
+                                ));
+                            }
+                        }
+                        continue;
+                    }
+                    Some(None) => Response::Eof,
+                    None => Response::Timeout,
                 }
             }
+            (Request::Ack, _) => {
+                return Err(TransportError::Protocol("acknowledged nothing"));
+            }
             (Request::Send { .. } | Request::Recv { .. } | Request::Handoff, None) => {
-                return Err(TransportError::Protocol("send or recv before attach"));
+                return Err(TransportError::Protocol("a call before attach"));
             }
         };
         wr.write_all(&codec::frame(&response)?).await?;
@@ -209,14 +267,26 @@ async fn serve_requests(
 /// One end of a [`Pipe`]: Python's `multiprocessing.connection.Connection`.
 ///
 /// Messages are serde values of type `T`. Move an end into a child's
-/// arguments to use it there; each end may be used by one process at a time.
+/// arguments to use it there; [`clone`](Clone::clone) it to give it to
+/// several processes, which then share it as Python's do.
 pub struct Connection<T> {
     address: Address,
     end: u8,
     can_send: bool,
     can_recv: bool,
-    conn: Arc<Mutex<Option<UnixStream>>>,
+    link: Arc<Link>,
     _msg: PhantomData<fn(T) -> T>,
+}
+
+/// A handle's (and its clones') hold on its end.
+#[derive(Default)]
+struct Link {
+    /// The attachment: held open, carrying nothing, while the handle lives.
+    attachment: Mutex<Option<UnixStream>>,
+    /// A call connection no call is using, and whether it is in non-blocking
+    /// mode (as the last call left it). A call dropped midway drops its
+    /// connection; the owner puts back a message it had not acknowledged.
+    idle: Mutex<Option<(UnixStream, bool)>>,
 }
 
 /// Another handle to the same end, sharing this one's attachment: pass each
@@ -281,12 +351,12 @@ impl<'de, T> Deserialize<'de> for Connection<T> {
             end,
             can_send,
             can_recv,
-            conn: Arc::new(Mutex::new(None)),
+            link: Arc::default(),
             _msg: PhantomData,
         };
         // Attach now, so the other end sees EOF if this process dies before
         // it uses the connection. A failure shows up as `Closed` on use.
-        let _ = conn.attach_with(&mut lock(&conn.conn), ticket);
+        let _ = conn.attach(ticket);
         Ok(conn)
     }
 }
@@ -352,11 +422,34 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
             end,
             can_send,
             can_recv,
-            conn: Arc::new(Mutex::new(None)),
+            link: Arc::default(),
             _msg: PhantomData,
         };
         Ok((end(0, duplex, true), end(1, true, duplex)))
     }
+}
+
+/// What a send's answer means.
+fn sent(response: Response) -> Result<(), PipeError> {
+    match response {
+        Response::Sent => Ok(()),
+        Response::BrokenPipe => Err(PipeError::BrokenPipe),
+        _ => Err(PipeError::Closed),
+    }
+}
+
+/// What a recv's answer means.
+fn received<T: DeserializeOwned>(response: Response) -> Result<T, PipeError> {
+    match response {
+        Response::Msg(bytes) => decode(&bytes),
+        Response::Eof => Err(PipeError::Eof),
+        Response::Timeout => Err(PipeError::Timeout),
+        _ => Err(PipeError::Closed),
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PipeError> {
+    postcard::from_bytes(bytes).map_err(|e| PipeError::Codec(e.to_string()))
 }
 
 /// Encodes a message, within the size limit.
@@ -366,68 +459,161 @@ fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, PipeError> {
     Ok(bytes)
 }
 
-impl<T> Connection<T> {
-    fn attach<'a>(
-        &self,
-        conn: &'a mut Option<UnixStream>,
-    ) -> Result<&'a mut UnixStream, PipeError> {
-        self.attach_with(conn, None)
+fn connect_error(e: ConnectError) -> PipeError {
+    match e {
+        ConnectError::Unreachable => PipeError::Closed,
+        ConnectError::Refused => PipeError::Authentication,
     }
+}
 
-    /// Attaches (if not yet), taking over hand-off `ticket` if given.
-    fn attach_with<'a>(
-        &self,
-        conn: &'a mut Option<UnixStream>,
-        ticket: Option<u64>,
-    ) -> Result<&'a mut UnixStream, PipeError> {
-        if conn.is_none() {
-            let mut stream = transport::connect(&self.address).map_err(|e| match e {
-                ConnectError::Unreachable => PipeError::Closed,
-                ConnectError::Refused => PipeError::Authentication,
-            })?;
-            codec::write_frame(
+/// A bind request (`Attach` or `Use`), as a frame.
+fn bind_frame(request: &Request) -> Result<Vec<u8>, PipeError> {
+    codec::frame(request).map_err(|_| PipeError::Closed)
+}
+
+/// One exchange on a blocking call connection (acknowledging a message).
+fn exchange_blocking(stream: &mut UnixStream, request: &Request) -> Result<Response, FrameError> {
+    codec::write_frame(stream, request)?;
+    let response = codec::read_frame::<Response>(stream)?;
+    if matches!(response, Response::Msg(_)) {
+        codec::write_frame(stream, &Request::Ack)?;
+    }
+    Ok(response)
+}
+
+/// One exchange on an async call connection. Dropped before it returns, the
+/// caller drops the connection, and the owner puts back a message it had
+/// not seen acknowledged.
+async fn exchange_async(
+    stream: &mut tokio::net::UnixStream,
+    request: &Request,
+) -> Result<Response, FrameError> {
+    stream.write_all(&codec::frame(request)?).await?;
+    let response = codec::read_frame_async::<Response, _>(stream).await?;
+    if matches!(response, Response::Msg(_)) {
+        stream.write_all(&codec::frame(&Request::Ack)?).await?;
+    }
+    Ok(response)
+}
+
+impl<T> Connection<T> {
+    /// Attaches this handle to its end if it is not yet, taking over hand-off
+    /// `ticket` if given. Blocking (the owner answers at once).
+    fn attach(&self, ticket: Option<u64>) -> Result<(), PipeError> {
+        let mut attachment = lock(&self.link.attachment);
+        if attachment.is_none() {
+            let mut stream = transport::connect(&self.address).map_err(connect_error)?;
+            std::io::Write::write_all(
                 &mut stream,
-                &Request::Attach {
+                &bind_frame(&Request::Attach {
                     end: self.end,
                     ticket,
-                },
+                })?,
             )
             .map_err(|_| PipeError::Closed)?;
-            *conn = Some(stream);
+            *attachment = Some(stream);
         }
-        conn.as_mut().ok_or(PipeError::Closed)
+        Ok(())
     }
 
-    fn call(
-        conn: &Mutex<Option<UnixStream>>,
-        this: &Self,
-        request: &Request,
-    ) -> Result<Response, PipeError> {
-        let mut guard = lock(conn);
-        let stream = this.attach(&mut guard)?;
-        let result = codec::write_frame(stream, request)
-            .and_then(|()| codec::read_frame::<Response>(stream));
-        result.map_err(|_| {
-            *guard = None;
-            PipeError::Closed
-        })
+    /// [`attach`](Self::attach) without blocking a thread.
+    async fn attach_async(&self) -> Result<(), PipeError> {
+        if lock(&self.link.attachment).is_some() {
+            return Ok(());
+        }
+        let mut stream = transport::connect_async(&self.address)
+            .await
+            .map_err(connect_error)?;
+        stream
+            .write_all(&bind_frame(&Request::Attach {
+                end: self.end,
+                ticket: None,
+            })?)
+            .await
+            .map_err(|_| PipeError::Closed)?;
+        let stream = stream.into_std().map_err(|_| PipeError::Closed)?;
+        let mut attachment = lock(&self.link.attachment);
+        if attachment.is_none() {
+            *attachment = Some(stream);
+        }
+        Ok(())
     }
 
-    /// A handle sharing this end's connection, for a blocking-pool call.
+    /// Keeps `stream` for the next call, unless another call already did.
+    fn check_in(&self, stream: UnixStream, nonblocking: bool) {
+        let mut idle = lock(&self.link.idle);
+        if idle.is_none() {
+            *idle = Some((stream, nonblocking));
+        }
+    }
+
+    /// One exchange, blocking this thread.
+    fn blocking_call(&self, request: &Request) -> Result<Response, PipeError> {
+        self.attach(None)?;
+        let idle = lock(&self.link.idle).take();
+        let mut stream = match idle {
+            Some((stream, false)) => stream,
+            Some((stream, true)) => {
+                stream
+                    .set_nonblocking(false)
+                    .map_err(|_| PipeError::Closed)?;
+                stream
+            }
+            None => {
+                let mut stream = transport::connect(&self.address).map_err(connect_error)?;
+                std::io::Write::write_all(
+                    &mut stream,
+                    &bind_frame(&Request::Use { end: self.end })?,
+                )
+                .map_err(|_| PipeError::Closed)?;
+                stream
+            }
+        };
+        let response = exchange_blocking(&mut stream, request).map_err(|_| PipeError::Closed)?;
+        self.check_in(stream, false);
+        Ok(response)
+    }
+
+    /// One exchange without blocking a thread.
+    async fn call(&self, request: &Request) -> Result<Response, PipeError> {
+        self.attach_async().await?;
+        let idle = lock(&self.link.idle).take();
+        let mut stream = match idle {
+            Some((stream, nonblocking)) => {
+                if !nonblocking {
+                    stream
+                        .set_nonblocking(true)
+                        .map_err(|_| PipeError::Closed)?;
+                }
+                tokio::net::UnixStream::from_std(stream).map_err(|_| PipeError::Closed)?
+            }
+            None => {
+                let mut stream = transport::connect_async(&self.address)
+                    .await
+                    .map_err(connect_error)?;
+                stream
+                    .write_all(&bind_frame(&Request::Use { end: self.end })?)
+                    .await
+                    .map_err(|_| PipeError::Closed)?;
+                stream
+            }
+        };
+        let response = exchange_async(&mut stream, request)
+            .await
+            .map_err(|_| PipeError::Closed)?;
+        if let Ok(stream) = stream.into_std() {
+            self.check_in(stream, true);
+        }
+        Ok(response)
+    }
+
     /// A hand-off ticket for encoding this end (attaching first if this
     /// handle has not yet); `None` if the owner cannot be reached, and the
     /// receiver then finds it closed too.
     fn handoff(&self) -> Option<u64> {
-        let mut guard = lock(&self.conn);
-        let stream = self.attach(&mut guard).ok()?;
-        let answer = codec::write_frame(stream, &Request::Handoff)
-            .and_then(|()| codec::read_frame::<Response>(stream));
-        match answer {
+        match self.blocking_call(&Request::Handoff) {
             Ok(Response::Ticket(ticket)) => Some(ticket),
-            _ => {
-                *guard = None;
-                None
-            }
+            _ => None,
         }
     }
 
@@ -437,7 +623,7 @@ impl<T> Connection<T> {
             end: self.end,
             can_send: self.can_send,
             can_recv: self.can_recv,
-            conn: Arc::clone(&self.conn),
+            link: Arc::clone(&self.link),
             _msg: PhantomData,
         }
     }
@@ -463,25 +649,14 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             return Err(PipeError::WrongDirection);
         }
         let msg = encode(msg)?;
-        match Self::call(&self.conn, self, &Request::Send { msg })? {
-            Response::Sent => Ok(()),
-            Response::BrokenPipe => Err(PipeError::BrokenPipe),
-            _ => Err(PipeError::Closed),
-        }
+        sent(self.blocking_call(&Request::Send { msg })?)
     }
 
     fn recv_inner(&self, millis: Option<u64>) -> Result<T, PipeError> {
         if !self.can_recv {
             return Err(PipeError::WrongDirection);
         }
-        match Self::call(&self.conn, self, &Request::Recv { millis })? {
-            Response::Msg(bytes) => {
-                postcard::from_bytes(&bytes).map_err(|e| PipeError::Codec(e.to_string()))
-            }
-            Response::Eof => Err(PipeError::Eof),
-            Response::Timeout => Err(PipeError::Timeout),
-            _ => Err(PipeError::Closed),
-        }
+        received(self.blocking_call(&Request::Recv { millis })?)
     }
 
     /// Receives the next message, blocking this thread until one comes.
@@ -532,8 +707,8 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: once the request left, a dropped `send` may still
-    /// deliver the message.
+    /// Not cancel safe: a `send` dropped after its request left may still
+    /// deliver the message. No thread is parked while it waits.
     ///
     /// # Examples
     ///
@@ -545,24 +720,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// assert_eq!(b.recv().await.unwrap(), [1, 2]);
     /// # }
     /// ```
-    pub async fn send(&self, msg: &T) -> Result<(), PipeError>
-    where
-        T: 'static,
-    {
-        let bytes = encode(msg)?;
-        let this = self.detached();
-        tokio::task::spawn_blocking(move || {
-            if !this.can_send {
-                return Err(PipeError::WrongDirection);
-            }
-            match Self::call(&this.conn, &this, &Request::Send { msg: bytes })? {
-                Response::Sent => Ok(()),
-                Response::BrokenPipe => Err(PipeError::BrokenPipe),
-                _ => Err(PipeError::Closed),
-            }
-        })
-        .await
-        .unwrap_or(Err(PipeError::Closed))
+    pub async fn send(&self, msg: &T) -> Result<(), PipeError> {
+        if !self.can_send {
+            return Err(PipeError::WrongDirection);
+        }
+        let msg = encode(msg)?;
+        sent(self.call(&Request::Send { msg }).await?)
     }
 
     /// Receives the next message (Python's `recv`).
@@ -573,7 +736,10 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: a message that arrives for a dropped `recv` is lost.
+    /// Cancel safe: a message counts as received only once this call has it
+    /// (it acknowledges it); a `recv` dropped before that drops its
+    /// connection and the owner puts the message back in front. No thread
+    /// is parked while it waits.
     ///
     /// # Examples
     ///
@@ -585,13 +751,10 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// assert_eq!(a.recv().await.unwrap(), 'x');
     /// # }
     /// ```
-    pub async fn recv(&self) -> Result<T, PipeError>
-    where
-        T: Send + 'static,
-    {
-        let this = self.detached();
-        tokio::task::spawn_blocking(move || this.recv_inner(None))
-            .await
-            .unwrap_or(Err(PipeError::Closed))
+    pub async fn recv(&self) -> Result<T, PipeError> {
+        if !self.can_recv {
+            return Err(PipeError::WrongDirection);
+        }
+        received(self.call(&Request::Recv { millis: None }).await?)
     }
 }
