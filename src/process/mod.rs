@@ -155,6 +155,7 @@
 //!   exits, the others get a `Closed` error instead of hanging. [`Pipe`]'s ends
 //!   report EOF once the other end's process is gone.
 
+mod calls;
 mod child;
 mod children;
 mod codec;

@@ -36,6 +36,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
+use super::calls::Idle;
 use super::codec::{self, FrameError};
 use super::lock;
 use super::transport::{self, Address, ConnectError, TransportError};
@@ -51,6 +52,13 @@ enum Request {
         /// The hand-off this attachment takes over (see `Handoff`).
         ticket: Option<u64>,
     },
+    Send {
+        msg: Vec<u8>,
+    },
+    /// Wait for a message: forever (`None`) or for this many milliseconds.
+    Recv {
+        millis: Option<u64>,
+    },
     /// Carry calls for `end` without counting as holding it.
     Use {
         end: u8,
@@ -61,13 +69,6 @@ enum Request {
     /// arguments): count it as held until a connection attaches with the
     /// ticket, so the hand-off itself does not look like the end going away.
     Handoff,
-    Send {
-        msg: Vec<u8>,
-    },
-    /// Wait for a message: forever (`None`) or for this many milliseconds.
-    Recv {
-        millis: Option<u64>,
-    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -283,10 +284,9 @@ pub struct Connection<T> {
 struct Link {
     /// The attachment: held open, carrying nothing, while the handle lives.
     attachment: Mutex<Option<UnixStream>>,
-    /// A call connection no call is using, and whether it is in non-blocking
-    /// mode (as the last call left it). A call dropped midway drops its
+    /// A call connection no call is using. A call dropped midway drops its
     /// connection; the owner puts back a message it had not acknowledged.
-    idle: Mutex<Option<(UnixStream, bool)>>,
+    idle: Idle,
 }
 
 /// Another handle to the same end, sharing this one's attachment: pass each
@@ -539,71 +539,50 @@ impl<T> Connection<T> {
         Ok(())
     }
 
-    /// Keeps `stream` for the next call, unless another call already did.
-    fn check_in(&self, stream: UnixStream, nonblocking: bool) {
-        let mut idle = lock(&self.link.idle);
-        if idle.is_none() {
-            *idle = Some((stream, nonblocking));
-        }
-    }
-
     /// One exchange, blocking this thread.
     fn blocking_call(&self, request: &Request) -> Result<Response, PipeError> {
         self.attach(None)?;
-        let idle = lock(&self.link.idle).take();
-        let mut stream = match idle {
-            Some((stream, false)) => stream,
-            Some((stream, true)) => {
-                stream
-                    .set_nonblocking(false)
-                    .map_err(|_| PipeError::Closed)?;
-                stream
-            }
-            None => {
+        let mut stream = self.link.idle.take_blocking(
+            || {
                 let mut stream = transport::connect(&self.address).map_err(connect_error)?;
                 std::io::Write::write_all(
                     &mut stream,
                     &bind_frame(&Request::Use { end: self.end })?,
                 )
                 .map_err(|_| PipeError::Closed)?;
-                stream
-            }
-        };
+                Ok(stream)
+            },
+            PipeError::Closed,
+        )?;
         let response = exchange_blocking(&mut stream, request).map_err(|_| PipeError::Closed)?;
-        self.check_in(stream, false);
+        self.link.idle.give_back(stream);
         Ok(response)
     }
 
     /// One exchange without blocking a thread.
     async fn call(&self, request: &Request) -> Result<Response, PipeError> {
         self.attach_async().await?;
-        let idle = lock(&self.link.idle).take();
-        let mut stream = match idle {
-            Some((stream, nonblocking)) => {
-                if !nonblocking {
+        let mut stream = self
+            .link
+            .idle
+            .take_async(
+                || async {
+                    let mut stream = transport::connect_async(&self.address)
+                        .await
+                        .map_err(connect_error)?;
                     stream
-                        .set_nonblocking(true)
+                        .write_all(&bind_frame(&Request::Use { end: self.end })?)
+                        .await
                         .map_err(|_| PipeError::Closed)?;
-                }
-                tokio::net::UnixStream::from_std(stream).map_err(|_| PipeError::Closed)?
-            }
-            None => {
-                let mut stream = transport::connect_async(&self.address)
-                    .await
-                    .map_err(connect_error)?;
-                stream
-                    .write_all(&bind_frame(&Request::Use { end: self.end })?)
-                    .await
-                    .map_err(|_| PipeError::Closed)?;
-                stream
-            }
-        };
+                    Ok(stream)
+                },
+                PipeError::Closed,
+            )
+            .await?;
         let response = exchange_async(&mut stream, request)
             .await
             .map_err(|_| PipeError::Closed)?;
-        if let Ok(stream) = stream.into_std() {
-            self.check_in(stream, true);
-        }
+        self.link.idle.give_back_async(stream);
         Ok(response)
     }
 

@@ -18,16 +18,16 @@ use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 use std::os::unix::net::UnixStream;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 
+use super::calls::Idle;
 use super::codec::{self, FrameError};
-use super::lock;
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::ProcessQueueError;
 use crate::queue::PriorityQueue;
@@ -282,9 +282,8 @@ struct Client {
     address: Address,
     /// 0 = unbounded: puts need no answer.
     maxsize: usize,
-    /// A connection no call is using, and whether it is in non-blocking mode
-    /// (as the last call left it; a call switches it only if it must).
-    idle: Mutex<Option<(UnixStream, bool)>>,
+    /// A connection no call is using.
+    idle: Idle,
 }
 
 fn connect_error(e: ConnectError) -> ProcessQueueError {
@@ -345,60 +344,39 @@ impl Client {
         Arc::new(Self {
             address,
             maxsize,
-            idle: Mutex::new(None),
+            idle: Idle::default(),
         })
-    }
-
-    /// Keeps `stream` for the next call, unless another call already did.
-    fn check_in(&self, stream: UnixStream, nonblocking: bool) {
-        let mut idle = lock(&self.idle);
-        if idle.is_none() {
-            *idle = Some((stream, nonblocking));
-        }
     }
 
     /// Makes one exchange, blocking this thread.
     fn blocking_call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
-        let idle = lock(&self.idle).take();
-        let mut stream = match idle {
-            Some((stream, false)) => stream,
-            Some((stream, true)) => {
-                stream
-                    .set_nonblocking(false)
-                    .map_err(|_| ProcessQueueError::Closed)?;
-                stream
-            }
-            None => transport::connect(&self.address).map_err(connect_error)?,
-        };
+        let mut stream = self.idle.take_blocking(
+            || transport::connect(&self.address).map_err(connect_error),
+            ProcessQueueError::Closed,
+        )?;
         let response =
             exchange_blocking(&mut stream, request).map_err(|_| ProcessQueueError::Closed)?;
-        self.check_in(stream, false);
+        self.idle.give_back(stream);
         Ok(response)
     }
 
     /// Makes one exchange without blocking a thread.
     async fn call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
-        let idle = lock(&self.idle).take();
-        let mut stream = match idle {
-            Some((stream, nonblocking)) => {
-                if !nonblocking {
-                    stream
-                        .set_nonblocking(true)
-                        .map_err(|_| ProcessQueueError::Closed)?;
-                }
-                tokio::net::UnixStream::from_std(stream).map_err(|_| ProcessQueueError::Closed)?
-            }
-            None => transport::connect_async(&self.address)
-                .await
-                .map_err(connect_error)?,
-        };
+        let mut stream = self
+            .idle
+            .take_async(
+                || async {
+                    transport::connect_async(&self.address)
+                        .await
+                        .map_err(connect_error)
+                },
+                ProcessQueueError::Closed,
+            )
+            .await?;
         let response = exchange_async(&mut stream, request)
             .await
             .map_err(|_| ProcessQueueError::Closed)?;
-        // Handed back in non-blocking mode.
-        if let Ok(stream) = stream.into_std() {
-            self.check_in(stream, true);
-        }
+        self.idle.give_back_async(stream);
         Ok(response)
     }
 
