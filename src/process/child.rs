@@ -79,7 +79,10 @@ pub(crate) fn run_child() -> ! {
     // The target runs inside a runtime's context (not on it: it is a plain
     // function and may block or start a runtime of its own), so threads it
     // starts with `threadlet::spawn` run on this runtime's workers...
+    // One worker: threads are green tasks (concurrency, as Python's threads
+    // under the GIL), and a child pays for one thread, not one per core.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .ok();

@@ -36,34 +36,31 @@ pub(crate) struct Job {
     pub(crate) record: Arc<Record>,
 }
 
-/// The driver's answer to one [`Job`]: a one-slot crate [`Queue`]. Dropped
-/// unanswered (the driver thread died with the job), it answers with an error,
-/// so `start()` never waits for an answer that cannot come.
-struct Reply(Queue<io::Result<()>>);
+/// The answer to one [`run`]: a one-slot crate [`Queue`]. Dropped unanswered
+/// (the driver thread died before it ran the closure), it answers with an
+/// error, so the caller never waits for an answer that cannot come.
+struct Reply<T>(Queue<io::Result<T>>);
 
-impl Reply {
-    fn send(self, answer: io::Result<()>) {
+impl<T> Reply<T> {
+    fn send(self, answer: io::Result<T>) {
         let _ = self.0.put_nowait(answer);
     }
 }
 
-impl Drop for Reply {
+impl<T> Drop for Reply<T> {
     fn drop(&mut self) {
         // A no-op (`Full`) after `send`.
-        let _ = self.0.put_nowait(Err(io::Error::other(
-            "the threadlet process driver thread has stopped",
-        )));
+        let _ = self.0.put_nowait(Err(stopped()));
     }
 }
 
-/// What the driver thread is asked to do.
-enum Request {
-    /// Spawn one `Process` child and supervise it.
-    Spawn(Job, Reply),
-    /// Run a closure on the driver thread, inside its runtime (it may spawn
-    /// tasks and children there).
-    Call(Box<dyn FnOnce() + Send>),
+fn stopped() -> io::Error {
+    io::Error::other("the threadlet process driver thread has stopped")
 }
+
+/// A closure for the driver thread, run inside its runtime (it may spawn
+/// tasks and children there).
+type Request = Box<dyn FnOnce() + Send>;
 
 /// The driver's request queue (unbounded: `send` never waits).
 static DRIVER: Mutex<Option<Queue<Request>>> = Mutex::new(None);
@@ -84,25 +81,35 @@ pub(crate) fn set_child_args(args: Vec<String>, harness: bool) {
     HARNESS_CHILDREN.store(harness, Ordering::Relaxed);
 }
 
-/// Has the driver thread spawn `job`'s child (starting the driver on first
-/// use) and waits for its answer; the child's record is `Running` when this
-/// returns `Ok`.
+/// Has the driver thread spawn `job`'s child and waits for its answer; the
+/// child's record is `Running` (and in the children list) when this returns
+/// `Ok`.
 ///
-/// Must not be called on the driver thread (it would wait for itself); no
-/// driver code path does (the pool's workers are spawned by `spawn_child`
-/// directly). The caller holds no lock the driver takes: `start()` releases
-/// the record's state lock (state `Starting`) before calling this.
+/// The caller must hold no lock the driver takes: `start()` releases the
+/// record's state lock (state `Starting`) before calling this.
 pub(crate) fn start(job: Job) -> io::Result<()> {
-    let answer = Queue::new(1);
-    send(Request::Spawn(job, Reply(answer.clone())))?;
-    answer
-        .blocking_get()
-        .unwrap_or_else(|_| Err(io::Error::other("the threadlet process driver stopped")))
+    run(move || spawn_one(job.launch, job.record))
 }
 
-/// Runs `f` on the driver thread inside its runtime, starting it on first use.
+/// Runs `f` on the driver thread inside its runtime (starting the driver on
+/// first use) and waits for its value.
+///
+/// Must not be called on the driver thread (it would wait for itself): no
+/// driver code path does (the pool spawns its workers with `spawn_child`
+/// directly, and the supervisors only record and remove).
+pub(crate) fn run<T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    let answer = Queue::new(1);
+    let reply = Reply(answer.clone());
+    send(Box::new(move || reply.send(f())))?;
+    answer.blocking_get().unwrap_or_else(|_| Err(stopped()))
+}
+
+/// Runs `f` on the driver thread inside its runtime, starting it on first
+/// use, without waiting for it.
 pub(crate) fn call(f: impl FnOnce() + Send + 'static) -> io::Result<()> {
-    send(Request::Call(Box::new(f)))
+    send(Box::new(f))
 }
 
 fn send(request: Request) -> io::Result<()> {
@@ -119,9 +126,7 @@ fn send(request: Request) -> io::Result<()> {
         *driver = Some(requests);
     }
     match driver.as_ref() {
-        Some(requests) => requests
-            .put_nowait(request)
-            .map_err(|_| io::Error::other("the threadlet process driver thread has stopped")),
+        Some(requests) => requests.put_nowait(request).map_err(|_| stopped()),
         None => Err(io::Error::other(
             "the threadlet process driver did not start",
         )),
@@ -133,10 +138,7 @@ async fn drive(requests: Queue<Request>) {
     // it, and each `Reply` among them answers with an error.
     let requests = ShutOnDrop(requests);
     while let Ok(request) = requests.0.get().await {
-        match request {
-            Request::Spawn(job, reply) => reply.send(spawn_one(job.launch, job.record)),
-            Request::Call(f) => f(),
-        }
+        request();
     }
 }
 
