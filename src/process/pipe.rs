@@ -23,7 +23,6 @@
 //! `blocking_recv_timeout` bounds it. An end that was never encoded or used
 //! is not counted at all.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
@@ -34,13 +33,14 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::Notify;
 
 use super::calls::Idle;
 use super::codec::{self, FrameError};
 use super::lock;
+use super::queue::{Held, Server as Inbox, Wait};
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::PipeError;
+use crate::sync::Event;
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Request {
@@ -83,8 +83,6 @@ enum Response {
 
 #[derive(Default)]
 struct EndState {
-    /// Messages waiting to be received by this end.
-    inbox: VecDeque<Vec<u8>>,
     /// Connections attached to this end now.
     attached: usize,
     /// Whether any connection ever attached to this end.
@@ -100,11 +98,46 @@ impl EndState {
     }
 }
 
+/// The owner's side: who holds each end, each end's inbox (the process
+/// queue's server, unbounded: messages keep their place when put back), and
+/// for each end an event set while it is gone.
 struct Server {
     ends: Mutex<[EndState; 2]>,
+    inbox: [Inbox; 2],
+    /// Set while end `i` is gone; set and cleared under `ends`' lock.
+    gone: [Event; 2],
     next_ticket: std::sync::atomic::AtomicU64,
-    /// Woken on every message and every detach.
-    changed: [Notify; 2],
+}
+
+impl Server {
+    /// Re-derives end `e`'s gone event from its state (under `ends`' lock).
+    fn update_gone(&self, ends: &[EndState; 2], e: usize) {
+        if ends[e].gone() {
+            self.gone[e].set();
+        } else {
+            self.gone[e].clear();
+        }
+    }
+
+    /// The next message for end `me`, or `None` once none is left and the
+    /// other end is gone. Cancel safe.
+    async fn recv(&self, me: usize) -> Option<Held> {
+        loop {
+            tokio::select! {
+                biased;
+                held = self.inbox[me].get(Wait::Forever) => return held,
+                () = self.gone[1 - me].wait() => {
+                    if let Some(held) = self.inbox[me].get(Wait::No).await {
+                        return Some(held);
+                    }
+                    if lock(&self.ends)[1 - me].gone() {
+                        return None;
+                    }
+                    // Attached again meanwhile (its event is clear): wait on.
+                }
+            }
+        }
+    }
 }
 
 /// What one connection is to the server.
@@ -115,9 +148,9 @@ struct Peer {
     /// Whether it is an attachment (counted in `attached`) rather than a
     /// connection that only carries calls.
     attached: bool,
-    /// A message sent to it and not yet acknowledged: put back in front of
-    /// the inbox if the connection ends first.
-    reserved: Option<Vec<u8>>,
+    /// A message sent to it and not yet acknowledged: put back in its place
+    /// in the inbox if the connection ends first.
+    reserved: Option<Held>,
 }
 
 /// Serves one authenticated connection until it closes. A malformed or
@@ -128,17 +161,11 @@ async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<()
     let mut peer = Peer::default();
     let result = serve_requests(&server, &mut rd, &mut wr, &mut peer).await;
     if let Some(me) = peer.end {
-        let mut ends = lock(&server.ends);
-        if let Some(msg) = peer.reserved.take() {
-            ends[me].inbox.push_front(msg);
-            drop(ends);
-            server.changed[me].notify_waiters();
-            ends = lock(&server.ends);
-        }
+        server.inbox[me].unget(peer.reserved.take());
         if peer.attached {
+            let mut ends = lock(&server.ends);
             ends[me].attached -= 1;
-            drop(ends);
-            server.changed[1 - me].notify_waiters();
+            server.update_gone(&ends, me);
         }
     }
     result
@@ -169,6 +196,7 @@ async fn serve_requests(
                 if let Some(ticket) = ticket {
                     ends[e].handoffs.retain(|t| *t != ticket);
                 }
+                server.update_gone(&ends, e);
                 peer.end = Some(e);
                 peer.attached = true;
                 continue;
@@ -184,18 +212,18 @@ async fn serve_requests(
                 let ticket = server
                     .next_ticket
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                lock(&server.ends)[me].handoffs.push(ticket);
+                let mut ends = lock(&server.ends);
+                ends[me].handoffs.push(ticket);
+                server.update_gone(&ends, me);
                 Response::Ticket(ticket)
             }
             (Request::Send { msg }, Some(me)) => {
                 let peer_end = 1 - me;
-                let mut ends = lock(&server.ends);
-                if ends[peer_end].gone() {
+                if lock(&server.ends)[peer_end].gone() {
                     Response::BrokenPipe
                 } else {
-                    ends[peer_end].inbox.push_back(msg);
-                    drop(ends);
-                    server.changed[peer_end].notify_waiters();
+                    // Unbounded: never waits.
+                    server.inbox[peer_end].put(msg, Wait::No).await;
                     Response::Sent
                 }
             }
@@ -205,39 +233,22 @@ async fn serve_requests(
                         "a recv before acknowledging the previous message",
                     ));
                 }
-                let wait = async {
-                    loop {
-                        let notified = server.changed[me].notified();
-                        tokio::pin!(notified);
-                        notified.as_mut().enable();
-                        {
-                            let mut ends = lock(&server.ends);
-                            if let Some(msg) = ends[me].inbox.pop_front() {
-                                return Some(msg);
-                            }
-                            if ends[1 - me].gone() {
-                                return None;
-                            }
-                        }
-                        notified.await;
-                    }
-                };
                 // `Duration::MAX` (or any overflowing deadline) waits forever,
                 // as everywhere in the crate.
                 let timeout = millis.map_or(Duration::MAX, Duration::from_millis);
                 let got = tokio::select! {
-                    got = crate::wait::timeout::with_timeout(timeout, wait) => got,
+                    got = crate::wait::timeout::with_timeout(timeout, server.recv(me)) => got,
                     // A receiver that dies while it waits stops waiting here.
                     () = transport::closed(rd) => return Ok(()),
                 };
                 match got {
-                    Some(Some(msg)) => {
-                        let response = Response::Msg(msg);
+                    Some(Some(Held { seq, item })) => {
+                        let response = Response::Msg(item);
                         let frame = codec::frame(&response);
-                        if let Response::Msg(msg) = response {
+                        if let Response::Msg(item) = response {
                             // Reserved first: if the answer cannot be sent,
                             // or is not acknowledged, `serve` puts it back.
-                            peer.reserved = Some(msg);
+                            peer.reserved = Some(Held { seq, item });
                         }
                         wr.write_all(&frame?).await?;
                         match codec::read_frame_async::<Request, _>(rd).await? {
@@ -413,8 +424,9 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     pub fn new(duplex: bool) -> io::Result<(Connection<T>, Connection<T>)> {
         let server = Arc::new(Server {
             ends: Mutex::new([EndState::default(), EndState::default()]),
+            inbox: [Inbox::new(0), Inbox::new(0)],
+            gone: [Event::new(), Event::new()],
             next_ticket: std::sync::atomic::AtomicU64::new(0),
-            changed: [Notify::new(), Notify::new()],
         });
         let address = transport::listen("pipe", move |stream| serve(Arc::clone(&server), stream))?;
         let end = |end, can_send, can_recv| Connection {

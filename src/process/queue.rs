@@ -35,7 +35,7 @@ use crate::sync::Semaphore;
 
 /// How long a request may wait at the server.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-enum Wait {
+pub(super) enum Wait {
     No,
     Forever,
     Millis(u64),
@@ -88,9 +88,9 @@ enum Response {
 /// item put back (its taker never acknowledged it) keeps its place at the
 /// front.
 #[derive(Debug)]
-struct Held {
-    seq: u64,
-    item: Vec<u8>,
+pub(super) struct Held {
+    pub(super) seq: u64,
+    pub(super) item: Vec<u8>,
 }
 
 impl PartialEq for Held {
@@ -116,8 +116,8 @@ impl Ord for Held {
 /// The owner's side, on the crate's own primitives: the items in a crate
 /// queue (lowest `seq` first) and, for a bounded queue, the room in a crate
 /// semaphore. An item keeps its room until its taker acknowledges it, so an
-/// item put back always fits.
-struct Server {
+/// item put back always fits. A `Pipe` end's inbox is one too (unbounded).
+pub(super) struct Server {
     /// Unbounded: the room is counted by `room`.
     items: PriorityQueue<Held>,
     /// `maxsize` permits, `None` for an unbounded queue.
@@ -126,7 +126,7 @@ struct Server {
 }
 
 impl Server {
-    fn new(maxsize: usize) -> Self {
+    pub(super) fn new(maxsize: usize) -> Self {
         Self {
             items: PriorityQueue::new(0),
             room: (maxsize != 0).then(|| Semaphore::new(maxsize)),
@@ -136,7 +136,7 @@ impl Server {
 
     /// Puts `item` once there is room, waiting as `wait` allows; `false` if
     /// the queue stayed full. Cancel safe: cancelled, nothing was put.
-    async fn put(&self, item: Vec<u8>, wait: Wait) -> bool {
+    pub(super) async fn put(&self, item: Vec<u8>, wait: Wait) -> bool {
         if let Some(room) = &self.room {
             let got = match wait {
                 Wait::No => room.try_acquire(),
@@ -158,7 +158,7 @@ impl Server {
 
     /// Takes the first item, waiting as `wait` allows. Its room stays taken
     /// until [`ack`](Self::ack). Cancel safe: cancelled, nothing was taken.
-    async fn get(&self, wait: Wait) -> Option<Held> {
+    pub(super) async fn get(&self, wait: Wait) -> Option<Held> {
         match wait {
             Wait::No => self.items.get_nowait().ok(),
             Wait::Forever => self.items.get().await.ok(),
@@ -167,7 +167,7 @@ impl Server {
     }
 
     /// The taker has the item: its room is free.
-    fn ack(&self) {
+    pub(super) fn ack(&self) {
         if let Some(room) = &self.room {
             room.release();
         }
@@ -175,13 +175,13 @@ impl Server {
 
     /// Puts back, in its old place, an item whose taker never acknowledged
     /// it (its room was never given back, so it fits).
-    fn unget(&self, reserved: Option<Held>) {
+    pub(super) fn unget(&self, reserved: Option<Held>) {
         if let Some(held) = reserved {
             let _ = self.items.put_nowait(held);
         }
     }
 
-    fn qsize(&self) -> usize {
+    pub(super) fn qsize(&self) -> usize {
         self.items.len()
     }
 }
