@@ -64,6 +64,9 @@ impl Slot {
 
 /// The pending value of [`Pool::apply_async`] (Python's `AsyncResult`).
 pub struct AsyncResult<R> {
+    /// tokio's async mutex, because a `get` holds the answer channel across
+    /// its `recv().await` (the crate's `Lock` guards no data); concurrent
+    /// `get`s queue here and each reads the one stored answer.
     slot: tokio::sync::Mutex<Slot>,
     _ret: PhantomData<fn() -> R>,
 }
