@@ -62,7 +62,7 @@ impl Slot {
     }
 }
 
-/// The pending value of [`Pool::apply_async`] (Python's `AsyncResult`).
+/// The pending value of [`Pool::apply_async`](super::Pool::apply_async) (Python's `AsyncResult`).
 pub struct AsyncResult<R> {
     /// tokio's async mutex, because a `get` holds the answer channel across
     /// its `recv().await` (the crate's `Lock` guards no data); concurrent
@@ -204,7 +204,7 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     }
 }
 
-/// The values of [`Pool::imap`] / [`Pool::imap_unordered`], as a
+/// The values of [`Pool::imap`](super::Pool::imap) / [`Pool::imap_unordered`](super::Pool::imap_unordered), as a
 /// `futures::Stream` of `Result<R, PoolError>`.
 pub struct PoolStream<R> {
     answers: ChunkAnswers,
