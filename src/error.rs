@@ -2,7 +2,7 @@
 //! message. Each module keeps its own errors in its `error.rs`; this module
 //! re-exports them all.
 
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 pub use crate::process::error::*;
 pub use crate::queue::error::*;
 pub use crate::sync::error::*;
