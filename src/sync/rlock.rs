@@ -13,10 +13,11 @@ use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::RLockReleaseError;
-use super::timed::{Wait, passed};
+use super::timed::Wait;
+use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
 use crate::wait::timeout::deadline;
@@ -316,14 +317,6 @@ impl RLock {
         self.acquire_as(current_owner(), Some(saved)).await;
     }
 
-    pub(crate) fn blocking_acquire_restore(&self, saved: u64) {
-        let me = current_owner();
-        if self.inner.raw.try_acquire().is_err() {
-            let _ = self.inner.raw.blocking_acquire(None);
-        }
-        self.set_owner(me, Some(saved));
-    }
-
     /// Takes the lock if the caller owns it or it is free right now; `false`
     /// if another task or thread holds it.
     ///
@@ -539,7 +532,14 @@ impl RLock {
     }
 
     /// [`acquire`](RLock::acquire) for a plain OS thread; the owner is the
-    /// thread. Calling it from inside an async task blocks a runtime worker.
+    /// thread.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`acquire().await`](RLock::acquire) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -549,11 +549,24 @@ impl RLock {
     /// lock.blocking_acquire();
     /// assert_eq!(lock.recursion_count(), 2);
     /// ```
+    #[track_caller]
     pub fn blocking_acquire(&self) {
-        self.blocking_acquire_until(None);
+        let op = Op {
+            name: "RLock::blocking_acquire",
+            instead: "`.acquire().await`",
+        };
+        block_on_forever(op, self.acquire_held());
     }
 
-    /// [`acquire_timeout`](RLock::acquire_timeout) for a plain OS thread.
+    /// [`acquire_timeout`](RLock::acquire_timeout) for a plain OS thread; it
+    /// needs no tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`acquire_timeout(timeout).await`](RLock::acquire_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -567,11 +580,23 @@ impl RLock {
     /// assert!(!got.join().unwrap());
     /// ```
     #[must_use = "if the lock was taken it must be released"]
+    #[track_caller]
     pub fn blocking_acquire_timeout(&self, timeout: Duration) -> bool {
-        self.blocking_acquire_until(deadline(timeout))
+        let op = Op {
+            name: "RLock::blocking_acquire_timeout",
+            instead: "`.acquire_timeout(timeout).await`",
+        };
+        block_on(op, deadline(timeout), self.acquire_held()).is_some()
     }
 
     /// [`lock`](RLock::lock) for a plain OS thread.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`lock().await`](RLock::lock) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -580,25 +605,14 @@ impl RLock {
     /// let guard = lock.blocking_lock();
     /// assert!(lock.is_owned());
     /// ```
+    #[track_caller]
     pub fn blocking_lock(&self) -> RLockGuard<'_> {
-        let hold = self
-            .blocking_acquire_held(None)
-            .expect("an untimed acquire always succeeds");
+        let op = Op {
+            name: "RLock::blocking_lock",
+            instead: "`.lock().await`",
+        };
+        let hold = block_on_forever(op, self.acquire_held());
         RLockGuard { lock: self, hold }
-    }
-
-    pub(crate) fn blocking_acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.blocking_acquire_held(deadline).is_some()
-    }
-
-    /// The blocking acquire behind every blocking form; the hold's number if
-    /// taken before `deadline` (`None`: forever).
-    pub(crate) fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64> {
-        if let Some(hold) = self.try_acquire_held() {
-            return Some(hold);
-        }
-        let got = !passed(deadline) && self.inner.raw.blocking_acquire(deadline) == Ok(true);
-        got.then(|| self.set_owner(current_owner(), None))
     }
 
     /// Test introspection: (free permits, queued waiters, slots in use).
