@@ -21,7 +21,9 @@
 //! Every blocking operation has three forms: `op().await`, a non-blocking
 //! `try_op()` (queues keep Python's `put_nowait` / `get_nowait`) and
 //! `op_timeout(duration).await`; waiting operations also have a `blocking_op`
-//! form for plain OS threads.
+//! form for plain OS threads (and `spawn_blocking`), which runs the same
+//! future as `op().await` and panics, instead of hanging, if called on a
+//! thread that drives a tokio runtime.
 //!
 //! # Misuse
 //!
@@ -41,6 +43,7 @@
 //! | a guard ([`LockGuard`], [`RLockGuard`], [`ConditionGuard`]) dropped after its hold ended: an explicit `release` in its scope, or a cancelled [`Condition::wait`] (e.g. under `tokio::time::timeout`) | `RuntimeError` from `with` (a `Lock`'s may instead release the next holder's hold) | none: the stale guard's drop does nothing and never releases the next holder's hold ([`ConditionGuard`]'s `wait` / `notify` return the errors below) | — |
 //! | a `wait_for` predicate that panics inside [`ConditionGuard::wait_for`] (first call or re-check) | the exception leaves `with`, which releases | the panic propagates; the guard's drop releases the lock | — |
 //! | a timed form (`*_timeout`, a `Barrier` with a timeout) with a non-zero, finite timeout awaited outside a tokio runtime (`futures::executor::block_on`) | — | panics every time, before trying, naming the method and the caller's location; a zero timeout (a non-blocking try) and `Duration::MAX` need no runtime | ``threadlet: `Lock::acquire_timeout` called at {file:line:col} with a non-zero, finite timeout needs a tokio runtime …`` |
+//! | a `blocking_*` form called on a thread that is driving a tokio runtime (an async task, a `#[tokio::test]` or `block_on` body), where nothing could ever wake it | — (tokio's `blocking_recv` / `blocking_lock` panic) | panics at once, naming the method, the caller's location and the async form to use; `spawn_blocking`, `block_in_place` and plain OS threads may block | ``threadlet: `Lock::blocking_lock` called at {file:line:col} would block a thread that is driving a tokio runtime …; use `.lock().await` in async code, or call it from `spawn_blocking` / a plain thread`` |
 //! | [`Condition::wait`] (and `wait_timeout`, and `wait_for` whose predicate is false) without the lock, over [`Lock`] or [`RLock`] | `RuntimeError` | [`ConditionWaitError`](error::ConditionWaitError) | `cannot wait on un-acquired lock` |
 //! | [`Condition::notify`] / `notify_all` without the lock, over [`Lock`] or [`RLock`] | `RuntimeError` | [`ConditionNotifyError`](error::ConditionNotifyError) | `cannot notify on un-acquired lock` |
 //! | [`Barrier::new`]`(0)` | `ValueError` | [`BarrierPartiesError`](error::BarrierPartiesError) | `parties must be >= 1` |

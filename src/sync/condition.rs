@@ -11,6 +11,7 @@ use super::lock::Lock;
 use super::raw_lock::ConditionLock;
 #[cfg(doc)]
 use super::rlock::RLock;
+use super::statistics::ConditionStatistics;
 use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever, block_on_timed};
 use crate::wait::core::{Mode, RawSemaphore};
@@ -738,9 +739,29 @@ impl<L: ConditionLock> Condition<L> {
         })
     }
 
+    /// A snapshot: whether the lock is held and how many wait to be
+    /// notified (trio's `statistics()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// assert!(cond.try_acquire());
+    /// let stats = cond.statistics();
+    /// assert!(stats.locked);
+    /// assert_eq!(stats.waiters, 0);
+    /// ```
+    #[must_use]
+    pub fn statistics(&self) -> ConditionStatistics {
+        ConditionStatistics {
+            locked: self.locked(),
+            waiters: self.inner.waiters.snapshot().waiters,
+        }
+    }
+
     /// Test introspection: (queued waiters, slots in use).
-    #[doc(hidden)]
-    pub fn __debug_state(&self) -> (usize, usize) {
+    #[cfg(test)]
+    pub(crate) fn debug_state(&self) -> (usize, usize) {
         let s = self.inner.waiters.snapshot();
         (s.waiters, s.slots)
     }

@@ -6,6 +6,7 @@ use std::panic::Location;
 use std::time::Duration;
 
 use super::error::LockReleaseError;
+use super::statistics::LockStatistics;
 use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{Mode, RawSemaphore};
@@ -429,9 +430,30 @@ impl Lock {
         LockGuard { lock: self, hold }
     }
 
+    /// A snapshot of the lock: whether it is held and how many wait for it
+    /// (trio's `statistics()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::Lock::new();
+    /// let _guard = lock.try_lock().unwrap();
+    /// let stats = lock.statistics();
+    /// assert!(stats.locked);
+    /// assert_eq!(stats.waiters, 0);
+    /// ```
+    #[must_use]
+    pub fn statistics(&self) -> LockStatistics {
+        let s = self.inner.raw.snapshot();
+        LockStatistics {
+            locked: s.permits == 0,
+            waiters: s.waiters,
+        }
+    }
+
     /// Test introspection: (free permits, queued waiters, slots in use).
-    #[doc(hidden)]
-    pub fn __debug_state(&self) -> (usize, usize, usize) {
+    #[cfg(test)]
+    pub(crate) fn debug_state(&self) -> (usize, usize, usize) {
         let s = self.inner.raw.snapshot();
         (s.permits, s.waiters, s.slots)
     }

@@ -16,6 +16,7 @@ use std::panic::Location;
 use std::time::Duration;
 
 use super::error::RLockReleaseError;
+use super::statistics::RLockStatistics;
 use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{Mode, RawSemaphore};
@@ -74,12 +75,6 @@ pub(crate) fn current_owner() -> u64 {
         }
         id
     })
-}
-
-/// Test hook: the numeric value `current_owner` uses for a task id.
-#[doc(hidden)]
-pub fn __task_id_value(id: tokio::task::Id) -> u64 {
-    id_value(id)
 }
 
 /// The depth's bits in [`Inner::level`]; the hold number is above them.
@@ -615,9 +610,33 @@ impl RLock {
         RLockGuard { lock: self, hold }
     }
 
+    /// A snapshot of the lock: whether it is owned (by anybody, by the
+    /// caller), its owner's depth and how many wait for it (trio's
+    /// `statistics()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::RLock::new();
+    /// let _guard = lock.try_lock().unwrap();
+    /// let stats = lock.statistics();
+    /// assert!(stats.locked && stats.owned);
+    /// assert_eq!((stats.count, stats.waiters), (1, 0));
+    /// ```
+    #[must_use]
+    pub fn statistics(&self) -> RLockStatistics {
+        let s = self.inner.raw.snapshot();
+        RLockStatistics {
+            locked: s.permits == 0,
+            owned: self.is_owned(),
+            count: self.count(),
+            waiters: s.waiters,
+        }
+    }
+
     /// Test introspection: (free permits, queued waiters, slots in use).
-    #[doc(hidden)]
-    pub fn __debug_state(&self) -> (usize, usize, usize) {
+    #[cfg(test)]
+    pub(crate) fn debug_state(&self) -> (usize, usize, usize) {
         let s = self.inner.raw.snapshot();
         (s.permits, s.waiters, s.slots)
     }
@@ -698,5 +717,26 @@ impl Drop for RLockGuard<'_> {
 impl fmt::Debug for RLockGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RLockGuard").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(threadlet_loom)))]
+mod tests {
+    use super::id_value;
+
+    /// The owner id read from a task id through `Hash` is the number tokio
+    /// shows for it.
+    #[tokio::test]
+    async fn task_id_extraction_matches_tokios_display() {
+        for _ in 0..3 {
+            let (id, shown) = tokio::spawn(async {
+                let id = tokio::task::id();
+                (id_value(id), id.to_string())
+            })
+            .await
+            .unwrap();
+            assert_eq!(id.to_string(), shown);
+            assert_ne!(id, 0);
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::panic::Location;
 use std::time::Duration;
 
 use super::error::SemaphoreReleaseError;
+use super::statistics::SemaphoreStatistics;
 use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{MAX_PERMITS, Mode, RawSemaphore};
@@ -461,9 +462,29 @@ macro_rules! semaphore_methods {
                 SemaphoreGuard { inner: &self.inner }
             }
 
+            /// A snapshot: the free permits and how many wait for one
+            /// (trio's `statistics()`).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(2);")]
+            /// let _permit = sem.try_permit().unwrap();
+            /// let stats = sem.statistics();
+            /// assert_eq!((stats.value, stats.waiters), (1, 0));
+            /// ```
+            #[must_use]
+            pub fn statistics(&self) -> SemaphoreStatistics {
+                let s = self.inner.raw.snapshot();
+                SemaphoreStatistics {
+                    value: s.permits,
+                    waiters: s.waiters,
+                }
+            }
+
             /// Test introspection: (free permits, queued waiters, slots in use).
-            #[doc(hidden)]
-            pub fn __debug_state(&self) -> (usize, usize, usize) {
+            #[cfg(test)]
+            pub(crate) fn debug_state(&self) -> (usize, usize, usize) {
                 let s = self.inner.raw.snapshot();
                 (s.permits, s.waiters, s.slots)
             }
