@@ -17,6 +17,7 @@
 //! | `threading.Event`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`Event`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`] |
 //! | `queue.Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
 //! | `multiprocessing.Process`, `Pool`, `Queue`, `Pipe` | `process::Process`, `process::Pool`, `process::Queue`, `process::Pipe` (feature `process`, on by default) |
+//! | `queue.Queue` / `multiprocessing.Pool` across hosts (a broker such as RQ) | `cluster::Queue`, `cluster::LifoQueue`, `cluster::PriorityQueue`, `cluster::Pool` + `cluster::worker` on Redis 7 (feature `cluster`, off by default) |
 //!
 //! Every blocking operation has three forms: `op().await`, a non-blocking
 //! `try_op()` (queues keep Python's `put_nowait` / `get_nowait`) and
@@ -74,6 +75,8 @@ mod fuzz;
 mod loom_models;
 mod wait;
 
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod error;
 #[cfg(feature = "process")]
 pub mod process;

@@ -164,7 +164,8 @@ fn a_panicking_main_still_waits_then_panics() {
     let payload = outcome.unwrap_err();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"main failed"));
     assert!(done.load(Ordering::SeqCst), "waited before re-raising");
-    assert!(!threadlet::main_thread().is_alive());
+    // The program's main thread runs on after `run`, as in Python.
+    assert!(threadlet::main_thread().is_alive());
 }
 
 #[test]
@@ -248,4 +249,38 @@ async fn wait_non_daemon_is_cancel_safe() {
     assert!(t.is_alive());
     threadlet::wait_non_daemon().await;
     assert!(!t.is_alive());
+}
+
+/// Issue 16.3: a daemon thread parked in a blocking call (here a
+/// `spawn_blocking` that waits on a channel nobody sends on) must not keep
+/// `run` from returning. The run happens on a helper OS thread so that the
+/// test itself finishes in bounded time whatever happens.
+#[test]
+fn run_returns_while_a_daemon_sits_in_a_blocking_call() {
+    let _serial = serial_blocking();
+    let (never_tx, never_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let (blocked_tx, blocked_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let value = RuntimeBuilder::new().worker_threads(2).run(async move {
+            Builder::new()
+                .daemon(true)
+                .spawn(async move {
+                    let _ = tokio::task::spawn_blocking(move || {
+                        blocked_tx.send(()).unwrap();
+                        never_rx.recv()
+                    })
+                    .await;
+                })
+                .unwrap();
+            // Main ends once the daemon is inside its blocking call.
+            blocked_rx.await.expect("the blocking call started");
+            "main's value"
+        });
+        done_tx.send(value).unwrap();
+    });
+    let returned = done_rx.recv_timeout(Duration::from_secs(30));
+    // Let the abandoned blocking call end (its OS thread is detached).
+    drop(never_tx);
+    assert_eq!(returned, Ok("main's value"), "run did not return");
 }

@@ -138,3 +138,37 @@ fn debug_shows_the_flag() {
     event.set();
     assert_eq!(format!("{event:?}"), "Event { is_set: true }");
 }
+
+/// Ping-pong between two tasks on two workers with `clear` after each wait:
+/// no wake-up is lost between a `set` and a waiter that is just queueing.
+#[test]
+fn ping_pong_on_two_workers_loses_no_wakeup() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (ping, pong) = (Event::new(), Event::new());
+        let (p, q) = (ping.clone(), pong.clone());
+        const ROUNDS: usize = 100_000;
+        let echo = tokio::spawn(async move {
+            for _ in 0..ROUNDS {
+                p.wait().await;
+                p.clear();
+                q.set();
+            }
+        });
+        let main = async {
+            for _ in 0..ROUNDS {
+                ping.set();
+                pong.wait().await;
+                pong.clear();
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(120), main)
+            .await
+            .expect("a wake-up was lost");
+        echo.await.unwrap();
+    });
+}

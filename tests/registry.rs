@@ -108,16 +108,30 @@ fn main_thread_is_runs_main() {
     assert!(main_ident.0.is_some());
     assert_eq!(main_ident.0, main_ident.1);
     assert!(!main_ref.is_alive(), "main has finished");
-    assert_eq!(threadlet::main_thread(), main_ref);
     assert!(!threadlet::enumerate().contains(&main_ref));
+    // After `run` the program's main thread runs on, as Python's main thread
+    // is alive whenever code runs in it: not the finished task of that run.
+    let after = threadlet::main_thread();
+    assert_ne!(after, main_ref);
+    assert_eq!(after.name(), "MainThread");
+    assert!(after.is_alive());
+    assert!(!after.is_daemon());
+    assert!(format!("{after:?}").contains("\"started\""), "{after:?}");
 }
 
 #[tokio::test]
 async fn main_thread_outside_run_is_named_main_thread() {
+    // Not while another test's `run` has its own main thread.
+    let _serial = serial().await;
     let main = threadlet::main_thread();
     assert_eq!(main.name(), "MainThread");
     assert!(!main.is_daemon());
+    assert!(
+        main.is_alive(),
+        "Python's main thread is alive while code runs"
+    );
     assert_ne!(threadlet::current_thread(), main);
+    assert_eq!(threadlet::main_thread(), main);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

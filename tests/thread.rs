@@ -532,3 +532,39 @@ fn a_thread_cancelled_before_its_first_poll_still_finishes() {
         .unwrap();
     assert_eq!(other.block_on(t.join()), Err(JoinError::Cancelled));
 }
+
+/// Issue 16.7: a cancelled or timed-out join must leave nothing registered
+/// on the thread (it used to keep its waker forever).
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn cancelled_joins_leave_no_waiter_behind() {
+    let gate = Gate::new();
+    let g = gate.clone();
+    let t = threadlet::spawn(async move {
+        g.wait().await;
+        7
+    });
+    // Timed-out joins from many tasks, each with its own waker.
+    let waiters: Vec<_> = (0..50)
+        .map(|_| {
+            let t = t.clone();
+            tokio::spawn(async move { t.join_timeout(Duration::from_millis(1)).await })
+        })
+        .collect();
+    for w in waiters {
+        assert_eq!(w.await.unwrap(), Err(threadlet::JoinTimeoutError::Timeout));
+    }
+    // Joins cancelled by dropping them, through both handles.
+    for _ in 0..50 {
+        let _ = tokio::time::timeout(Duration::from_millis(1), t.join()).await;
+        let _ = tokio::time::timeout(Duration::from_millis(1), t.thread_ref().join()).await;
+    }
+    assert_eq!(t.__join_waiters(), 0, "dropped joins left waiters behind");
+    // A live join is counted while it waits, and still gets the value.
+    let t2 = t.clone();
+    let live = tokio::spawn(async move { t2.join().await });
+    tokio::task::yield_now().await;
+    assert_eq!(t.__join_waiters(), 1);
+    gate.open();
+    assert_eq!(live.await.unwrap(), Ok(7));
+    assert_eq!(t.__join_waiters(), 0);
+}

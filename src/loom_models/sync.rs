@@ -214,6 +214,39 @@ fn event_set_wakes_everyone() {
     });
 }
 
+/// Event: a wait that starts after a `set` and a `clear` is not ended by the
+/// late wake-up of that `set` (which reaches the wait list after the clear),
+/// only by a later `set`.
+#[test]
+fn event_wait_after_clear_ignores_an_earlier_sets_wakeup() {
+    model(|| {
+        let event = Event::new();
+        let later = Arc::new(AtomicBool::new(false));
+        let first = {
+            let event = event.clone();
+            thread::spawn(move || event.set())
+        };
+        // Once the first set is seen (its wake-ups may still be on the way):
+        if event.is_set() {
+            event.clear();
+            let second = {
+                let (event, later) = (event.clone(), later.clone());
+                thread::spawn(move || {
+                    later.store(true, Ordering::SeqCst);
+                    event.set();
+                })
+            };
+            block_on(event.wait());
+            assert!(
+                later.load(Ordering::SeqCst),
+                "woken by the set before the clear"
+            );
+            second.join().unwrap();
+        }
+        first.join().unwrap();
+    });
+}
+
 /// Barrier of two: both pass, with indexes 0 and 1, in any interleaving.
 #[test]
 fn barrier_releases_one_generation() {

@@ -166,7 +166,7 @@ mod pool;
 mod process;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod queue;
-mod registry;
+pub(crate) mod registry;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod transport;
 

@@ -1,17 +1,44 @@
 //! [`Event`]: a flag plus the shared core in broadcast mode.
+//!
+//! The flag word also counts the `set`s that raised it (a generation). A
+//! `set` hands its wake-up to every waiter queued when it takes the wait
+//! list's lock, which can include a waiter that started waiting after that
+//! `set` and a `clear`; such a waiter sees the generation unchanged since it
+//! started and waits again, so a wait returns only for a `set` made while it
+//! waited (as Python's, where `set` and `notify_all` are one step under the
+//! condition's lock).
 
 use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::seq_cst_fence as fence;
-use crate::wait::loom::{Arc, AtomicBool, Ordering};
+use crate::wait::loom::{Arc, AtomicUsize, Ordering};
 use crate::wait::timeout::{deadline, with_timeout};
+
+/// Bit 0 of the flag word: the flag. The bits above count the `set`s that
+/// raised it.
+const SET: usize = 1;
 
 #[derive(Debug)]
 struct Inner {
-    flag: AtomicBool,
+    /// `generation << 1 | SET?`
+    flag: AtomicUsize,
     raw: RawSemaphore,
+}
+
+impl Inner {
+    /// A test for "set since `seen` was read": the flag is up, or it was
+    /// raised (and maybe cleared again) since.
+    fn set_since(&self, seen: usize) -> impl Fn() -> bool + '_ {
+        move || {
+            let now = self.flag.load(Ordering::SeqCst);
+            now & SET != 0 || now != seen
+        }
+    }
 }
 
 /// Python's `threading.Event`: a flag that tasks wait on until another task
@@ -54,7 +81,7 @@ impl Event {
     pub fn new() -> Self {
         Self {
             inner: Arc::new(Inner {
-                flag: AtomicBool::new(false),
+                flag: AtomicUsize::new(0),
                 raw: RawSemaphore::new(0, Mode::Broadcast),
             }),
         }
@@ -71,7 +98,7 @@ impl Event {
     /// ```
     #[must_use]
     pub fn is_set(&self) -> bool {
-        self.inner.flag.load(Ordering::Acquire)
+        self.inner.flag.load(Ordering::Acquire) & SET != 0
     }
 
     /// Sets the flag and wakes every task and thread waiting on it.
@@ -87,9 +114,23 @@ impl Event {
     /// # }
     /// ```
     pub fn set(&self) {
-        self.inner.flag.store(true, Ordering::SeqCst);
-        fence();
-        self.inner.raw.notify(usize::MAX);
+        let mut word = self.inner.flag.load(Ordering::Relaxed);
+        loop {
+            if word & SET != 0 {
+                // Already set: the set that raised it wakes the waiters.
+                return;
+            }
+            match self.inner.flag.compare_exchange_weak(
+                word,
+                word.wrapping_add(2) | SET,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => word = actual,
+            }
+        }
+        announce(&self.inner.raw);
     }
 
     /// Resets the flag; later waits block until the next [`set`](Event::set).
@@ -103,7 +144,7 @@ impl Event {
     /// assert!(!event.is_set());
     /// ```
     pub fn clear(&self) {
-        self.inner.flag.store(false, Ordering::SeqCst);
+        self.inner.flag.fetch_and(!SET, Ordering::SeqCst);
     }
 
     /// Waits until the flag is set (at once if it is).
@@ -126,15 +167,11 @@ impl Event {
     /// # }
     /// ```
     pub async fn wait(&self) {
-        if self.is_set() {
+        let seen = self.inner.flag.load(Ordering::SeqCst);
+        if seen & SET != 0 {
             return;
         }
-        let waiter = self.inner.raw.register();
-        fence();
-        if self.inner.flag.load(Ordering::SeqCst) {
-            return;
-        }
-        let _ = waiter.await;
+        wait_until(&self.inner.raw, self.inner.set_since(seen)).await;
     }
 
     /// Waits until the flag is set, at most `timeout`; returns `true` if it was
@@ -195,15 +232,24 @@ impl Event {
     }
 
     fn blocking_wait_until(&self, deadline: Option<Instant>) -> bool {
-        if self.is_set() {
+        let seen = self.inner.flag.load(Ordering::SeqCst);
+        if seen & SET != 0 {
             return true;
         }
-        let waiter = self.inner.raw.register();
-        fence();
-        if self.inner.flag.load(Ordering::SeqCst) {
-            return true;
+        let set = self.inner.set_since(seen);
+        loop {
+            let waiter = self.inner.raw.register();
+            fence();
+            if set() {
+                return true;
+            }
+            match waiter.blocking(deadline) {
+                // Woken by a set: this one's, or an earlier one's (look again).
+                Ok(true) if set() => return true,
+                Ok(true) => {}
+                Ok(false) | Err(_) => return false,
+            }
         }
-        waiter.blocking(deadline).unwrap_or(false)
     }
 
     /// Test introspection: (free permits, queued waiters, slots in use).
@@ -211,6 +257,49 @@ impl Event {
     pub fn __debug_state(&self) -> (usize, usize, usize) {
         let s = self.inner.raw.snapshot();
         (s.permits, s.waiters, s.slots)
+    }
+}
+
+/// The waker's half of a flag guarded by a broadcast-mode `raw`: call it
+/// after setting the flag. It wakes every task and OS thread waiting in
+/// [`wait_until`].
+fn announce(raw: &RawSemaphore) {
+    fence();
+    raw.notify(usize::MAX);
+}
+
+/// Waits until `is_set()` holds, where whoever sets the flag then calls
+/// [`announce`] on `raw` (a semaphore in [`Mode::Broadcast`]). Used by
+/// [`Event::wait`] and by thread joins.
+///
+/// The first poll queues the waiter with its waker in one pass over the
+/// list's lock, then fences and looks at the flag again (the setter sets the
+/// flag, fences, then looks for waiters: one of the two sees the other). The
+/// wake-up is a direct grant, so the second poll only frees the slot: three
+/// lock passes per wait and wake-up, counting the setter's. A wake-up that
+/// finds `is_set()` false (an earlier setter's, see the module docs) queues
+/// again. Dropped early, the waiter leaves the list (broadcast mode passes
+/// nothing on).
+pub(crate) async fn wait_until(raw: &RawSemaphore, is_set: impl Fn() -> bool) {
+    while !is_set() {
+        let mut waiter = raw.acquire();
+        let mut queued = false;
+        poll_fn(|cx| {
+            if Pin::new(&mut waiter).poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            if !queued {
+                queued = true;
+                fence();
+                if is_set() {
+                    // Set between the first look and the queueing: the
+                    // waiter's drop takes it out of the list.
+                    return Poll::Ready(());
+                }
+            }
+            Poll::Pending
+        })
+        .await;
     }
 }
 

@@ -162,7 +162,7 @@
 mod barrier;
 mod condition;
 pub mod error;
-mod event;
+pub(crate) mod event;
 mod lock;
 mod raw_lock;
 mod rlock;

@@ -1,9 +1,13 @@
 //! The one mechanism under every thread: a shared `Inner<T>` (state word, name,
-//! task, output slot with the joiners' wakers), and the task wrapper that runs
+//! task, the joiners' wait list, output slot), and the task wrapper that runs
 //! a thread's future with "current thread" set, catches its panic, reports
 //! it, and on any ending (value, panic, cancellation or runtime shutdown)
 //! leaves the registry, stores the outcome, marks the thread done and wakes
 //! the joiners.
+//!
+//! Joiners wait on the crate's wait core in broadcast mode, as an `Event`'s
+//! waiters do (the `DONE` bit is the flag): a dropped join leaves the list at
+//! once, so cancelled joins leave nothing behind.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -14,12 +18,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use tokio::task::Id;
 
 use super::error::JoinError;
 use super::{excepthook, registry};
+use crate::sync::event::wait_until;
+use crate::wait::core::{Mode, RawSemaphore};
+use crate::wait::loom::seq_cst_fence;
 
 /// State bits. A thread is alive while `STARTED` is set and `DONE` is not.
 pub(crate) const DAEMON: u8 = 1;
@@ -60,6 +67,10 @@ pub(crate) struct Core {
     /// formatted from `number` only when asked for.
     name: Mutex<Option<Box<str>>>,
     task: OnceLock<Task>,
+    /// Joiners waiting for `DONE`: made by the first join that has to wait
+    /// (most threads are joined after they finish, or never), which keeps a
+    /// thread small.
+    joiners: OnceLock<Box<RawSemaphore>>,
 }
 
 impl Core {
@@ -74,6 +85,7 @@ impl Core {
             number,
             name: Mutex::new(name),
             task: OnceLock::new(),
+            joiners: OnceLock::new(),
         }
     }
 
@@ -87,6 +99,35 @@ impl Core {
 
     pub(crate) fn is_done(&self) -> bool {
         self.state() & DONE != 0
+    }
+
+    /// Waits until the thread is done.
+    pub(crate) async fn wait_done(&self) {
+        let done = || self.state.load(Ordering::SeqCst) & DONE != 0;
+        if done() {
+            return;
+        }
+        // The list exists before this joiner queues on it and fences (in
+        // `wait_until`); `mark_done` sets `DONE`, fences, then looks for the
+        // list: either it finds the list, or the joiner sees `DONE`.
+        let joiners = self
+            .joiners
+            .get_or_init(|| Box::new(RawSemaphore::new(0, Mode::Broadcast)));
+        wait_until(joiners, done).await;
+    }
+
+    /// Joiners waiting right now (test introspection).
+    pub(crate) fn join_waiters(&self) -> usize {
+        self.joiners.get().map_or(0, |j| j.snapshot().slots)
+    }
+
+    /// Marks the thread done and wakes its joiners.
+    fn mark_done(&self) {
+        self.state.fetch_or(DONE, Ordering::SeqCst);
+        seq_cst_fence();
+        if let Some(joiners) = self.joiners.get() {
+            joiners.notify(usize::MAX);
+        }
     }
 
     pub(crate) fn is_daemon(&self) -> bool {
@@ -221,24 +262,22 @@ enum Task {
 pub(crate) trait Erased: Send + Sync + 'static {
     fn core(&self) -> &Core;
     fn as_any(&self) -> &dyn Any;
-    /// `Ready(None)` once done with a value, `Ready(Some(err))` once done
-    /// without one; `Pending` (with `cx`'s waker registered) while running.
-    fn poll_failure(&self, cx: &mut Context<'_>) -> Poll<Option<JoinError>>;
+    /// Once done: `None` if it ended with a value, else how it failed.
+    fn failure(&self) -> Option<JoinError>;
 }
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = Option<T>> + Send + 'static>>;
 
-/// Where a thread's future lives before start, its joiners' wakers while it
-/// runs, and its outcome after.
+/// Where a thread's future lives before start, and its outcome after.
 pub(crate) enum Stage<T> {
     Initial(BoxFuture<T>),
-    Running(Vec<Waker>),
+    Running,
     Done(Result<T, JoinError>),
 }
 
 impl<T> Stage<T> {
     pub(crate) const fn running() -> Self {
-        Self::Running(Vec::new())
+        Self::Running
     }
 }
 
@@ -257,30 +296,24 @@ impl<T: Send + 'static> Erased for Inner<T> {
         self
     }
 
-    fn poll_failure(&self, cx: &mut Context<'_>) -> Poll<Option<JoinError>> {
-        self.poll_output(cx, |result| result.as_ref().err().cloned())
+    fn failure(&self) -> Option<JoinError> {
+        self.read_output(|result| result.as_ref().err().cloned())
     }
 }
 
 impl<T> Inner<T> {
-    /// Waits for the outcome and reads it with `read`. A joiner's waker is
-    /// kept once per task (a repeated `join_timeout` does not pile them up).
-    pub(crate) fn poll_output<R>(
-        &self,
-        cx: &mut Context<'_>,
-        read: impl FnOnce(&Result<T, JoinError>) -> R,
-    ) -> Poll<R> {
-        match &mut *lock(&self.stage) {
-            Stage::Done(result) => Poll::Ready(read(result)),
-            Stage::Running(wakers) => {
-                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    wakers.push(cx.waker().clone());
-                }
-                Poll::Pending
-            }
-            // Unreachable: joining checks the thread was started, and `start`
-            // leaves `Initial` before marking it started.
-            Stage::Initial(_) => Poll::Ready(read(&Err(JoinError::NotStarted))),
+    /// Waits until the thread is done, then reads its outcome with `read`.
+    pub(crate) async fn output<R>(&self, read: impl FnOnce(&Result<T, JoinError>) -> R) -> R {
+        self.core.wait_done().await;
+        self.read_output(read)
+    }
+
+    /// Reads the outcome of a finished thread.
+    fn read_output<R>(&self, read: impl FnOnce(&Result<T, JoinError>) -> R) -> R {
+        match &*lock(&self.stage) {
+            Stage::Done(result) => read(result),
+            // Unreachable: the outcome is stored before `DONE` is set.
+            Stage::Initial(_) | Stage::Running => read(&Err(JoinError::NotStarted)),
         }
     }
 }
@@ -324,8 +357,11 @@ fn poll_step<F: Future>(
     let polled = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
     *me = CURRENT.replace(previous);
     match polled {
-        Ok(Poll::Pending) => Poll::Pending,
-        Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+        Ok(polled) => {
+            // A panic caught inside the future is printed, not lost.
+            excepthook::flush_pending();
+            polled.map(Ok)
+        }
         Err(payload) => Poll::Ready(Err(payload)),
     }
 }
@@ -391,11 +427,8 @@ impl<T: Send + 'static> Finish<T> {
         let Some(inner) = me.as_any().downcast_ref::<Inner<T>>() else {
             return;
         };
-        let stage = std::mem::replace(&mut *lock(&inner.stage), Stage::Done(outcome));
-        inner.core.state.fetch_or(DONE, Ordering::AcqRel);
-        if let Stage::Running(joiners) = stage {
-            joiners.into_iter().for_each(Waker::wake);
-        }
+        *lock(&inner.stage) = Stage::Done(outcome);
+        inner.core.mark_done();
     }
 }
 

@@ -1,11 +1,23 @@
 //! Python's `threading.excepthook`: what happens when a thread panics.
 //!
 //! A process-wide panic hook, installed once when the first thread starts,
-//! stays quiet for panics inside threadlet threads (it only notes where the
-//! panic happened) and passes every other panic to the hook that was there
-//! before. The thread's wrapper catches the panic and calls the excepthook,
-//! in the failing thread, before the thread leaves the registry; so `join`
-//! returns only after the hook has run, as in Python.
+//! passes every panic outside threadlet threads to the hook that was there
+//! before. For a panic inside a threadlet thread it records the panic's
+//! message and location as *pending* on its OS thread instead of printing
+//! it. The thread's wrapper catches the panic and calls the excepthook with
+//! that record, in the failing thread, before the thread leaves the
+//! registry; so `join` returns only after the hook has run, as in Python.
+//!
+//! No panic is lost on the way:
+//! - a pending record that the excepthook does not take — the panic was
+//!   caught inside the thread, or a `Drop` panicked while it unwound (the
+//!   process is about to abort) — is printed as Rust prints a panic, at the
+//!   next panic on that OS thread or when the thread's poll returns;
+//! - the excepthook is given a record's location only when the record is
+//!   the panic it reports (same message), never an earlier one (a
+//!   `resume_unwind` has no location);
+//! - under `panic = "abort"` nothing is ever caught, so the hook calls the
+//!   excepthook itself, before the process aborts.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -21,9 +33,56 @@ type Hook = Arc<dyn Fn(&ExceptHookArgs) + Send + Sync + 'static>;
 static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
 static INSTALL: Once = Once::new();
 
+/// A panic inside a threadlet thread that is not reported yet.
+struct Pending {
+    thread: String,
+    message: String,
+    location: Option<String>,
+}
+
+impl Pending {
+    /// Prints it as Rust's default hook prints a panic, in one write.
+    fn print(&self) {
+        let mut text = format!("thread '{}' panicked", self.thread);
+        if let Some(location) = &self.location {
+            text.push_str(&format!(" at {location}"));
+        }
+        text.push_str(&format!(":\n{}\n", self.message));
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+}
+
 thread_local! {
-    /// Where the last panic inside a threadlet thread on this OS thread happened.
-    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The panic inside a threadlet thread on this OS thread awaiting its report.
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// Records a panic as pending, printing the one it replaces.
+fn set_pending(pending: Pending) {
+    if let Some(old) = PENDING.with(|cell| cell.borrow_mut().replace(pending)) {
+        old.print();
+    }
+}
+
+/// Prints a pending panic nobody reported (it was caught inside the thread).
+/// Called after each poll of a thread that returned normally; cheap when
+/// there is none.
+pub(crate) fn flush_pending() {
+    if let Some(old) = PENDING.with(|cell| cell.borrow_mut().take()) {
+        old.print();
+    }
+}
+
+/// Takes the pending record if it is the panic whose message is `message`
+/// and returns its location; a record of another panic is printed instead.
+fn take_location(message: &str) -> Option<String> {
+    let pending = PENDING.with(|cell| cell.borrow_mut().take())?;
+    if pending.message == message {
+        pending.location
+    } else {
+        pending.print();
+        None
+    }
 }
 
 /// What the excepthook is told about a thread's panic: Python's
@@ -177,7 +236,11 @@ pub fn default_excepthook(args: &ExceptHookArgs) {
 /// a process-wide panic hook (once, when the first thread starts) that passes
 /// every other panic on to the hook that was there before. A panic hook set
 /// later with `std::panic::set_hook` replaces it, and thread panics are then
-/// reported by that hook too.
+/// reported by that hook too. A panic that the excepthook does not get (caught
+/// inside the thread, or one that aborts the process while another unwinds)
+/// is still printed, with its message and location, as Rust prints a panic.
+/// Under `panic = "abort"` the excepthook is called from the panic hook,
+/// before the process aborts.
 ///
 /// # Examples
 ///
@@ -208,14 +271,28 @@ pub(crate) fn install_panic_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let in_thread = core::with_current(|current| {
-                current.is_some_and(|c| c.core().kind == Kind::Thread)
+            let thread = core::with_current(|current| {
+                current.filter(|c| c.core().kind == Kind::Thread).cloned()
             });
-            if in_thread {
-                let location = info.location().map(|l| l.to_string());
-                LOCATION.with(|cell| *cell.borrow_mut() = location);
+            let Some(thread) = thread else {
+                return previous(info);
+            };
+            let message = panic_message(info.payload());
+            let location = info.location().map(|l| l.to_string());
+            if cfg!(panic = "abort") {
+                // Nothing will catch it: report it now, the process aborts next.
+                flush_pending();
+                call_hook(&ExceptHookArgs {
+                    thread: ThreadRef::from_shared(thread),
+                    message,
+                    location,
+                });
             } else {
-                previous(info);
+                set_pending(Pending {
+                    thread: thread.core().name(),
+                    message,
+                    location,
+                });
             }
         }));
     });
@@ -230,22 +307,23 @@ pub(crate) fn report(me: &mut Option<Shared>, message: &str) {
     let args = ExceptHookArgs {
         thread: ThreadRef::from_shared(thread),
         message: message.to_owned(),
-        location: LOCATION.with(|cell| cell.borrow_mut().take()),
+        location: take_location(message),
     };
-    let hook = HOOK.read().unwrap_or_else(|p| p.into_inner()).clone();
-    let outcome = core::run_as(me, || {
-        catch_unwind(AssertUnwindSafe(|| match &hook {
-            Some(hook) => hook(&args),
-            None => default_excepthook(&args),
-        }))
-    });
-    // A panicking hook leaves its own location behind; it is not the next one's.
-    LOCATION.with(|cell| cell.borrow_mut().take());
+    let outcome = core::run_as(me, || catch_unwind(AssertUnwindSafe(|| call_hook(&args))));
     if let Err(payload) = outcome {
-        let text = format!(
-            "Exception in threading.excepthook:\n{}\n",
-            panic_message(&*payload)
-        );
+        let message = panic_message(&*payload);
+        // The hook's own panic is reported here, not left pending.
+        let _ = take_location(&message);
+        let text = format!("Exception in threading.excepthook:\n{message}\n");
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+}
+
+/// Calls the excepthook that is set (or the default one).
+fn call_hook(args: &ExceptHookArgs) {
+    let hook = HOOK.read().unwrap_or_else(|p| p.into_inner()).clone();
+    match &hook {
+        Some(hook) => hook(args),
+        None => default_excepthook(args),
     }
 }

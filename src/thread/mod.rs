@@ -28,7 +28,10 @@
 //!   [`JoinError`] saying it panicked or was cancelled; Python's returns
 //!   `None`. A panic still goes to the excepthook first.
 //! - Daemon threads are cancelled when [`run`] returns: their futures are
-//!   dropped, so destructors run (Python stops them abruptly).
+//!   dropped, so destructors run (Python stops them abruptly). Blocking work
+//!   still running then (`spawn_blocking`, a `blocking_*` call on a worker)
+//!   cannot be interrupted: `run` waits for it a bounded time, then returns
+//!   and leaves it detached (see [`run`]).
 //! - Dummy threads are not listed by [`enumerate`]: threadlet cannot observe
 //!   when a task it did not start ends. A thread created outside any
 //!   threadlet thread is non-daemon (Python would inherit the dummy's
@@ -36,7 +39,8 @@
 //! - Default names are `Thread-N` without Python's `(target)` suffix: a
 //!   future has no name to give.
 //! - `MainThread` is [`run`]'s main task; elsewhere (`#[tokio::main]`, a
-//!   `block_on`) the caller is a dummy thread.
+//!   `block_on`) the caller is a dummy thread, and [`main_thread`] is an
+//!   alive `MainThread` with no ident standing for the program's main thread.
 //! - The registry and the non-daemon count are process-wide, as in Python,
 //!   even when several tokio runtimes run in the process.
 

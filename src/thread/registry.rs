@@ -282,15 +282,24 @@ pub(crate) fn new_main() -> Arc<Inner<()>> {
     inner
 }
 
+/// Called when `run` returns: `main_thread()` is the program's main thread
+/// again, not the finished task of that run.
+pub(crate) fn end_main() {
+    *core::lock(&MAIN) = None;
+}
+
 /// Returns the main thread, `MainThread`.
 ///
 /// Python's `threading.main_thread()`. While [`run`](crate::run)'s main is
 /// running it is that task: alive, non-daemon, its
 /// [`ident`](ThreadRef::ident) the task's id, and what
-/// [`current_thread`] returns inside it. Outside `run` (before the first call,
-/// or in a program that never calls it) it is a `MainThread` that is not
-/// alive and has no ident; after `run` returns, the finished one of the
-/// latest `run`.
+/// [`current_thread`] returns inside it; once main's task has ended (while
+/// `run` waits for the non-daemon threads) it is that finished task, as
+/// Python's `_shutdown` marks its main thread done. Outside `run` (before
+/// the first call, after it returns, or in a program that never calls it) it
+/// is the program's own main thread, which Python reports as alive whenever
+/// code runs in it: a `MainThread` that is alive (`started`), non-daemon,
+/// with no ident (it is no tokio task), and that never ends.
 ///
 /// # Examples
 ///
@@ -304,7 +313,7 @@ pub fn main_thread() -> ThreadRef {
     let mut main = core::lock(&MAIN);
     let thread = main.get_or_insert_with(|| {
         Arc::new(Inner::<()> {
-            core: Core::new(Kind::Main, None, 0),
+            core: Core::new(Kind::Main, None, STARTED),
             stage: Mutex::new(Stage::running()),
         })
     });

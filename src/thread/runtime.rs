@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::io;
 use std::panic::resume_unwind;
+use std::time::Duration;
 
 use super::core::{Finish, Shared, panic_message, poll_as};
 use super::error::JoinError;
@@ -26,6 +27,17 @@ use super::thread::ThreadRef;
 /// `RLock`'s ownership) works there. Daemon threads are cancelled by shutting
 /// the runtime down: their futures are dropped, so unlike Python their
 /// destructors run; their joiners get [`JoinError::Cancelled`].
+///
+/// # Blocking calls at exit
+///
+/// Shutting down does not wait without limit for blocking work. A blocking
+/// call still running when `run` ends (a `spawn_blocking` closure, a daemon
+/// thread inside a `blocking_*` method on a worker, a read from stdin) cannot
+/// be interrupted: the shutdown waits for it at most the
+/// [`shutdown_timeout`](RuntimeBuilder::shutdown_timeout) (100 ms by
+/// default), then `run` returns and leaves it running on its OS thread,
+/// detached. Its result is discarded, and it is stopped abruptly when the
+/// process exits, as Python stops a daemon thread.
 ///
 /// Use [`RuntimeBuilder`] to choose the number of worker threads, and
 /// [`wait_non_daemon`] for the same wait inside `#[tokio::test]` or
@@ -79,7 +91,11 @@ where
 #[must_use = "a RuntimeBuilder does nothing until run is called"]
 pub struct RuntimeBuilder {
     worker_threads: Option<usize>,
+    shutdown_timeout: Option<Duration>,
 }
+
+/// How long [`run`] waits at exit for blocking work still running.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(100);
 
 impl RuntimeBuilder {
     /// The defaults: one worker thread per CPU core (tokio's default).
@@ -92,7 +108,33 @@ impl RuntimeBuilder {
     pub const fn new() -> Self {
         Self {
             worker_threads: None,
+            shutdown_timeout: None,
         }
+    }
+
+    /// Sets how long the runtime's shutdown at the end of [`run`] waits for
+    /// blocking work still running (see [`run`]'s *Blocking calls at exit*);
+    /// 100 ms by default. The wait ends as soon as the work is done, so a
+    /// program with nothing blocked does not wait at all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (_keep, rx) = std::sync::mpsc::channel::<()>();
+    /// let begin = Instant::now();
+    /// threadlet::RuntimeBuilder::new()
+    ///     .shutdown_timeout(Duration::from_millis(10))
+    ///     .run(async move {
+    ///         // Never answered: abandoned when `run` returns.
+    ///         tokio::task::spawn_blocking(move || rx.recv());
+    ///     });
+    /// assert!(begin.elapsed() < Duration::from_secs(60));
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
+        self
     }
 
     /// Sets the number of worker OS threads; 0 means the default.
@@ -199,8 +241,10 @@ impl RuntimeBuilder {
             outcome
         });
         // What is left are daemon threads (and tasks threadlet did not start):
-        // dropping the runtime cancels them.
-        drop(runtime);
+        // shutting the runtime down cancels them. Blocking work cannot be
+        // cancelled: it is waited for a bounded time, then left detached.
+        runtime.shutdown_timeout(self.shutdown_timeout.unwrap_or(SHUTDOWN_TIMEOUT));
+        registry::end_main();
         match outcome {
             Ok(value) => Ok(value),
             Err(payload) => resume_unwind(payload),

@@ -2,7 +2,7 @@
 //! subclass form) and `spawn`.
 
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -287,7 +287,7 @@ impl<T: Send + 'static> Thread<T> {
     {
         let me = Arc::as_ptr(&self.inner).cast::<()>();
         self.inner.core.check_joinable(me)?;
-        poll_fn(|cx| self.inner.poll_output(cx, Clone::clone)).await
+        self.inner.output(Clone::clone).await
     }
 
     /// Like [`join`](Thread::join), giving up after `timeout`
@@ -330,10 +330,17 @@ impl<T: Send + 'static> Thread<T> {
     {
         let me = Arc::as_ptr(&self.inner).cast::<()>();
         self.inner.core.check_joinable(me)?;
-        let wait = poll_fn(|cx| self.inner.poll_output(cx, Clone::clone));
+        let wait = self.inner.output(Clone::clone);
         Ok(crate::wait::timeout::with_timeout(timeout, wait)
             .await
             .ok_or(JoinTimeoutError::Timeout)??)
+    }
+
+    /// Test introspection: joiners currently registered to be woken when the
+    /// thread finishes.
+    #[doc(hidden)]
+    pub fn __join_waiters(&self) -> usize {
+        self.inner.core.join_waiters()
     }
 
     /// Returns the thread's name: the one given, or `Thread-N`.
@@ -641,7 +648,8 @@ impl ThreadRef {
     /// ```
     pub async fn join(&self) -> Result<(), JoinError> {
         self.core().check_joinable(core::addr(&self.shared))?;
-        match poll_fn(|cx| self.shared.poll_failure(cx)).await {
+        self.core().wait_done().await;
+        match self.shared.failure() {
             None => Ok(()),
             Some(err) => Err(err),
         }
@@ -672,11 +680,12 @@ impl ThreadRef {
     /// ```
     pub async fn join_timeout(&self, timeout: Duration) -> Result<(), JoinTimeoutError> {
         self.core().check_joinable(core::addr(&self.shared))?;
-        let wait = poll_fn(|cx| self.shared.poll_failure(cx));
-        match crate::wait::timeout::with_timeout(timeout, wait).await {
+        match crate::wait::timeout::with_timeout(timeout, self.core().wait_done()).await {
             None => Err(JoinTimeoutError::Timeout),
-            Some(None) => Ok(()),
-            Some(Some(err)) => Err(err.into()),
+            Some(()) => match self.shared.failure() {
+                None => Ok(()),
+                Some(err) => Err(err.into()),
+            },
         }
     }
 }

@@ -7,14 +7,14 @@
 #[cfg(not(threadlet_loom))]
 pub(crate) use std::sync::Arc;
 #[cfg(not(threadlet_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 #[cfg(not(threadlet_loom))]
 pub(crate) use std::thread::{Thread, current as current_thread};
 
 #[cfg(threadlet_loom)]
 pub(crate) use loom::sync::Arc;
 #[cfg(threadlet_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 #[cfg(threadlet_loom)]
 pub(crate) use loom::thread::{Thread, current as current_thread};
 
