@@ -52,9 +52,9 @@
 //! | [`Queue::task_done`](queue::BaseQueue::task_done) more often than items were got | `ValueError` | [`TaskDoneError`](error::TaskDoneError) | `task_done() called too many times` |
 //! | [`Queue::put`](queue::BaseQueue::put) / `put_nowait` after `shutdown` (the item is handed back) | `queue.ShutDown` | [`PutError::ShutDown`](error::PutError::ShutDown) | `queue is shut down` |
 //! | [`Queue::get`](queue::BaseQueue::get) / `get_nowait` after `shutdown`, once empty | `queue.ShutDown` | [`GetError::ShutDown`](error::GetError::ShutDown) | `queue is shut down` |
-//! | [`Thread::start`] twice | `RuntimeError` | [`StartError::AlreadyStarted`] | `threads can only be started once` |
-//! | [`Thread::join`] before `start` | `RuntimeError` | [`JoinError::NotStarted`] | `cannot join thread before it is started` |
-//! | [`Thread::set_daemon`] after `start` | `RuntimeError` | [`DaemonError`] | `cannot set daemon status of active thread` |
+//! | [`Thread::start`] twice | `RuntimeError` | [`StartError::AlreadyStarted`](error::StartError::AlreadyStarted) | `threads can only be started once` |
+//! | [`Thread::join`] before `start` | `RuntimeError` | [`JoinError::NotStarted`](error::JoinError::NotStarted) | `cannot join thread before it is started` |
+//! | [`Thread::set_daemon`] after `start` | `RuntimeError` | [`DaemonError`](error::DaemonError) | `cannot set daemon status of active thread` |
 //! | `process::Process::start` twice | `AssertionError` | `ProcessStartError::AlreadyStarted` | `cannot start a process twice` |
 //! | `process::Process::join` before `start` | `AssertionError` | `ProcessJoinError::NotStarted` | `can only join a started process` |
 //! | `process::Process::new` with arguments whose `Serialize` fails | pickling error | `ProcessStartError::Encode` | `cannot encode the process arguments: {codec message}` |
@@ -84,6 +84,18 @@ pub mod queue;
 pub mod sync;
 pub mod thread;
 
+// The crate root re-exports, by name, the everyday types of `sync`,
+// `thread` and `queue` (what `threading` and `queue` export in Python).
+// Errors have one path only: `threadlet::error::X`. Modules keep the rest
+// (`queue::BaseQueue`, `sync::ConditionLock`, ...).
 pub use queue::{LifoQueue, PriorityQueue, Queue};
-pub use sync::*;
-pub use thread::*;
+pub use sync::{
+    Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock,
+    ConditionStatistics, Event, EventStatistics, Lock, LockGuard, LockStatistics, RLock,
+    RLockGuard, RLockStatistics, STARVATION_BOUND, Semaphore, SemaphoreGuard, SemaphoreStatistics,
+};
+pub use thread::{
+    Builder, ExceptHookArgs, RuntimeBuilder, Thread, ThreadRef, ThreadRun, Timer, active_count,
+    current_thread, default_excepthook, enumerate, main_thread, run, set_excepthook, spawn,
+    wait_non_daemon,
+};

@@ -150,6 +150,6 @@ fn event_wakes_threads_and_tasks_together() {
             t.join().unwrap();
         }
         assert_eq!(woken.load(Ordering::SeqCst), 20);
-        assert_eq!(event.__debug_state(), (0, 0, 0));
+        assert_eq!(event.statistics().waiters, 0);
     }
 }

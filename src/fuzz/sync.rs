@@ -374,7 +374,7 @@ fn event() {
             rng
         })
         .await;
-        let (_, waiters, slots) = event.__debug_state();
+        let (_, waiters, slots) = event.debug_state();
         assert_eq!((waiters, slots), (0, 0), "seed {seed}");
     });
 }

@@ -161,7 +161,7 @@
 
 mod barrier;
 mod condition;
-pub mod error;
+pub(crate) mod error;
 pub(crate) mod event;
 mod lock;
 mod raw_lock;
@@ -190,7 +190,9 @@ pub use lock::{Lock, LockGuard};
 pub use raw_lock::ConditionLock;
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
-pub use statistics::{ConditionStatistics, LockStatistics, RLockStatistics, SemaphoreStatistics};
+pub use statistics::{
+    ConditionStatistics, EventStatistics, LockStatistics, RLockStatistics, SemaphoreStatistics,
+};
 
 #[cfg(doc)]
-use error::*;
+use crate::error::*;

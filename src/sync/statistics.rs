@@ -86,3 +86,22 @@ pub struct ConditionStatistics {
     /// How many tasks and threads wait to be notified.
     pub waiters: usize,
 }
+
+/// What [`Event::statistics`](crate::Event::statistics) reports.
+///
+/// # Examples
+///
+/// ```
+/// let event = threadlet::Event::new();
+/// let stats = event.statistics();
+/// assert!(!stats.set);
+/// assert_eq!(stats.waiters, 0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventStatistics {
+    /// Whether the flag is set.
+    pub set: bool,
+    /// How many tasks and threads wait for it.
+    pub waiters: usize,
+}
