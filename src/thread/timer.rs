@@ -41,7 +41,7 @@ impl Cancel {
 /// its future, and joining it gives [`JoinError::Cancelled`]; cancelling after
 /// it fired has no effect. `Duration::MAX` waits forever (until cancelled).
 ///
-/// [`JoinError::Cancelled`]: crate::JoinError::Cancelled
+/// [`JoinError::Cancelled`]: crate::error::JoinError::Cancelled
 ///
 /// # Examples
 ///
