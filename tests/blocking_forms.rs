@@ -161,8 +161,8 @@ async fn refused_in_a_multi_thread_block_on_body() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_in_a_task_on_a_worker() {
+/// Each case in a task spawned on the current runtime.
+async fn refused_in_tasks() {
     for &(name, call) in CASES {
         let outcome = tokio::spawn(async move { call() })
             .await
@@ -171,14 +171,14 @@ async fn refused_in_a_task_on_a_worker() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_in_a_task_on_a_worker() {
+    refused_in_tasks().await;
+}
+
 #[tokio::test]
 async fn refused_in_a_current_thread_task() {
-    for &(name, call) in CASES {
-        let outcome = tokio::spawn(async move { call() })
-            .await
-            .map_err(|e| message(&*e.into_panic()));
-        assert_refused(name, outcome);
-    }
+    refused_in_tasks().await;
 }
 
 #[tokio::test]

@@ -524,13 +524,14 @@ fn forms_exclusion<L: LockLike>(form: Form) {
     assert_eq!(lock.state(), FREE, "{form:?}");
 }
 
-/// Waiters through `form` get the lock in the order they queued.
-fn forms_fifo<L: LockLike>(form: Form) {
+/// Waiters calling through `forms` (one each, in this order) get the lock
+/// in the order they queued.
+fn forms_queue_in_order<L: LockLike>(forms: &[Form]) {
     let lock = L::make();
     assert!(lock.try_acquire());
     let order = Arc::new(Mutex::new(Vec::new()));
     let mut threads = Vec::new();
-    for i in 0..5 {
+    for (i, &form) in forms.iter().enumerate() {
         let order = order.clone();
         threads.push(on_thread(&lock, form, move |c| {
             c.acquire();
@@ -543,8 +544,14 @@ fn forms_fifo<L: LockLike>(form: Form) {
     for t in threads {
         t.join().unwrap();
     }
-    assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3, 4], "{form:?}");
-    assert_eq!(lock.state(), FREE, "{form:?}");
+    let expected: Vec<usize> = (0..forms.len()).collect();
+    assert_eq!(*order.lock().unwrap(), expected, "{forms:?}");
+    assert_eq!(lock.state(), FREE, "{forms:?}");
+}
+
+/// Waiters through `form` get the lock in the order they queued.
+fn forms_fifo<L: LockLike>(form: Form) {
+    forms_queue_in_order::<L>(&[form; 5]);
 }
 
 /// Timeouts through `form`: a zero timeout never waits, a finite one gives
@@ -588,31 +595,9 @@ fn forms_timeouts<L: LockLike>(form: Form) {
     assert_eq!(lock.state(), FREE, "{form:?}");
 }
 
-/// Async and blocking callers of one lock exclude each other and share
-/// one FIFO queue.
+/// Async and blocking callers of one lock share one FIFO queue.
 fn forms_mixed<L: LockLike>() {
-    let lock = L::make();
-    assert!(lock.try_acquire());
-    let order = Arc::new(Mutex::new(Vec::new()));
-    let mut threads = Vec::new();
-    for (i, form) in [Form::Async, Form::Blocking, Form::Async, Form::Blocking]
-        .into_iter()
-        .enumerate()
-    {
-        let order = order.clone();
-        threads.push(on_thread(&lock, form, move |c| {
-            c.acquire();
-            order.lock().unwrap().push(i);
-            c.lock.release();
-        }));
-        until_blocking(|| lock.state().1 == i + 1);
-    }
-    lock.release();
-    for t in threads {
-        t.join().unwrap();
-    }
-    assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3]);
-    assert_eq!(lock.state(), FREE);
+    forms_queue_in_order::<L>(&[Form::Async, Form::Blocking, Form::Async, Form::Blocking]);
 }
 
 macro_rules! conformance {
