@@ -2,12 +2,13 @@
 //! trip = ping set and seen, pong set and seen. On a 2-worker multi-thread
 //! runtime (`mt`) and a current-thread one (`ct`).
 //!
-//! `cargo bench --bench event -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench event` (settings and output: `benches/harness/mod.rs`)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+mod harness;
+use harness::{Harness, Sampler};
 use threadlet::Event;
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
@@ -56,7 +57,7 @@ fn tokio_ping_pong(rt: &Runtime, rounds: u64) -> Duration {
     })
 }
 
-fn bench(c: &mut Criterion) {
+fn main() {
     let mt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
@@ -64,17 +65,19 @@ fn bench(c: &mut Criterion) {
     let ct = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
+    let mut h = Harness::new("event");
     for (rt_name, rt) in [("mt", &mt), ("ct", &ct)] {
-        let mut g = c.benchmark_group(format!("event/ping_pong/{rt_name}"));
-        g.bench_function("threadlet", |b| {
-            b.iter_custom(|n| threadlet_ping_pong(rt, n))
-        });
-        g.bench_function("tokio_notify", |b| {
-            b.iter_custom(|n| tokio_ping_pong(rt, n))
-        });
-        g.finish();
+        h.row(
+            &format!("event/ping_pong/{rt_name}"),
+            "round trip",
+            vec![
+                (
+                    "threadlet",
+                    Box::new(move |n| threadlet_ping_pong(rt, n)) as Sampler<'_>,
+                ),
+                ("tokio_notify", Box::new(move |n| tokio_ping_pong(rt, n))),
+            ],
+        );
     }
+    h.finish();
 }
-
-criterion_group!(benches, bench);
-criterion_main!(benches);

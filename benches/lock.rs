@@ -3,7 +3,7 @@
 //! multi-thread runtime (`mt`) and on a current-thread runtime (`ct`, whose
 //! figures are stable on a noisy VM).
 //!
-//! `cargo bench --bench lock -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench lock` (settings and output: `benches/harness/mod.rs`)
 
 use std::future::Future;
 use std::hint::black_box;
@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
+
+mod harness;
+use harness::{Harness, Sampler};
 
 const INCREMENTS: usize = 10_000;
 
@@ -120,37 +122,41 @@ fn contended<L: BenchLock>(rt: &Runtime, tasks: usize, iters: u64) -> Duration {
     total
 }
 
-fn bench(c: &mut Criterion) {
+fn main() {
+    let mut h = Harness::new("lock");
+    harness::cas_row(&mut h);
     let mt = mt();
     let ct = ct();
-    {
-        let mut g = c.benchmark_group("lock/uncontended");
-        g.bench_function("threadlet", |b| {
-            b.iter_custom(|n| uncontended::<Threadlet>(&mt, n))
-        });
-        g.bench_function("tokio", |b| b.iter_custom(|n| uncontended::<Tokio>(&mt, n)));
-        g.bench_function("async_lock", |b| {
-            b.iter_custom(|n| uncontended::<AsyncLock>(&mt, n))
-        });
-        g.finish();
-    }
+    h.row(
+        "lock/uncontended",
+        "acquire+release",
+        vec![
+            (
+                "threadlet",
+                Box::new(|n| uncontended::<Threadlet>(&mt, n)) as Sampler<'_>,
+            ),
+            ("tokio", Box::new(|n| uncontended::<Tokio>(&mt, n))),
+            ("async_lock", Box::new(|n| uncontended::<AsyncLock>(&mt, n))),
+        ],
+    );
     for tasks in [8, 64] {
         for (rt_name, rt) in [("mt", &mt), ("ct", &ct)] {
-            let mut g = c.benchmark_group(format!("lock/contended_{tasks}/{rt_name}"));
-            g.sample_size(10);
-            g.bench_function(BenchmarkId::from_parameter("threadlet"), |b| {
-                b.iter_custom(|n| contended::<Threadlet>(rt, tasks, n))
-            });
-            g.bench_function(BenchmarkId::from_parameter("tokio"), |b| {
-                b.iter_custom(|n| contended::<Tokio>(rt, tasks, n))
-            });
-            g.bench_function(BenchmarkId::from_parameter("async_lock"), |b| {
-                b.iter_custom(|n| contended::<AsyncLock>(rt, tasks, n))
-            });
-            g.finish();
+            h.row(
+                &format!("lock/contended_{tasks}/{rt_name}"),
+                &format!("{tasks} tasks x {INCREMENTS}"),
+                vec![
+                    (
+                        "threadlet",
+                        Box::new(move |n| contended::<Threadlet>(rt, tasks, n)) as Sampler<'_>,
+                    ),
+                    ("tokio", Box::new(move |n| contended::<Tokio>(rt, tasks, n))),
+                    (
+                        "async_lock",
+                        Box::new(move |n| contended::<AsyncLock>(rt, tasks, n)),
+                    ),
+                ],
+            );
         }
     }
+    h.finish();
 }
-
-criterion_group!(benches, bench);
-criterion_main!(benches);

@@ -9,7 +9,16 @@
 //! * `queue/uncontended`: one task, `put_nowait` + `get_nowait` pairs
 //!   (`try_send` + `try_recv` for the channels).
 //! * `queue/priority_4x4_cap100`, `queue/lifo_4x4_cap100`: `PriorityQueue`
-//!   and `LifoQueue` vs a naive `Mutex<BinaryHeap>` / `Mutex<Vec>` + `Notify`.
+//!   and `LifoQueue` vs a naive `Mutex<BinaryHeap>` / `Mutex<Vec>` + `Notify`
+//!   (and, for the heap, + `event-listener`, the baseline issue 11 names).
+//! * `queue/mpmc_4x4_cap100_task_done`: threadlet with `task_done()` per item
+//!   and a final `join()` (what `queue.Queue` users write) vs the channels
+//!   without any accounting.
+//! * `queue/baozi`: the baozi shop (4 cooks, 4 customers, maxsize 100,
+//!   `task_done`, `join`) vs Python's `threading` + `queue.Queue` and
+//!   `asyncio.Queue` (`benches/baozi_python.py`, run as `python3` in the same
+//!   interleaved rounds; the Python samples time only the workload, not the
+//!   interpreter start). Per item.
 //!
 //! A watchdog aborts an iteration that hangs for 10 s and prints a warning:
 //! `flume` 0.12's bounded MPMC rows on the 2-worker runtime were seen to hang
@@ -19,19 +28,19 @@
 //! (`.../mt/...`) and on a current-thread runtime (`.../ct/...`), whose
 //! figures are steadier on a small shared machine.
 //!
-//! ```text
-//! cargo bench --bench queue -- --warm-up-time 1 --measurement-time 3
-//! ```
+//! `cargo bench --bench queue` (settings and output: `benches/harness/mod.rs`)
 
 use std::collections::{BinaryHeap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use threadlet::queue::{BaseQueue, Order};
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
+
+mod harness;
+use harness::{Harness, Sampler, on_runtime};
 
 const ITEMS: u64 = 100_000;
 /// How long one iteration may take before it counts as hung.
@@ -171,6 +180,11 @@ impl<S: NaiveStore> Chan for Arc<Naive<S>> {
 
 /// `producers` tasks send `ITEMS` in total, `consumers` tasks receive them.
 async fn mpmc<C: Chan>(chan: C, producers: u64, consumers: u64) {
+    mpmc_with(chan, producers, consumers, |_| {}).await;
+}
+
+/// [`mpmc`] calling `done(&chan)` after each item received.
+async fn mpmc_with<C: Chan>(chan: C, producers: u64, consumers: u64, done: fn(&C)) {
     let mut tasks = Vec::new();
     for _ in 0..consumers {
         let chan = chan.clone();
@@ -178,6 +192,7 @@ async fn mpmc<C: Chan>(chan: C, producers: u64, consumers: u64) {
             let mut sum = 0u64;
             for _ in 0..ITEMS / consumers {
                 sum = sum.wrapping_add(chan.recv().await);
+                done(&chan);
             }
             std::hint::black_box(sum);
         }));
@@ -235,140 +250,342 @@ fn runtimes() -> [(&'static str, Runtime); 2] {
     [("mt", mt), ("ct", ct)]
 }
 
-fn fifo(c: &mut Criterion) {
-    for (flavor, rt) in runtimes() {
+/// The `queue.Queue` user's loop: `task_done()` per item, then `join()`.
+async fn fifo_task_done(cap: usize) {
+    let q = threadlet::Queue::<u64>::new(cap);
+    mpmc_with(q.clone(), 4, 4, |q| q.task_done().unwrap()).await;
+    q.join().await;
+}
+
+/// A `Mutex<BinaryHeap>` with two `event-listener` events (listen, re-check,
+/// wait), the priority baseline issue 11 names.
+struct HeapEvents {
+    store: Mutex<BinaryHeap<std::cmp::Reverse<u64>>>,
+    not_empty: event_listener::Event,
+    not_full: event_listener::Event,
+    cap: usize,
+}
+
+impl Chan for Arc<HeapEvents> {
+    async fn send(&self, v: u64) {
+        loop {
+            let listener = {
+                let mut store = self.store.lock().unwrap();
+                if store.len() < self.cap {
+                    store.push(std::cmp::Reverse(v));
+                    drop(store);
+                    self.not_empty.notify(1);
+                    return;
+                }
+                self.not_full.listen()
+            };
+            if self.store.lock().unwrap().len() < self.cap {
+                continue;
+            }
+            listener.await;
+        }
+    }
+    async fn recv(&self) -> u64 {
+        loop {
+            let listener = {
+                let mut store = self.store.lock().unwrap();
+                if let Some(v) = store.pop() {
+                    drop(store);
+                    self.not_full.notify(1);
+                    return v.0;
+                }
+                self.not_empty.listen()
+            };
+            if !self.store.lock().unwrap().is_empty() {
+                continue;
+            }
+            listener.await;
+        }
+    }
+}
+
+fn heap_events(cap: usize) -> Arc<HeapEvents> {
+    Arc::new(HeapEvents {
+        store: Mutex::new(BinaryHeap::new()),
+        not_empty: event_listener::Event::new(),
+        not_full: event_listener::Event::new(),
+        cap,
+    })
+}
+
+/// One sample of the Python baozi shop: `python3 benches/baozi_python.py
+/// <mode> <items>` prints the seconds its workload took (interpreter start
+/// excluded); `iters` such runs, summed.
+fn python_baozi(mode: &'static str, items: u64) -> Sampler<'static> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/baozi_python.py");
+    Box::new(move |iters| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let out = std::process::Command::new("python3")
+                .args([script, mode, &items.to_string()])
+                .output()
+                .expect("run python3");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let secs: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+            total += Duration::from_secs_f64(secs);
+        }
+        total
+    })
+}
+
+/// Items per Python sample (Python moves far fewer per second; the row is per item).
+const PY_ITEMS: u64 = 50_000;
+
+/// threadlet's baozi shop: 4 cooks, 4 customers, maxsize 100, `task_done`,
+/// `join`, then `shutdown` — the same program as `baozi_python.py`.
+async fn baozi(items: u64) {
+    let q = threadlet::Queue::<u64>::new(100);
+    let mut customers = Vec::new();
+    for _ in 0..4 {
+        let q = q.clone();
+        customers.push(tokio::spawn(async move {
+            while let Ok(b) = q.get().await {
+                std::hint::black_box(b);
+                q.task_done().unwrap();
+            }
+        }));
+    }
+    let mut cooks = Vec::new();
+    for c in 0..4 {
+        let q = q.clone();
+        cooks.push(tokio::spawn(async move {
+            for i in 0..items / 4 {
+                q.put(c * items + i).await.unwrap();
+            }
+        }));
+    }
+    for c in cooks {
+        c.await.unwrap();
+    }
+    q.join().await;
+    q.shutdown();
+    for c in customers {
+        c.await.unwrap();
+    }
+}
+
+fn main() {
+    let [(_, mt), (_, ct)] = runtimes();
+    let mut h = Harness::new("queue");
+
+    let q = threadlet::Queue::<u64>::new(100);
+    let (atx, arx) = async_channel::bounded::<u64>(100);
+    let (ftx, frx) = flume::bounded::<u64>(100);
+    let (ttx, mut trx) = tokio::sync::mpsc::channel::<u64>(100);
+    h.row(
+        "queue/uncontended",
+        "put_nowait+get_nowait",
+        vec![
+            (
+                "threadlet",
+                Box::new(|n| {
+                    time_n(n, || {
+                        q.put_nowait(1).unwrap();
+                        q.get_nowait().unwrap()
+                    })
+                }) as Sampler<'_>,
+            ),
+            (
+                "async_channel",
+                Box::new(|n| {
+                    time_n(n, || {
+                        atx.try_send(1).unwrap();
+                        arx.try_recv().unwrap()
+                    })
+                }),
+            ),
+            (
+                "flume",
+                Box::new(|n| {
+                    time_n(n, || {
+                        ftx.try_send(1).unwrap();
+                        frx.try_recv().unwrap()
+                    })
+                }),
+            ),
+            (
+                "tokio_mpsc",
+                Box::new(|n| {
+                    time_n(n, || {
+                        ttx.try_send(1).unwrap();
+                        trx.try_recv().unwrap()
+                    })
+                }),
+            ),
+        ],
+    );
+
+    for (flavor, rt) in [("ct", &ct), ("mt", &mt)] {
         for cap in [100, 1024, 0] {
             let name = if cap == 0 {
                 format!("queue/mpmc_4x4_unbounded/{flavor}")
             } else {
                 format!("queue/mpmc_4x4_cap{cap}/{flavor}")
             };
-            let mut g = c.benchmark_group(name);
-            g.throughput(Throughput::Elements(ITEMS));
-            g.bench_function("threadlet", |b| {
-                b.to_async(&rt)
-                    .iter(|| mpmc(threadlet::Queue::<u64>::new(cap), 4, 4));
-            });
-            g.bench_function("async_channel", |b| {
-                b.to_async(&rt).iter(|| {
-                    let (tx, rx) = if cap == 0 {
-                        async_channel::unbounded()
-                    } else {
-                        async_channel::bounded(cap)
-                    };
-                    mpmc(AsyncChannel(tx, rx), 4, 4)
-                });
-            });
-            g.bench_function("flume", |b| {
-                b.to_async(&rt).iter(|| {
-                    let (tx, rx) = if cap == 0 {
-                        flume::unbounded()
-                    } else {
-                        flume::bounded(cap)
-                    };
-                    mpmc(Flume(tx, rx), 4, 4)
-                });
-            });
-            g.bench_function("naive_mutex_notify", |b| {
-                b.to_async(&rt)
-                    .iter(|| mpmc(Naive::<VecDeque<u64>>::new(cap), 4, 4));
-            });
-            g.finish();
+            let chan = move || {
+                if cap == 0 {
+                    flume::unbounded()
+                } else {
+                    flume::bounded(cap)
+                }
+            };
+            let achan = move || {
+                if cap == 0 {
+                    async_channel::unbounded()
+                } else {
+                    async_channel::bounded(cap)
+                }
+            };
+            h.row(
+                &name,
+                "100k items",
+                vec![
+                    (
+                        "threadlet",
+                        on_runtime(rt, move || mpmc(threadlet::Queue::<u64>::new(cap), 4, 4)),
+                    ),
+                    (
+                        "async_channel",
+                        on_runtime(rt, move || {
+                            let (tx, rx) = achan();
+                            mpmc(AsyncChannel(tx, rx), 4, 4)
+                        }),
+                    ),
+                    (
+                        "flume",
+                        on_runtime(rt, move || {
+                            let (tx, rx) = chan();
+                            mpmc(Flume(tx, rx), 4, 4)
+                        }),
+                    ),
+                    (
+                        "naive_mutex_notify",
+                        on_runtime(rt, move || mpmc(Naive::<VecDeque<u64>>::new(cap), 4, 4)),
+                    ),
+                ],
+            );
         }
 
-        let mut g = c.benchmark_group(format!("queue/spsc_cap100/{flavor}"));
-        g.throughput(Throughput::Elements(ITEMS));
-        g.bench_function("threadlet", |b| {
-            b.to_async(&rt)
-                .iter(|| mpmc(threadlet::Queue::<u64>::new(100), 1, 1));
-        });
-        g.bench_function("async_channel", |b| {
-            b.to_async(&rt).iter(|| {
-                let (tx, rx) = async_channel::bounded(100);
-                mpmc(AsyncChannel(tx, rx), 1, 1)
-            });
-        });
-        g.bench_function("flume", |b| {
-            b.to_async(&rt).iter(|| {
-                let (tx, rx) = flume::bounded(100);
-                mpmc(Flume(tx, rx), 1, 1)
-            });
-        });
-        g.bench_function("tokio_mpsc", |b| {
-            b.to_async(&rt).iter(|| spsc_tokio_mpsc(100));
-        });
-        g.finish();
+        h.row(
+            &format!("queue/mpmc_4x4_cap100_task_done/{flavor}"),
+            "100k items",
+            vec![
+                ("threadlet", on_runtime(rt, || fifo_task_done(100))),
+                (
+                    "async_channel",
+                    on_runtime(rt, || {
+                        let (tx, rx) = async_channel::bounded(100);
+                        mpmc(AsyncChannel(tx, rx), 4, 4)
+                    }),
+                ),
+                (
+                    "flume",
+                    on_runtime(rt, || {
+                        let (tx, rx) = flume::bounded(100);
+                        mpmc(Flume(tx, rx), 4, 4)
+                    }),
+                ),
+            ],
+        );
+
+        h.row(
+            &format!("queue/spsc_cap100/{flavor}"),
+            "100k items",
+            vec![
+                (
+                    "threadlet",
+                    on_runtime(rt, || mpmc(threadlet::Queue::<u64>::new(100), 1, 1)),
+                ),
+                (
+                    "async_channel",
+                    on_runtime(rt, || {
+                        let (tx, rx) = async_channel::bounded(100);
+                        mpmc(AsyncChannel(tx, rx), 1, 1)
+                    }),
+                ),
+                (
+                    "flume",
+                    on_runtime(rt, || {
+                        let (tx, rx) = flume::bounded(100);
+                        mpmc(Flume(tx, rx), 1, 1)
+                    }),
+                ),
+                ("tokio_mpsc", on_runtime(rt, || spsc_tokio_mpsc(100))),
+            ],
+        );
+
+        h.row(
+            &format!("queue/priority_4x4_cap100/{flavor}"),
+            "100k items",
+            vec![
+                (
+                    "threadlet",
+                    on_runtime(rt, || mpmc(threadlet::PriorityQueue::<u64>::new(100), 4, 4)),
+                ),
+                (
+                    "naive_heap_notify",
+                    on_runtime(rt, || {
+                        mpmc(Naive::<BinaryHeap<std::cmp::Reverse<u64>>>::new(100), 4, 4)
+                    }),
+                ),
+                (
+                    "naive_heap_event_listener",
+                    on_runtime(rt, || mpmc(heap_events(100), 4, 4)),
+                ),
+            ],
+        );
+
+        h.row(
+            &format!("queue/lifo_4x4_cap100/{flavor}"),
+            "100k items",
+            vec![
+                (
+                    "threadlet",
+                    on_runtime(rt, || mpmc(threadlet::LifoQueue::<u64>::new(100), 4, 4)),
+                ),
+                (
+                    "naive_vec_notify",
+                    on_runtime(rt, || mpmc(Naive::<Vec<u64>>::new(100), 4, 4)),
+                ),
+            ],
+        );
     }
+
+    let items = if h.smoke() { 400 } else { ITEMS };
+    let py_items = if h.smoke() { 400 } else { PY_ITEMS };
+    h.row_per(
+        "queue/baozi/ct",
+        "item",
+        vec![
+            ("threadlet", on_runtime(&ct, move || baozi(items)), items),
+            (
+                "python_threading",
+                python_baozi("threading", py_items),
+                py_items,
+            ),
+            (
+                "python_asyncio",
+                python_baozi("asyncio", py_items),
+                py_items,
+            ),
+        ],
+    );
+    h.finish();
 }
 
-fn orderings(c: &mut Criterion) {
-    for (flavor, rt) in runtimes() {
-        let mut g = c.benchmark_group(format!("queue/priority_4x4_cap100/{flavor}"));
-        g.throughput(Throughput::Elements(ITEMS));
-        g.bench_function("threadlet", |b| {
-            b.to_async(&rt)
-                .iter(|| mpmc(threadlet::PriorityQueue::<u64>::new(100), 4, 4));
-        });
-        g.bench_function("naive_heap_notify", |b| {
-            b.to_async(&rt)
-                .iter(|| mpmc(Naive::<BinaryHeap<std::cmp::Reverse<u64>>>::new(100), 4, 4));
-        });
-        g.finish();
-
-        let mut g = c.benchmark_group(format!("queue/lifo_4x4_cap100/{flavor}"));
-        g.throughput(Throughput::Elements(ITEMS));
-        g.bench_function("threadlet", |b| {
-            b.to_async(&rt)
-                .iter(|| mpmc(threadlet::LifoQueue::<u64>::new(100), 4, 4));
-        });
-        g.bench_function("naive_vec_notify", |b| {
-            b.to_async(&rt)
-                .iter(|| mpmc(Naive::<Vec<u64>>::new(100), 4, 4));
-        });
-        g.finish();
+fn time_n<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {
+    let start = std::time::Instant::now();
+    for _ in 0..iters {
+        std::hint::black_box(f());
     }
+    start.elapsed()
 }
-
-fn uncontended(c: &mut Criterion) {
-    let mut g = c.benchmark_group("queue/uncontended");
-    g.throughput(Throughput::Elements(1));
-    let q = threadlet::Queue::<u64>::new(100);
-    g.bench_function("threadlet", |b| {
-        b.iter(|| {
-            q.put_nowait(1).unwrap();
-            std::hint::black_box(q.get_nowait().unwrap())
-        });
-    });
-    let (tx, rx) = async_channel::bounded::<u64>(100);
-    g.bench_function("async_channel", |b| {
-        b.iter(|| {
-            tx.try_send(1).unwrap();
-            std::hint::black_box(rx.try_recv().unwrap())
-        });
-    });
-    let (tx, rx) = flume::bounded::<u64>(100);
-    g.bench_function("flume", |b| {
-        b.iter(|| {
-            tx.try_send(1).unwrap();
-            std::hint::black_box(rx.try_recv().unwrap())
-        });
-    });
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(100);
-    g.bench_function("tokio_mpsc", |b| {
-        b.iter(|| {
-            tx.try_send(1).unwrap();
-            std::hint::black_box(rx.try_recv().unwrap())
-        });
-    });
-    g.finish();
-}
-
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    targets = uncontended, fifo, orderings
-}
-criterion_main!(benches);

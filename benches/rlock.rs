@@ -3,11 +3,12 @@
 //! Rows inside a tokio task (owner = task id) and in a `block_on` body
 //! (owner = OS thread id). Also a first, non-re-entrant RLock acquire.
 //!
-//! `cargo bench --bench rlock -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench rlock` (settings and output: `benches/harness/mod.rs`)
 
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+mod harness;
+use harness::{Harness, Sampler};
 use threadlet::{Lock, RLock};
 
 fn in_task<F>(rt: &tokio::runtime::Runtime, f: F) -> Duration
@@ -17,68 +18,68 @@ where
     rt.block_on(async move { tokio::spawn(f).await.unwrap() })
 }
 
-fn bench(c: &mut Criterion) {
+fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
         .unwrap();
-    let mut g = c.benchmark_group("rlock/reentrant");
-    g.bench_function("lock_uncontended", |b| {
-        b.iter_custom(|n| {
-            in_task(&rt, async move {
-                let lock = Lock::new();
-                let start = Instant::now();
-                for _ in 0..n {
-                    lock.acquire().await;
-                    lock.release().unwrap();
-                }
-                start.elapsed()
-            })
-        })
-    });
-    g.bench_function("rlock_reentry_task", |b| {
-        b.iter_custom(|n| {
-            in_task(&rt, async move {
-                let lock = RLock::new();
+    let rt = &rt;
+    let mut h = Harness::new("rlock");
+    let lock_uncontended: Sampler<'_> = Box::new(|n| {
+        in_task(rt, async move {
+            let lock = Lock::new();
+            let start = Instant::now();
+            for _ in 0..n {
                 lock.acquire().await;
-                let start = Instant::now();
-                for _ in 0..n {
-                    lock.acquire().await;
-                    lock.release().unwrap();
-                }
-                start.elapsed()
-            })
+                lock.release().unwrap();
+            }
+            start.elapsed()
         })
     });
-    g.bench_function("rlock_reentry_thread", |b| {
-        b.iter_custom(|n| {
-            rt.block_on(async move {
-                let lock = RLock::new();
+    let rlock_reentry_task: Sampler<'_> = Box::new(|n| {
+        in_task(rt, async move {
+            let lock = RLock::new();
+            lock.acquire().await;
+            let start = Instant::now();
+            for _ in 0..n {
                 lock.acquire().await;
-                let start = Instant::now();
-                for _ in 0..n {
-                    lock.acquire().await;
-                    lock.release().unwrap();
-                }
-                start.elapsed()
-            })
+                lock.release().unwrap();
+            }
+            start.elapsed()
         })
     });
-    g.bench_function("rlock_first_acquire_task", |b| {
-        b.iter_custom(|n| {
-            in_task(&rt, async move {
-                let lock = RLock::new();
-                let start = Instant::now();
-                for _ in 0..n {
-                    lock.acquire().await;
-                    lock.release().unwrap();
-                }
-                start.elapsed()
-            })
+    let rlock_reentry_thread: Sampler<'_> = Box::new(|n| {
+        rt.block_on(async move {
+            let lock = RLock::new();
+            lock.acquire().await;
+            let start = Instant::now();
+            for _ in 0..n {
+                lock.acquire().await;
+                lock.release().unwrap();
+            }
+            start.elapsed()
         })
     });
-    g.finish();
+    let rlock_first_acquire_task: Sampler<'_> = Box::new(|n| {
+        in_task(rt, async move {
+            let lock = RLock::new();
+            let start = Instant::now();
+            for _ in 0..n {
+                lock.acquire().await;
+                lock.release().unwrap();
+            }
+            start.elapsed()
+        })
+    });
+    h.row(
+        "rlock/reentrant",
+        "acquire+release",
+        vec![
+            ("rlock_reentry_task", rlock_reentry_task),
+            ("lock_uncontended", lock_uncontended),
+            ("rlock_reentry_thread", rlock_reentry_thread),
+            ("rlock_first_acquire_task", rlock_first_acquire_task),
+        ],
+    );
+    h.finish();
 }
-
-criterion_group!(benches, bench);
-criterion_main!(benches);

@@ -3,13 +3,14 @@
 //! permit across a `yield_now` (only then do permits run out on 2 workers).
 //! On a 2-worker multi-thread runtime (`mt`) and a current-thread one (`ct`).
 //!
-//! `cargo bench --bench semaphore -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench semaphore` (settings and output: `benches/harness/mod.rs`)
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+mod harness;
+use harness::{Harness, Sampler};
 use tokio::runtime::Runtime;
 
 const TASKS: usize = 64;
@@ -89,7 +90,7 @@ fn run<S: BenchSem>(rt: &Runtime, hold: bool, iters: u64) -> Duration {
     total
 }
 
-fn bench(c: &mut Criterion) {
+fn main() {
     let mt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
@@ -97,21 +98,25 @@ fn bench(c: &mut Criterion) {
     let ct = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
+    let mut h = Harness::new("semaphore");
     for (mode, hold) in [("release_at_once", false), ("hold_across_yield", true)] {
         for (rt_name, rt) in [("mt", &mt), ("ct", &ct)] {
-            let mut g = c.benchmark_group(format!("semaphore/{mode}_64x10k/{rt_name}"));
-            g.sample_size(10);
-            g.bench_function("threadlet", |b| {
-                b.iter_custom(|n| run::<Threadlet>(rt, hold, n))
-            });
-            g.bench_function("tokio", |b| b.iter_custom(|n| run::<Tokio>(rt, hold, n)));
-            g.bench_function("async_lock", |b| {
-                b.iter_custom(|n| run::<AsyncLock>(rt, hold, n))
-            });
-            g.finish();
+            h.row(
+                &format!("semaphore/{mode}_64x10k/{rt_name}"),
+                "64 tasks x 10k",
+                vec![
+                    (
+                        "threadlet",
+                        Box::new(move |n| run::<Threadlet>(rt, hold, n)) as Sampler<'_>,
+                    ),
+                    ("tokio", Box::new(move |n| run::<Tokio>(rt, hold, n))),
+                    (
+                        "async_lock",
+                        Box::new(move |n| run::<AsyncLock>(rt, hold, n)),
+                    ),
+                ],
+            );
         }
     }
+    h.finish();
 }
-
-criterion_group!(benches, bench);
-criterion_main!(benches);

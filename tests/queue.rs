@@ -346,7 +346,7 @@ fn woken_putter_dropped_passes_the_place_on() {
 }
 
 #[test]
-fn barging_get_overtakes_a_woken_getter_who_then_gets_the_next_item_first() {
+fn barging_get_overtakes_a_woken_getter_who_keeps_the_head_of_the_line() {
     let q = Queue::new(0);
     let mut a = spawn(q.get());
     assert_pending!(a.poll());
@@ -355,12 +355,37 @@ fn barging_get_overtakes_a_woken_getter_who_then_gets_the_next_item_first() {
     // A caller that finds the item free takes it (as in Python).
     assert_eq!(q.get_nowait(), Ok(1));
     assert_pending!(a.poll());
-    // The overtaken waiter, once it has waited past the bound, is handed the
-    // next item directly.
-    std::thread::sleep(threadlet::STARVATION_BOUND);
+    // A getter that starts waiting now queues behind the overtaken one.
+    let mut b = spawn(q.get());
+    assert_pending!(b.poll());
     q.put_nowait(2).unwrap();
-    assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    assert!(a.is_woken());
+    assert!(!b.is_woken());
     assert_eq!(assert_ready!(a.poll()), Ok(2));
+    assert_pending!(b.poll());
+    q.put_nowait(3).unwrap();
+    assert_eq!(assert_ready!(b.poll()), Ok(3));
+}
+
+#[test]
+fn overtaken_putter_keeps_the_head_of_the_line() {
+    let q = Queue::new(1);
+    q.put_nowait(0).unwrap();
+    let mut a = spawn(q.put(1));
+    assert_pending!(a.poll());
+    q.get_nowait().unwrap();
+    assert!(a.is_woken());
+    q.put_nowait(9).unwrap(); // barges into the freed place
+    assert_pending!(a.poll());
+    let mut b = spawn(q.put(2));
+    assert_pending!(b.poll());
+    assert_eq!(q.get_nowait(), Ok(9));
+    assert!(a.is_woken());
+    assert!(!b.is_woken());
+    assert_ready!(a.poll()).unwrap();
+    assert_eq!(q.get_nowait(), Ok(1));
+    assert_ready!(b.poll()).unwrap();
+    assert_eq!(q.get_nowait(), Ok(2));
 }
 
 // ----- task_done / join -----

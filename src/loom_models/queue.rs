@@ -1,11 +1,19 @@
-//! Models of the queue core (`queue::core`): two counting semaphores (items,
-//! free slots) over a store, through the public `Queue` API.
+//! Models of the queue core (`queue::core`): one mutex over the store, the
+//! unfinished count and the shutdown flag, with the getters' and putters'
+//! wait lists ([`RawSemaphore`](crate::wait::core::RawSemaphore) in Notify
+//! mode) and `join`'s broadcast list — through the public API, async
+//! (`loom::future::block_on`) and blocking forms. Planted bugs (`.ci/loom`):
+//! `queue-register-late` (a getter registers after unlocking: the classic
+//! lost wake-up), `queue-no-close` (shutdown forgets the waiters), and the
+//! wait core's `lost-permit` (a woken waiter dropped without passing its
+//! wake-up on).
 
 use loom::future::block_on;
 use loom::thread;
 
 use super::{model, poll_once};
-use crate::queue::Queue;
+use crate::error::{GetError, PutError};
+use crate::queue::{LifoQueue, Queue};
 
 /// A bounded queue of one: items arrive in order, exactly once, and the
 /// capacity is never exceeded while a producer and a consumer race.
@@ -29,9 +37,46 @@ fn bounded_put_get_keeps_order_and_capacity() {
     });
 }
 
-/// A `get` that was handed an item's permit (after a barger passed it over)
-/// and is then dropped before returning must leave the item for the next
-/// getter: nothing is lost.
+/// The same hand-off through the blocking forms (OS threads parking).
+#[test]
+fn blocking_handoff_keeps_order_and_capacity() {
+    model(|| {
+        let q = Queue::<u8>::new(1);
+        let producer = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.blocking_put(1).unwrap();
+                q.blocking_put(2).unwrap();
+            })
+        };
+        assert!(q.len() <= 1);
+        assert_eq!(q.blocking_get(), Ok(1));
+        assert_eq!(q.blocking_get(), Ok(2));
+        producer.join().unwrap();
+        assert_eq!(q.len(), 0);
+        assert_eq!(q.unfinished_tasks(), 2);
+    });
+}
+
+/// A getter that finds the queue empty races a put: it must have joined the
+/// wait list before the put looks for sleepers (invariant I1), or it sleeps
+/// forever (`queue-register-late`).
+#[test]
+fn getter_racing_a_put_is_woken() {
+    model(|| {
+        let q = Queue::<u8>::new(0);
+        let getter = {
+            let q = q.clone();
+            thread::spawn(move || block_on(q.get()))
+        };
+        q.put_nowait(1).unwrap();
+        assert_eq!(getter.join().unwrap(), Ok(1));
+    });
+}
+
+/// A `get` woken for an item that a barger took waits again; woken for the
+/// next item and then dropped before returning, it must pass the wake-up on
+/// to the next getter: nothing is lost (`lost-permit` in the wait core).
 #[test]
 fn dropped_get_after_handoff_loses_no_item() {
     model(|| {
@@ -40,11 +85,11 @@ fn dropped_get_after_handoff_loses_no_item() {
         assert!(poll_once(&mut quitter).is_pending()); // queued
         q.put_nowait(1).unwrap(); // wakes the quitter...
         assert_eq!(q.get_nowait(), Ok(1)); // ...but a barger takes the item
-        assert!(poll_once(&mut quitter).is_pending()); // passed over
+        assert!(poll_once(&mut quitter).is_pending()); // waits again, first
 
         let producer = {
             let q = q.clone();
-            thread::spawn(move || q.put_nowait(2).unwrap()) // handed to the quitter
+            thread::spawn(move || q.put_nowait(2).unwrap()) // wakes the quitter
         };
         let consumer = {
             let q = q.clone();
@@ -80,5 +125,62 @@ fn shutdown_races_blocked_getter() {
             (Err(7), None) => assert!(q.is_empty()),
             other => panic!("impossible outcome {other:?}"),
         }
+    });
+}
+
+/// Shutdown racing a put into a full LIFO: the item is either in or handed
+/// back, never both, never lost.
+#[test]
+fn shutdown_racing_a_put_loses_nothing() {
+    model(|| {
+        let q = LifoQueue::<u8>::new(1);
+        let putter = {
+            let q = q.clone();
+            thread::spawn(move || q.blocking_put(1))
+        };
+        let closer = {
+            let q = q.clone();
+            thread::spawn(move || q.shutdown())
+        };
+        let put = putter.join().unwrap();
+        closer.join().unwrap();
+        match put {
+            Ok(()) => assert_eq!(q.get_nowait(), Ok(1)),
+            Err(e) => assert_eq!(e, PutError::ShutDown(1)),
+        }
+        assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+    });
+}
+
+/// A blocked getter is woken by a shutdown (`queue-no-close`).
+#[test]
+fn shutdown_wakes_a_blocked_getter() {
+    model(|| {
+        let q = Queue::<u8>::new(0);
+        let getter = {
+            let q = q.clone();
+            thread::spawn(move || q.blocking_get())
+        };
+        q.shutdown();
+        assert_eq!(getter.join().unwrap(), Err(GetError::ShutDown));
+    });
+}
+
+/// `join` returns exactly after the last `task_done`.
+#[test]
+fn join_returns_after_the_last_task_done() {
+    model(|| {
+        let q = Queue::<u8>::new(0);
+        q.put_nowait(1).unwrap();
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.blocking_get().unwrap();
+                q.task_done().unwrap();
+            })
+        };
+        q.blocking_join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        worker.join().unwrap();
     });
 }

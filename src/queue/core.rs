@@ -1,34 +1,56 @@
 //! The one queue core under [`Queue`](super::Queue), [`LifoQueue`](super::LifoQueue)
-//! and [`PriorityQueue`](super::PriorityQueue): the classic bounded buffer.
+//! and [`PriorityQueue`](super::PriorityQueue).
 //!
-//! * a mutex over the state (the store, the unfinished-task count and the
-//!   shutdown flag), held only for a push or a pop, never across an `.await`;
-//! * `items`, a counting semaphore with one permit per stored item: a getter
-//!   takes a permit first, then pops — so a `get` dropped while waiting took
-//!   nothing, and a permit it had already been handed passes to the next getter;
-//! * `slots`, a counting semaphore with one permit per free place (absent when
-//!   the queue is unbounded): a putter takes a permit first, then pushes and
-//!   releases an `items` permit — so a dropped `put` inserted nothing;
-//! * `all_done`, a broadcast wait list for `join`.
+//! One mutex guards the whole state — the store, the count behind
+//! `unfinished_tasks`, the places held by sinks and the shutdown flag — and is
+//! held only for a push or a pop, never across an `.await` and never while
+//! waking anybody. Waiting goes through the crate's one wait list
+//! ([`RawSemaphore`]) in [`Mode::Notify`]: `getters` (waiting for an item),
+//! `putters` (waiting for a place) and, in [`Mode::Broadcast`], `all_done`
+//! (`join`). An uncontended put + get costs one lock and one unlock each, plus
+//! one atomic load per side to see that nobody waits (the old two counting
+//! semaphores over a store cost eight atomic read-modify-writes).
 //!
-//! All waiting goes through the crate's one wait queue
-//! ([`RawSemaphore`](crate::wait::core::RawSemaphore)), so blocked getters and
-//! putters are woken in FIFO order and tasks and OS threads share one queue.
+//! # Invariants
 //!
-//! Shutdown closes both semaphores. A getter whose semaphore is closed pops
-//! whatever is left under the mutex (non-immediate shutdown drains); a getter
-//! holding a permit that finds the store empty can only be racing an immediate
-//! shutdown and reports `ShutDown`. Puts check the flag under the mutex, so
-//! nothing enters a shut-down queue.
+//! * **I1 (register under the lock).** A getter (putter, joiner) that finds
+//!   nothing to do joins its wait list *before* it releases the state mutex;
+//!   whoever changes the state wakes after releasing it. So a change made
+//!   after the check always sees the waiter: no wake-up is lost.
+//! * **I2 (wake by difference).** Every locked section ([`Section`]) records
+//!   the stored items, the free places and `unfinished_tasks` when it locks;
+//!   when it ends — normally or by unwinding from user code (`Ord::cmp`) — it
+//!   wakes one getter per item added, one putter per place freed, and every
+//!   joiner if `unfinished_tasks` reached 0. No path has its own wake-up
+//!   code to forget.
+//! * **I3 (counts derive from the store).** Capacity is checked against the
+//!   store's own length; `unfinished_tasks` is the store's length plus the
+//!   items taken and not yet marked done (`taken`). A push or pop that
+//!   unwinds half way leaves the counts consistent with whatever the store
+//!   then holds: an item still stored is still counted and retrievable, an
+//!   item lost in a panicking pop no longer counts as unfinished (as if done)
+//!   and frees its place.
+//! * **I4 (FIFO service).** A woken getter or putter that finds its item or
+//!   place already taken by a caller that did not wait (barging, as in
+//!   Python) waits again at the head of its list, not the tail. A waiter
+//!   dropped after it was woken passes the wake-up to the next waiter
+//!   ([`Mode::Notify`]), so nothing it was woken for is stranded.
+//! * **I5 (shutdown).** The flag is set under the mutex, then both wait lists
+//!   are closed: every waiter wakes and re-checks under the mutex, and nobody
+//!   registers after the flag is set. Nothing enters a shut-down queue.
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::Location;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::error::{GetError, PutError, TaskDoneError};
-use crate::wait::core::{MAX_PERMITS, Mode, RawSemaphore, TryAcquireError};
-use crate::wait::loom::{Arc, Mutex};
-use crate::wait::timeout::{deadline, with_timeout};
+use crate::wait::core::{Acquire, Mode, RawSemaphore};
+use crate::wait::loom::{Arc, Mutex, MutexGuard, planted};
+use crate::wait::timeout::deadline;
 
 pub(crate) mod sealed {
     /// Only this crate's orderings implement [`Order`](super::Order).
@@ -44,6 +66,8 @@ pub(crate) mod sealed {
         fn len(&self) -> usize;
     }
 }
+
+use sealed::Store;
 
 /// The ordering of a [`BaseQueue`]: [`Fifo`](super::Fifo),
 /// [`Lifo`](super::Lifo) or [`Priority`](super::Priority).
@@ -62,20 +86,191 @@ pub trait Order<T>: sealed::Sealed + 'static {
 
 struct State<S> {
     store: S,
-    /// Items put and not yet marked done (Python's `unfinished_tasks`).
-    unfinished: usize,
+    /// Items taken by a get and not yet marked done, minus `task_done` calls
+    /// made ahead of their get (Python allows those). `unfinished_tasks` is
+    /// `store.len() + taken` (I3).
+    taken: isize,
+    /// Places held by sinks between `poll_ready` and `start_send`.
+    reserved: usize,
     shutdown: bool,
+}
+
+impl<S> State<S> {
+    fn len<T>(&self) -> usize
+    where
+        S: Store<T>,
+    {
+        self.store.len()
+    }
 }
 
 struct Inner<S> {
     state: Mutex<State<S>>,
-    /// One permit per stored item.
-    items: RawSemaphore,
-    /// One permit per free place; `None` when unbounded.
-    slots: Option<RawSemaphore>,
+    /// Getters waiting for an item (I1, I4).
+    getters: RawSemaphore,
+    /// Putters waiting for a place.
+    putters: RawSemaphore,
     /// `join` waits here.
     all_done: RawSemaphore,
     maxsize: usize,
+    /// `maxsize`, or `usize::MAX` when unbounded.
+    cap: usize,
+}
+
+/// What a locked section's end compares against (I2).
+#[derive(Clone, Copy)]
+struct Marks {
+    len: usize,
+    free: usize,
+    unfinished: usize,
+}
+
+/// The state mutex, locked. Dropping it — at the end of the section or while
+/// unwinding from user code inside it — unlocks, then wakes whoever the
+/// section's change made runnable (I2).
+struct Section<'a, T, S: Store<T>> {
+    inner: &'a Inner<S>,
+    state: Option<MutexGuard<'a, State<S>>>,
+    before: Marks,
+    _item: PhantomData<fn(T)>,
+}
+
+impl<S> Inner<S> {
+    fn marks<T>(&self, state: &State<S>) -> Marks
+    where
+        S: Store<T>,
+    {
+        let len = state.len();
+        Marks {
+            len,
+            free: self.cap.saturating_sub(len).saturating_sub(state.reserved),
+            // I3; `taken` is kept >= -len (see `Section::drop`).
+            unfinished: (len as isize + state.taken).max(0) as usize,
+        }
+    }
+
+    fn lock<T>(&self) -> Section<'_, T, S>
+    where
+        S: Store<T>,
+    {
+        let state = self.state.lock();
+        let before = self.marks::<T>(&state);
+        Section {
+            inner: self,
+            state: Some(state),
+            before,
+            _item: PhantomData,
+        }
+    }
+}
+
+impl<T, S: Store<T>> Section<'_, T, S> {
+    fn state(&mut self) -> &mut State<S> {
+        self.state.as_mut().expect("section is locked")
+    }
+
+    fn marks(&self) -> Marks {
+        self.inner
+            .marks::<T>(self.state.as_ref().expect("section is locked"))
+    }
+}
+
+impl<T, S: Store<T>> Drop for Section<'_, T, S> {
+    fn drop(&mut self) {
+        let Some(mut state) = self.state.take() else {
+            return;
+        };
+        // A pop that unwound lost its item without a `taken += 1`: keep
+        // `unfinished_tasks` from going below zero later (I3).
+        let floor = -(state.len() as isize);
+        if state.taken < floor {
+            state.taken = floor;
+        }
+        let after = self.inner.marks::<T>(&state);
+        drop(state);
+        let before = self.before;
+        let inner = self.inner;
+        if after.len > before.len && inner.getters.has_sleepers() {
+            inner.getters.notify(after.len - before.len);
+        }
+        if after.free > before.free && inner.putters.has_sleepers() {
+            inner.putters.notify(after.free - before.free);
+        }
+        if after.unfinished == 0 && before.unfinished != 0 {
+            self.inner.all_done.notify(usize::MAX);
+        }
+    }
+}
+
+/// One try of an operation: done, or a waiter registered under the lock (I1)
+/// to wait on before trying again, with what the caller keeps meanwhile (a
+/// put's item).
+pub(super) enum Step<'a, R, K> {
+    Done(R),
+    Wait(K, Acquire<'a>),
+}
+
+/// The time limit of an async `_timeout` form, fixed when the method is
+/// called: no limit, "now" (zero: never waits, needs no runtime), or a tokio
+/// timer.
+enum Limit {
+    Forever,
+    Now,
+    At(tokio::time::Sleep),
+}
+
+impl Limit {
+    /// Needs a tokio runtime (with time enabled) only for a timeout other
+    /// than zero and `Duration::MAX`, and checks for one on the first poll,
+    /// before trying the queue, so the outcome never depends on whether the
+    /// queue happened to be ready. `caller` is where the method was called
+    /// (`#[track_caller]`), named in the panic.
+    fn new(timeout: Duration, what: &str, caller: &'static Location<'static>) -> Self {
+        if timeout.is_zero() {
+            return Limit::Now;
+        }
+        let Some(at) = tokio::time::Instant::now().checked_add(timeout) else {
+            return Limit::Forever;
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            panic!(
+                "threadlet: `{what}` (called at {caller}) with a timeout other than zero or \
+                 Duration::MAX was polled outside a tokio runtime; it needs a tokio timer. Poll \
+                 it inside a runtime, or use the `blocking_` form on a plain thread"
+            );
+        }
+        Limit::At(tokio::time::sleep_until(at))
+    }
+
+    fn timer(self) -> Option<tokio::time::Sleep> {
+        match self {
+            Limit::At(sleep) => Some(sleep),
+            Limit::Forever | Limit::Now => None,
+        }
+    }
+}
+
+/// Waits for `waiter` until `timer` fires; `false` on timeout (the waiter is
+/// then dropped, passing on any wake-up it got).
+async fn wait_until(waiter: Acquire<'_>, timer: Option<Pin<&mut tokio::time::Sleep>>) -> bool {
+    let mut waiter = pin!(waiter);
+    let mut timer = timer;
+    std::future::poll_fn(|cx: &mut Context<'_>| {
+        if waiter.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(true);
+        }
+        match timer.as_mut() {
+            Some(timer) => {
+                if timer.as_mut().poll(cx).is_ready() {
+                    Poll::Ready(false)
+                } else {
+                    Poll::Pending
+                }
+            }
+            None => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// The one generic queue under [`Queue`](super::Queue) (FIFO),
@@ -135,18 +330,14 @@ impl<T, O: Order<T>> Default for BaseQueue<T, O> {
 
 impl<T, O: Order<T>> fmt::Debug for BaseQueue<T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (len, unfinished, shutdown) = {
+        let (marks, shutdown) = {
             let state = self.inner.state.lock();
-            (
-                sealed::Store::len(&state.store),
-                state.unfinished,
-                state.shutdown,
-            )
+            (self.inner.marks::<T>(&state), state.shutdown)
         };
         f.debug_struct(O::NAME)
             .field("maxsize", &self.inner.maxsize)
-            .field("qsize", &len)
-            .field("unfinished_tasks", &unfinished)
+            .field("qsize", &marks.len)
+            .field("unfinished_tasks", &marks.unfinished)
             .field("is_shutdown", &shutdown)
             .finish()
     }
@@ -169,20 +360,19 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert!(prio.is_empty());
     /// ```
     pub fn new(maxsize: usize) -> Self {
-        // More places than permits can count is unbounded in practice.
-        let slots = (maxsize > 0 && maxsize <= MAX_PERMITS)
-            .then(|| RawSemaphore::new(maxsize, Mode::Counting));
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     store: O::Store::default(),
-                    unfinished: 0,
+                    taken: 0,
+                    reserved: 0,
                     shutdown: false,
                 }),
-                items: RawSemaphore::new(0, Mode::Counting),
-                slots,
+                getters: RawSemaphore::new(0, Mode::Notify),
+                putters: RawSemaphore::new(0, Mode::Notify),
                 all_done: RawSemaphore::new(0, Mode::Broadcast),
                 maxsize,
+                cap: if maxsize == 0 { usize::MAX } else { maxsize },
             }),
             _order: PhantomData,
         }
@@ -197,6 +387,15 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     pub fn maxsize(&self) -> usize {
         self.inner.maxsize
+    }
+
+    fn marks(&self) -> Marks {
+        self.inner.marks::<T>(&self.inner.state.lock())
+    }
+
+    /// Locks the state for one section (I2).
+    fn lock(&self) -> Section<'_, T, O::Store> {
+        self.inner.lock::<T>()
     }
 
     /// The number of items in the queue right now (Python's `qsize()`).
@@ -214,7 +413,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "qsize")]
     pub fn len(&self) -> usize {
-        sealed::Store::len(&self.inner.state.lock().store)
+        Store::<T>::len(&self.inner.state.lock().store)
     }
 
     /// Whether the queue holds no item right now (Python's `empty()`).
@@ -245,7 +444,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "full")]
     pub fn is_full(&self) -> bool {
-        self.inner.slots.is_some() && self.len() >= self.inner.maxsize
+        self.inner.maxsize > 0 && self.len() >= self.inner.maxsize
     }
 
     /// Items put and not yet marked done with [`task_done`](Self::task_done)
@@ -262,32 +461,24 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.unfinished_tasks(), 0);
     /// ```
     pub fn unfinished_tasks(&self) -> usize {
-        self.inner.state.lock().unfinished
+        self.marks().unfinished
     }
 
-    /// Test introspection: (stored items, item permits, waiter slots on
-    /// items, free-place permits, waiter slots on places, waiter slots on
-    /// `join`). At quiescence the item permits equal the stored items, the
-    /// free places `maxsize - stored` (bounded queues), and no slot is in use.
-    #[doc(hidden)]
-    pub fn __debug_state(&self) -> (usize, usize, usize, usize, usize, usize) {
-        let stored = sealed::Store::len(&self.inner.state.lock().store);
-        let items = self.inner.items.snapshot();
-        let (places, place_slots) = match &self.inner.slots {
-            Some(slots) => {
-                let s = slots.snapshot();
-                (s.permits, s.slots)
-            }
-            None => (0, 0),
+    /// Test introspection: (stored items, waiter slots of getters, of
+    /// putters, of joiners, places held by sinks). At quiescence everything
+    /// but the stored items is 0.
+    #[cfg(all(test, not(threadlet_loom)))]
+    pub(crate) fn debug_state(&self) -> (usize, usize, usize, usize, usize) {
+        let (stored, reserved) = {
+            let state = self.inner.state.lock();
+            (Store::<T>::len(&state.store), state.reserved)
         };
-        let join = self.inner.all_done.snapshot();
         (
             stored,
-            items.permits,
-            items.slots,
-            places,
-            place_slots,
-            join.slots,
+            self.inner.getters.snapshot().slots,
+            self.inner.putters.snapshot().slots,
+            self.inner.all_done.snapshot().slots,
+            reserved,
         )
     }
 
@@ -307,6 +498,117 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     // ----- put -----
+
+    /// One try of a put: stores the item, or fails, or (with `wait`)
+    /// registers a putter to wait for a place — at the head of the line if
+    /// `again` (it was woken and the place was taken: I4).
+    fn put_step(&self, item: T, wait: bool, again: bool) -> Step<'_, Result<(), PutError<T>>, T> {
+        let mut section = self.lock();
+        if section.state().shutdown {
+            return Step::Done(Err(PutError::ShutDown(item)));
+        }
+        if section.marks().free == 0 {
+            if !wait {
+                return Step::Done(Err(PutError::Full(item)));
+            }
+            let putters = &self.inner.putters;
+            let waiter = if again {
+                putters.register_first()
+            } else {
+                putters.register()
+            };
+            return Step::Wait(item, waiter);
+        }
+        // A panicking `Ord::cmp` leaves the item stored (and counted: I3),
+        // and the section's end still wakes a getter for it (I2).
+        section.state().store.push(item);
+        Step::Done(Ok(()))
+    }
+
+    /// The put loop of the async forms; `timer` bounds the wait.
+    async fn put_until(
+        &self,
+        item: T,
+        mut timer: Option<Pin<&mut tokio::time::Sleep>>,
+    ) -> Result<(), PutError<T>> {
+        let (mut item, mut again) = (item, false);
+        loop {
+            match self.put_step(item, true, again) {
+                Step::Done(done) => return done,
+                Step::Wait(back, waiter) => {
+                    item = back;
+                    if !wait_until(waiter, timer.as_mut().map(Pin::as_mut)).await {
+                        return Err(PutError::Full(item));
+                    }
+                }
+            }
+            again = true;
+        }
+    }
+
+    /// The put loop of the blocking forms, until `deadline` (`None`: forever).
+    fn blocking_put_until(
+        &self,
+        item: T,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<(), PutError<T>> {
+        let (mut item, mut again) = (item, false);
+        loop {
+            match self.put_step(item, true, again) {
+                Step::Done(done) => return done,
+                Step::Wait(back, waiter) => {
+                    item = back;
+                    if let Ok(false) = waiter.blocking(deadline) {
+                        return Err(PutError::Full(item));
+                    }
+                }
+            }
+            again = true;
+        }
+    }
+
+    /// Stores `item` in the place a sink holds (`QueueSink::poll_ready`),
+    /// giving the place up either way.
+    pub(super) fn put_reserved(&self, item: T) -> Result<(), PutError<T>> {
+        let mut section = self.lock();
+        let state = section.state();
+        state.reserved -= 1;
+        if state.shutdown {
+            return Err(PutError::ShutDown(item));
+        }
+        state.store.push(item);
+        Ok(())
+    }
+
+    /// Holds a free place for a sink (`Ok(true)`), reports a shutdown
+    /// (`Ok(false)`), or registers a putter to wait for one.
+    pub(super) fn reserve_step(&self, again: bool) -> Result<bool, Acquire<'_>> {
+        let mut section = self.lock();
+        if section.state().shutdown {
+            return Ok(false);
+        }
+        if section.marks().free == 0 {
+            let putters = &self.inner.putters;
+            return Err(if again {
+                putters.register_first()
+            } else {
+                putters.register()
+            });
+        }
+        section.state().reserved += 1;
+        Ok(true)
+    }
+
+    /// Gives back a place held by a sink (the end of the section wakes a
+    /// putter for it).
+    pub(super) fn unreserve(&self) {
+        self.lock().state().reserved -= 1;
+    }
+
+    /// The getters' and putters' wait lists, for the stream and the sink.
+    pub(super) fn waiters(&self) -> (&RawSemaphore, &RawSemaphore) {
+        (&self.inner.getters, &self.inner.putters)
+    }
 
     /// Puts an item, waiting while the queue is full (Python's `put()`).
     ///
@@ -335,12 +637,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// # }
     /// ```
     pub async fn put(&self, item: T) -> Result<(), PutError<T>> {
-        if let Some(slots) = &self.inner.slots
-            && slots.acquire().await.is_err()
-        {
-            return Err(PutError::ShutDown(item));
-        }
-        self.push(item)
+        self.put_until(item, None).await
     }
 
     /// Puts an item if there is room right now (Python's `put_nowait()`).
@@ -359,14 +656,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "try_put")]
     pub fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
-        if let Some(slots) = &self.inner.slots {
-            match slots.try_acquire() {
-                Ok(()) => {}
-                Err(TryAcquireError::NoPermits) => return Err(PutError::Full(item)),
-                Err(TryAcquireError::Closed) => return Err(PutError::ShutDown(item)),
-            }
+        match self.put_step(item, false, false) {
+            Step::Done(done) => done,
+            Step::Wait(..) => unreachable!("put_nowait never waits"),
         }
-        self.push(item)
     }
 
     /// Puts an item, waiting at most `timeout` for room (Python's
@@ -376,6 +669,18 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     ///
     /// [`PutError::Full`] if no place freed up in time, [`PutError::ShutDown`]
     /// if the queue is or gets shut down; both hand the item back.
+    ///
+    /// # Panics
+    ///
+    /// If polled outside a tokio runtime (e.g. under
+    /// `futures::executor::block_on`) with a timeout other than zero and
+    /// `Duration::MAX`, since the wait needs a tokio timer; the message names
+    /// the caller's location. The check is made on the first poll, before
+    /// the queue is tried, so it fails the same way every time, whatever the
+    /// queue holds. A runtime without its time driver panics there too
+    /// (tokio's own message). A zero
+    /// timeout is [`put_nowait`](Self::put_nowait) and needs no runtime; `Duration::MAX` waits
+    /// without a timer.
     ///
     /// # Cancel safety
     ///
@@ -394,15 +699,22 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert!(err.is_full());
     /// # }
     /// ```
-    pub async fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
-        if let Some(slots) = &self.inner.slots {
-            match with_timeout(timeout, slots.acquire()).await {
-                None => return Err(PutError::Full(item)),
-                Some(Err(_closed)) => return Err(PutError::ShutDown(item)),
-                Some(Ok(())) => {}
+    #[track_caller]
+    pub fn put_timeout(
+        &self,
+        item: T,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), PutError<T>>> + '_ {
+        let caller = Location::caller();
+        async move {
+            match Limit::new(timeout, "put_timeout", caller) {
+                Limit::Now => self.put_nowait(item),
+                limit => {
+                    let mut timer = pin!(limit.timer());
+                    self.put_until(item, timer.as_mut().as_pin_mut()).await
+                }
             }
         }
-        self.push(item)
     }
 
     /// Puts an item from a plain OS thread, blocking it while the queue is
@@ -431,12 +743,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// producer.join().unwrap();
     /// ```
     pub fn blocking_put(&self, item: T) -> Result<(), PutError<T>> {
-        if let Some(slots) = &self.inner.slots
-            && slots.blocking_acquire(None).is_err()
-        {
-            return Err(PutError::ShutDown(item));
-        }
-        self.push(item)
+        self.blocking_put_until(item, None)
     }
 
     /// [`blocking_put`](Self::blocking_put) waiting at most `timeout`.
@@ -457,39 +764,81 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert!(err.is_full());
     /// ```
     pub fn blocking_put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
-        if let Some(slots) = &self.inner.slots {
-            match slots.blocking_acquire(deadline(timeout)) {
-                Ok(true) => {}
-                Ok(false) => return Err(PutError::Full(item)),
-                Err(_closed) => return Err(PutError::ShutDown(item)),
-            }
+        if timeout.is_zero() {
+            return self.put_nowait(item);
         }
-        self.push(item)
-    }
-
-    /// Stores `item` once a place is held (or the queue is unbounded). On a
-    /// shut-down queue gives the place back and fails.
-    pub(super) fn push(&self, item: T) -> Result<(), PutError<T>> {
-        let mut state = self.inner.state.lock();
-        if state.shutdown {
-            drop(state);
-            self.release_slot();
-            return Err(PutError::ShutDown(item));
-        }
-        sealed::Store::push(&mut state.store, item);
-        state.unfinished += 1;
-        drop(state);
-        self.inner.items.release(1);
-        Ok(())
-    }
-
-    fn release_slot(&self) {
-        if let Some(slots) = &self.inner.slots {
-            slots.release(1);
-        }
+        self.blocking_put_until(item, deadline(timeout))
     }
 
     // ----- get -----
+
+    /// One try of a get: takes the next item, or fails, or (with `wait`)
+    /// registers a getter to wait for one — at the head of the line if
+    /// `again` (I4).
+    pub(super) fn get_step(&self, wait: bool, again: bool) -> Step<'_, Result<T, GetError>, ()> {
+        let mut section = self.lock();
+        let state = section.state();
+        // A panicking `Ord::cmp` inside `pop` loses the popped item; it then
+        // no longer counts as unfinished and its place is free (I3), and the
+        // section's end wakes a putter and, at 0, the joiners (I2).
+        if let Some(item) = state.store.pop() {
+            state.taken += 1;
+            return Step::Done(Ok(item));
+        }
+        if state.shutdown {
+            return Step::Done(Err(GetError::ShutDown));
+        }
+        if !wait {
+            return Step::Done(Err(GetError::Empty));
+        }
+        if planted("queue-register-late") {
+            drop(section); // the classic lost wake-up: unlock, then register
+        }
+        let getters = &self.inner.getters;
+        Step::Wait(
+            (),
+            if again {
+                getters.register_first()
+            } else {
+                getters.register()
+            },
+        )
+    }
+
+    /// The get loop of the async forms; `timer` bounds the wait.
+    async fn get_until(
+        &self,
+        mut timer: Option<Pin<&mut tokio::time::Sleep>>,
+    ) -> Result<T, GetError> {
+        let mut again = false;
+        loop {
+            match self.get_step(true, again) {
+                Step::Done(done) => return done,
+                Step::Wait((), waiter) => {
+                    if !wait_until(waiter, timer.as_mut().map(Pin::as_mut)).await {
+                        return Err(GetError::Empty);
+                    }
+                }
+            }
+            again = true;
+        }
+    }
+
+    /// The get loop of the blocking forms, until `deadline` (`None`: forever).
+    fn blocking_get_until(&self, deadline: Option<std::time::Instant>) -> Result<T, GetError> {
+        let mut again = false;
+        loop {
+            match self.get_step(true, again) {
+                Step::Done(done) => return done,
+                Step::Wait((), waiter) => {
+                    if let Ok(false) = waiter.blocking(deadline) {
+                        return Err(GetError::Empty);
+                    }
+                }
+            }
+            again = true;
+        }
+    }
 
     /// Removes and returns the next item, waiting while the queue is empty
     /// (Python's `get()`).
@@ -520,9 +869,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// # }
     /// ```
     pub async fn get(&self) -> Result<T, GetError> {
-        // Ok: we hold an item's permit. Err(Closed): shut down — take what is left.
-        let _ = self.inner.items.acquire().await;
-        self.take()
+        self.get_until(None).await
     }
 
     /// Removes and returns the next item if there is one right now (Python's
@@ -545,9 +892,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "try_get")]
     pub fn get_nowait(&self) -> Result<T, GetError> {
-        match self.inner.items.try_acquire() {
-            Ok(()) | Err(TryAcquireError::Closed) => self.take(),
-            Err(TryAcquireError::NoPermits) => Err(GetError::Empty),
+        match self.get_step(false, false) {
+            Step::Done(done) => done,
+            Step::Wait(..) => unreachable!("get_nowait never waits"),
         }
     }
 
@@ -558,6 +905,18 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     ///
     /// [`GetError::Empty`] if no item arrived in time, [`GetError::ShutDown`]
     /// once the queue is shut down and empty.
+    ///
+    /// # Panics
+    ///
+    /// If polled outside a tokio runtime (e.g. under
+    /// `futures::executor::block_on`) with a timeout other than zero and
+    /// `Duration::MAX`, since the wait needs a tokio timer; the message names
+    /// the caller's location. The check is made on the first poll, before
+    /// the queue is tried, so it fails the same way every time, whatever the
+    /// queue holds. A runtime without its time driver panics there too
+    /// (tokio's own message). A zero
+    /// timeout is [`get_nowait`](Self::get_nowait) and needs no runtime; `Duration::MAX` waits
+    /// without a timer.
     ///
     /// # Cancel safety
     ///
@@ -575,10 +934,17 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.get_timeout(Duration::from_millis(10)).await, Err(GetError::Empty));
     /// # }
     /// ```
-    pub async fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        match with_timeout(timeout, self.inner.items.acquire()).await {
-            None => Err(GetError::Empty),
-            Some(_) => self.take(),
+    #[track_caller]
+    pub fn get_timeout(&self, timeout: Duration) -> impl Future<Output = Result<T, GetError>> + '_ {
+        let caller = Location::caller();
+        async move {
+            match Limit::new(timeout, "get_timeout", caller) {
+                Limit::Now => self.get_nowait(),
+                limit => {
+                    let mut timer = pin!(limit.timer());
+                    self.get_until(timer.as_mut().as_pin_mut()).await
+                }
+            }
         }
     }
 
@@ -607,8 +973,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// # }
     /// ```
     pub fn blocking_get(&self) -> Result<T, GetError> {
-        let _ = self.inner.items.blocking_acquire(None);
-        self.take()
+        self.blocking_get_until(None)
     }
 
     /// [`blocking_get`](Self::blocking_get) waiting at most `timeout`.
@@ -628,34 +993,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.blocking_get_timeout(Duration::from_millis(10)), Err(GetError::Empty));
     /// ```
     pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        match self.inner.items.blocking_acquire(deadline(timeout)) {
-            Ok(false) => Err(GetError::Empty),
-            Ok(true) | Err(_) => self.take(),
+        if timeout.is_zero() {
+            return self.get_nowait();
         }
-    }
-
-    /// Pops an item after taking its permit — or, once the queue is shut
-    /// down, whatever is left — and frees its place.
-    pub(super) fn take(&self) -> Result<T, GetError> {
-        let item = sealed::Store::pop(&mut self.inner.state.lock().store);
-        match item {
-            Some(item) => {
-                self.release_slot();
-                Ok(item)
-            }
-            // Only a shutdown empties the store under a permit holder.
-            None => Err(GetError::ShutDown),
-        }
-    }
-
-    /// The `items` semaphore, for the stream.
-    pub(super) fn items(&self) -> &RawSemaphore {
-        &self.inner.items
-    }
-
-    /// The `slots` semaphore (`None`: unbounded), for the sink.
-    pub(super) fn slots(&self) -> Option<&RawSemaphore> {
-        self.inner.slots.as_ref()
+        self.blocking_get_until(deadline(timeout))
     }
 
     // ----- task_done / join -----
@@ -680,17 +1021,28 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert!(q.task_done().is_err()); // one more than was put
     /// ```
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut state = self.inner.state.lock();
-        if state.unfinished == 0 {
+        let mut section = self.lock();
+        if section.marks().unfinished == 0 {
             return Err(TaskDoneError);
         }
-        state.unfinished -= 1;
-        let all_done = state.unfinished == 0;
-        drop(state);
-        if all_done {
-            self.inner.all_done.notify(usize::MAX);
-        }
+        // The section's end wakes the joiners if this was the last (I2).
+        section.state().taken -= 1;
         Ok(())
+    }
+
+    /// Nothing unfinished (`None`), or a joiner registered under the lock (I1).
+    fn join_step(&self) -> Option<Acquire<'_>> {
+        let section = self.lock();
+        (section.marks().unfinished != 0).then(|| self.inner.all_done.register())
+    }
+
+    async fn join_until(&self, mut timer: Option<Pin<&mut tokio::time::Sleep>>) -> bool {
+        while let Some(waiter) = self.join_step() {
+            if !wait_until(waiter, timer.as_mut().map(Pin::as_mut)).await {
+                return false;
+            }
+        }
+        true
     }
 
     /// Waits until every item put has been marked done with
@@ -726,19 +1078,23 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// # }
     /// ```
     pub async fn join(&self) {
-        while self.unfinished_tasks() != 0 {
-            // Registered before the re-check, so a last task_done in between
-            // still wakes us.
-            let waiter = self.inner.all_done.register();
-            if self.unfinished_tasks() == 0 {
-                return;
-            }
-            let _ = waiter.await;
-        }
+        self.join_until(None).await;
     }
 
     /// [`join`](Self::join) giving up after `timeout`: `true` if every item
     /// was marked done in time. (Python's `join()` has no timeout.)
+    ///
+    /// # Panics
+    ///
+    /// If polled outside a tokio runtime (e.g. under
+    /// `futures::executor::block_on`) with a timeout other than zero and
+    /// `Duration::MAX`, since the wait needs a tokio timer; the message names
+    /// the caller's location. The check is made on the first poll, before
+    /// the queue is tried, so it fails the same way every time, whatever the
+    /// queue holds. A runtime without its time driver panics there too
+    /// (tokio's own message). A zero
+    /// timeout is a check of [`unfinished_tasks`](Self::unfinished_tasks) and needs no runtime; `Duration::MAX` waits
+    /// without a timer.
     ///
     /// # Cancel safety
     ///
@@ -759,8 +1115,18 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert!(q.join_timeout(Duration::from_millis(10)).await);
     /// # }
     /// ```
-    pub async fn join_timeout(&self, timeout: Duration) -> bool {
-        with_timeout(timeout, self.join()).await.is_some()
+    #[track_caller]
+    pub fn join_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + '_ {
+        let caller = Location::caller();
+        async move {
+            match Limit::new(timeout, "join_timeout", caller) {
+                Limit::Now => self.unfinished_tasks() == 0,
+                limit => {
+                    let mut timer = pin!(limit.timer());
+                    self.join_until(timer.as_mut().as_pin_mut()).await
+                }
+            }
+        }
     }
 
     /// [`join`](Self::join) from a plain OS thread, blocking it.
@@ -784,11 +1150,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// worker.join().unwrap();
     /// ```
     pub fn blocking_join(&self) {
-        while self.unfinished_tasks() != 0 {
-            let waiter = self.inner.all_done.register();
-            if self.unfinished_tasks() == 0 {
-                return;
-            }
+        while let Some(waiter) = self.join_step() {
             let _ = waiter.blocking(None);
         }
     }
@@ -851,110 +1213,24 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     fn shut_down(&self, immediate: bool) {
-        let inner = &*self.inner;
-        let mut state = inner.state.lock();
-        state.shutdown = true;
-        let dropped = if immediate {
-            let dropped = std::mem::take(&mut state.store);
-            let n = sealed::Store::len(&dropped);
-            state.unfinished = state.unfinished.saturating_sub(n);
-            inner.items.drain();
-            Some(dropped)
-        } else {
-            None
+        let dropped = {
+            let mut section = self.lock();
+            let state = section.state();
+            state.shutdown = true;
+            // Python: each dropped item counts as done, never below zero.
+            immediate.then(|| {
+                state.taken = state.taken.max(0);
+                std::mem::take(&mut state.store)
+            })
+            // The section's end wakes putters for the freed places and, at
+            // 0 unfinished, the joiners (I2).
         };
-        let all_done = state.unfinished == 0;
-        inner.items.close();
-        if let Some(slots) = &inner.slots {
-            slots.close();
+        // I5: after the flag, so every waiter re-checks and sees it.
+        if planted("queue-no-close") {
+            return; // forgets to wake the waiters
         }
-        drop(state);
-        if immediate && all_done {
-            inner.all_done.notify(usize::MAX);
-        }
+        self.inner.getters.close();
+        self.inner.putters.close();
         drop(dropped);
-    }
-}
-
-/// Loom models of the queue core (`RUSTFLAGS="--cfg threadlet_loom" cargo
-/// test --lib queue::core::loom_models`): every interleaving of the state
-/// mutex, the two semaphores and shutdown, through the blocking forms.
-#[cfg(all(test, threadlet_loom))]
-mod loom_models {
-    use super::super::{Fifo, Lifo};
-    use super::*;
-    use loom::thread;
-
-    #[test]
-    fn bounded_handoff_keeps_order_and_capacity() {
-        loom::model(|| {
-            let q = BaseQueue::<u8, Fifo>::new(1);
-            let producer = {
-                let q = q.clone();
-                thread::spawn(move || {
-                    q.blocking_put(1).unwrap();
-                    q.blocking_put(2).unwrap();
-                })
-            };
-            assert!(q.len() <= 1);
-            assert_eq!(q.blocking_get(), Ok(1));
-            assert_eq!(q.blocking_get(), Ok(2));
-            producer.join().unwrap();
-            assert_eq!(q.len(), 0);
-            assert_eq!(q.unfinished_tasks(), 2);
-        });
-    }
-
-    #[test]
-    fn shutdown_racing_a_put_loses_nothing() {
-        loom::model(|| {
-            let q = BaseQueue::<u8, Lifo>::new(1);
-            let putter = {
-                let q = q.clone();
-                thread::spawn(move || q.blocking_put(1))
-            };
-            let closer = {
-                let q = q.clone();
-                thread::spawn(move || q.shutdown())
-            };
-            let put = putter.join().unwrap();
-            closer.join().unwrap();
-            match put {
-                Ok(()) => assert_eq!(q.get_nowait(), Ok(1)),
-                Err(e) => assert_eq!(e, PutError::ShutDown(1)),
-            }
-            assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
-        });
-    }
-
-    #[test]
-    fn shutdown_wakes_a_blocked_getter() {
-        loom::model(|| {
-            let q = BaseQueue::<u8, Fifo>::new(0);
-            let getter = {
-                let q = q.clone();
-                thread::spawn(move || q.blocking_get())
-            };
-            q.shutdown();
-            assert_eq!(getter.join().unwrap(), Err(GetError::ShutDown));
-        });
-    }
-
-    #[test]
-    fn join_returns_after_the_last_task_done() {
-        loom::model(|| {
-            let q = BaseQueue::<u8, Fifo>::new(0);
-            q.put_nowait(1).unwrap();
-            let worker = {
-                let q = q.clone();
-                thread::spawn(move || {
-                    q.blocking_get().unwrap();
-                    q.task_done().unwrap();
-                })
-            };
-            q.blocking_join();
-            assert_eq!(q.unfinished_tasks(), 0);
-            worker.join().unwrap();
-        });
     }
 }

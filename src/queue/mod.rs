@@ -82,10 +82,19 @@
 //!   nothing; a `get` future dropped before it completed took nothing; a
 //!   wake-up or a free place handed to a dropped waiter passes to the next one.
 //! * **Fairness.** Blocked getters and blocked putters are woken in FIFO
-//!   order. A caller that finds an item (or a place) free may take it ahead
-//!   of a waiter that was woken but has not run yet, as in Python; a waiter
-//!   overtaken that way is handed the next one directly once it has waited
-//!   [`STARVATION_BOUND`](crate::STARVATION_BOUND), so nobody starves.
+//!   order, one per item put (or place freed). A caller that finds an item
+//!   (or a place) free may take it ahead of a waiter that was woken but has
+//!   not run yet, as in Python and in flume; a waiter overtaken that way
+//!   waits again at the head of the line, so the next item goes to it before
+//!   anyone who started waiting later. (Unlike the crate's locks, the queue
+//!   has no time bound on such overtaking: a caller that keeps taking items
+//!   without ever waiting can keep overtaking, as in Python.)
+//! * **Panics in user code.** An `Ord::cmp` of a [`PriorityQueue`] item that
+//!   panics inside a put leaves the item in the queue, counted and
+//!   retrievable; one that panics inside a get drops the item being taken,
+//!   which then counts as done and frees its place. Either way every count
+//!   (`len`, free places, `unfinished_tasks`) stays consistent and waiters
+//!   are woken as usual.
 //! * **Capacity.** A bounded queue never holds more than `maxsize` items.
 //! * **No loss, no duplicates.** Every item put is got exactly once, or is
 //!   still in the queue, or was dropped by

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 
-use super::core::{BaseQueue, Order};
+use super::core::{BaseQueue, Order, Step};
 use super::error::PutError;
 
 impl<T, O: Order<T>> BaseQueue<T, O> {
@@ -91,7 +91,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 #[must_use = "streams do nothing unless polled"]
 pub struct QueueStream<T, O: Order<T>> {
     queue: BaseQueue<T, O>,
-    /// Our slot in the `items` wait list while waiting.
+    /// Our slot in the getters' wait list while waiting.
     key: Option<usize>,
     done: bool,
 }
@@ -104,13 +104,28 @@ impl<T, O: Order<T>> Stream for QueueStream<T, O> {
         if this.done {
             return Poll::Ready(None);
         }
-        // Ok: we hold an item's permit; Err(Closed): shut down, take what is left.
-        match this.queue.items().poll_acquire_at(&mut this.key, cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(_) => {
-                let item = this.queue.take().ok();
-                this.done = item.is_none();
-                Poll::Ready(item)
+        let mut again = false;
+        loop {
+            if this.key.is_some() {
+                // Woken (or the queue was shut down): try again.
+                if this
+                    .queue
+                    .waiters()
+                    .0
+                    .poll_acquire_at(&mut this.key, cx)
+                    .is_pending()
+                {
+                    return Poll::Pending;
+                }
+                again = true;
+            }
+            match this.queue.get_step(true, again) {
+                Step::Done(Ok(item)) => return Poll::Ready(Some(item)),
+                Step::Done(Err(_shut_down)) => {
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
+                Step::Wait((), waiter) => this.key = waiter.into_key(),
             }
         }
     }
@@ -124,7 +139,7 @@ impl<T, O: Order<T>> FusedStream for QueueStream<T, O> {
 
 impl<T, O: Order<T>> Drop for QueueStream<T, O> {
     fn drop(&mut self) {
-        self.queue.items().cancel_waiter(&mut self.key);
+        self.queue.waiters().0.cancel_waiter(&mut self.key);
     }
 }
 
@@ -147,9 +162,9 @@ impl<T, O: Order<T>> fmt::Debug for QueueStream<T, O> {
 #[must_use = "sinks do nothing unless polled"]
 pub struct QueueSink<T, O: Order<T>> {
     queue: BaseQueue<T, O>,
-    /// Our slot in the `slots` wait list while waiting for a place.
+    /// Our slot in the putters' wait list while waiting for a place.
     key: Option<usize>,
-    /// We hold a place (a `slots` permit) for the next `start_send`.
+    /// We hold a free place for the next `start_send`.
     reserved: bool,
 }
 
@@ -158,19 +173,31 @@ impl<T, O: Order<T>> Sink<T> for QueueSink<T, O> {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         let this = self.get_mut();
-        if this.reserved {
-            return Poll::Ready(Ok(()));
+        if this.reserved || this.queue.maxsize() == 0 {
+            return Poll::Ready(Ok(())); // held already, or unbounded: always room
         }
-        let Some(slots) = this.queue.slots() else {
-            return Poll::Ready(Ok(())); // unbounded: always room
-        };
-        match slots.poll_acquire_at(&mut this.key, cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(got) => {
-                // Closed: ready anyway; `start_send` reports the shutdown and
-                // hands the item back.
-                this.reserved = got.is_ok();
-                Poll::Ready(Ok(()))
+        let mut again = false;
+        loop {
+            if this.key.is_some() {
+                if this
+                    .queue
+                    .waiters()
+                    .1
+                    .poll_acquire_at(&mut this.key, cx)
+                    .is_pending()
+                {
+                    return Poll::Pending;
+                }
+                again = true;
+            }
+            match this.queue.reserve_step(again) {
+                // Shut down: ready anyway; `start_send` reports it and hands
+                // the item back.
+                Ok(held) => {
+                    this.reserved = held;
+                    return Poll::Ready(Ok(()));
+                }
+                Err(waiter) => this.key = waiter.into_key(),
             }
         }
     }
@@ -178,7 +205,7 @@ impl<T, O: Order<T>> Sink<T> for QueueSink<T, O> {
     fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Self::Error> {
         let this = self.get_mut();
         if std::mem::take(&mut this.reserved) {
-            this.queue.push(item)
+            this.queue.put_reserved(item)
         } else {
             this.queue.put_nowait(item)
         }
@@ -197,11 +224,9 @@ impl<T, O: Order<T>> Sink<T> for QueueSink<T, O> {
 impl<T, O: Order<T>> QueueSink<T, O> {
     /// Leaves the wait list and returns a held place.
     fn give_back(&mut self) {
-        if let Some(slots) = self.queue.slots() {
-            slots.cancel_waiter(&mut self.key);
-            if std::mem::take(&mut self.reserved) {
-                slots.release(1);
-            }
+        self.queue.waiters().1.cancel_waiter(&mut self.key);
+        if std::mem::take(&mut self.reserved) {
+            self.queue.unreserve();
         }
     }
 }

@@ -4,8 +4,9 @@
 //! RLock, Semaphore and BoundedSemaphore are permits in [`Mode::Counting`];
 //! Condition, Event, Barrier and the queue's `join` use the same list in
 //! [`Mode::Notify`] / [`Mode::Broadcast`], where nothing is stored and a
-//! `notify` hands wake-ups to the tasks already waiting. The queues are two
-//! counting semaphores (items and free slots) over a store.
+//! `notify` hands wake-ups to the tasks already waiting. The queues keep
+//! their getters and putters in two lists in `Mode::Notify` beside one mutex
+//! over the store (`queue::core`).
 //!
 //! # Fairness: barging with a bounded bypass
 //!
@@ -158,6 +159,10 @@ enum State {
 
 const NIL: usize = usize::MAX;
 
+/// The first arrival number: nodes pushed at the back count up from it, nodes
+/// pushed at the front count down below it.
+const SEQ_START: u64 = 1 << 63;
+
 /// A slab grown past this many slots is given back once no waiter is left.
 const SHRINK_ABOVE: usize = 1024;
 /// The room a shrunk slab keeps.
@@ -205,8 +210,11 @@ struct List {
     /// The oldest linked node in state `Waiting` (`NIL` if none): every
     /// linked node before it is `Notified`.
     sleeper: usize,
-    /// The `seq` of the next node pushed.
+    /// The `seq` of the next node pushed at the back.
     next_seq: u64,
+    /// The `seq` of the last node pushed at the front (counts down from
+    /// below `next_seq`'s start, so `seq` order is list order).
+    first_seq: u64,
     /// Test-only: list nodes visited while looking for a sleeper.
     #[cfg(test)]
     visits: usize,
@@ -223,7 +231,8 @@ impl List {
             notified: 0,
             used: 0,
             sleeper: NIL,
-            next_seq: 0,
+            next_seq: SEQ_START,
+            first_seq: SEQ_START,
             #[cfg(test)]
             visits: 0,
         }
@@ -287,6 +296,31 @@ impl List {
             }
             key = node.next;
         }
+        key
+    }
+
+    /// Links a new `Waiting` node at the head of the FIFO and returns its key
+    /// (a queue's woken waiter that found its item taken goes back first).
+    fn push_front(&mut self, wake: Wake) -> usize {
+        let key = self.push_back(wake);
+        if self.head != key {
+            // Move it from the tail to the head.
+            let prev = self.node(key).prev;
+            self.node(prev).next = NIL;
+            self.tail = prev;
+            let head = self.head;
+            let node = self.node(key);
+            node.prev = NIL;
+            node.next = head;
+            self.node(head).prev = key;
+            self.head = key;
+        }
+        // It is now the oldest node, and asleep: the sleeper cursor, with an
+        // arrival number below every other linked node's (keeps `seq` in
+        // list order, which `resleep` relies on).
+        self.first_seq -= 1;
+        self.node(key).seq = self.first_seq;
+        self.sleeper = key;
         key
     }
 
@@ -447,6 +481,15 @@ impl RawSemaphore {
         self.state.load(Ordering::Acquire) / ONE
     }
 
+    /// Whether anybody may be asleep in the list: one atomic load, inlined,
+    /// so a caller can skip [`notify`](Self::notify) on its fast path (the
+    /// queue core). A `false` is exact for a caller that registered-or-checked
+    /// under a lock the waiter also takes before registering.
+    #[inline]
+    pub(crate) fn has_sleepers(&self) -> bool {
+        self.state.load(Ordering::Acquire) & WAITERS != 0
+    }
+
     /// Waiters queued right now (asleep or woken, not yet returned).
     pub(crate) fn waiters(&self) -> usize {
         self.list.lock().linked
@@ -535,6 +578,20 @@ impl RawSemaphore {
     pub(crate) fn register(&self) -> Acquire<'_> {
         let mut list = self.list.lock();
         let key = list.push_back(Wake::None);
+        self.state.fetch_or(WAITERS, Ordering::AcqRel);
+        drop(list);
+        Acquire {
+            sem: self,
+            key: Some(key),
+        }
+    }
+
+    /// [`register`](Self::register) at the head of the line instead of the
+    /// tail (Notify mode): for a waiter that was woken, found what it was
+    /// woken for already taken, and waits again without losing its turn.
+    pub(crate) fn register_first(&self) -> Acquire<'_> {
+        let mut list = self.list.lock();
+        let key = list.push_front(Wake::None);
         self.state.fetch_or(WAITERS, Ordering::AcqRel);
         drop(list);
         Acquire {
@@ -699,6 +756,7 @@ impl RawSemaphore {
     }
 
     /// Returns `n` permits (Counting mode).
+    #[allow(dead_code)] // the unit tests' and the sync layer's; the queue core no longer uses it
     pub(crate) fn release(&self, n: usize) {
         if self.release_bounded(n, MAX_PERMITS).is_err() {
             panic!("semaphore permit count overflowed {MAX_PERMITS}");
@@ -742,6 +800,7 @@ impl RawSemaphore {
     }
 
     /// Removes every free permit from the counter; returns how many.
+    #[allow(dead_code)] // the queue core no longer uses it
     pub(crate) fn drain(&self) -> usize {
         let state = self.state.fetch_and(WAITERS | CLOSED, Ordering::AcqRel);
         state / ONE
@@ -806,6 +865,15 @@ impl Acquire<'_> {
     /// dropped, which passes on whatever was handed over meanwhile).
     pub(crate) fn blocking(self, deadline: Option<Instant>) -> Result<bool, Closed> {
         block_on_deadline(self, deadline).map_or(Ok(false), |got| got.map(|()| true))
+    }
+}
+
+impl Acquire<'_> {
+    /// Gives up ownership of the waiter's slot to a caller that keeps it
+    /// in a key and polls with [`RawSemaphore::poll_acquire_at`] (and must
+    /// then call [`RawSemaphore::cancel_waiter`] if it stops waiting).
+    pub(crate) fn into_key(mut self) -> Option<usize> {
+        self.key.take()
     }
 }
 
