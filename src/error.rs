@@ -3,10 +3,13 @@
 //! the modules re-export errors). One place to review each `Display` against
 //! Python's message.
 //!
-//! The rule for `#[non_exhaustive]`: every public error *enum* has it (a
-//! later version may add a variant); error *structs* do not (they carry no
-//! data or only data the caller compares against, and users build them in
-//! `assert_eq!`).
+//! The rule for `#[non_exhaustive]`: an error enum has it when its variants
+//! list *causes* that a later version may extend (starting or joining a
+//! thread or process, pools, pipes, the process queue); an enum that mirrors
+//! a closed pair of Python exceptions does not, so a `match` can cover it
+//! (the queue's [`PutError`] = `queue.Full` / `queue.ShutDown`, [`GetError`] =
+//! `queue.Empty` / `queue.ShutDown`); error *structs* never do (they carry no
+//! data, users build them in `assert_eq!`).
 
 #[cfg(feature = "process")]
 pub use crate::process::error::*;

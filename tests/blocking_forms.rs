@@ -10,7 +10,8 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use threadlet::{Barrier, BoundedSemaphore, Condition, Lock, RLock, Semaphore};
+use threadlet::error::{GetError, PutError};
+use threadlet::{Barrier, BoundedSemaphore, Condition, Event, Lock, Queue, RLock, Semaphore};
 
 /// Completes `fut`, which must be ready on its first poll (no blocking call).
 fn ready<F: Future>(fut: F) -> F::Output {
@@ -111,6 +112,35 @@ const CASES: &[(&str, fn())] = &[
     }),
     ("Barrier::blocking_wait_timeout", || {
         assert_eq!(Barrier::new(1).unwrap().blocking_wait_timeout(MS), Ok(0));
+    }),
+    ("Event::blocking_wait", || {
+        let event = Event::new();
+        event.set();
+        event.blocking_wait();
+    }),
+    ("Event::blocking_wait_timeout", || {
+        assert!(!Event::new().blocking_wait_timeout(MS));
+    }),
+    ("Queue::blocking_put", || {
+        Queue::new(1).blocking_put(1).unwrap();
+    }),
+    ("Queue::blocking_put_timeout", || {
+        let q = Queue::new(1);
+        q.put_nowait(1).unwrap();
+        // A timed-out put hands its item back.
+        assert_eq!(q.blocking_put_timeout(2, MS), Err(PutError::Full(2)));
+    }),
+    ("Queue::blocking_get", || {
+        let q = Queue::new(0);
+        q.put_nowait(1).unwrap();
+        assert_eq!(q.blocking_get(), Ok(1));
+    }),
+    ("Queue::blocking_get_timeout", || {
+        let q = Queue::<u8>::new(0);
+        assert_eq!(q.blocking_get_timeout(MS), Err(GetError::Empty));
+    }),
+    ("Queue::blocking_join", || {
+        Queue::<u8>::new(0).blocking_join()
     }),
 ];
 

@@ -203,10 +203,26 @@ pub(crate) fn block_on_forever<F: Future>(op: Op, fut: F) -> F::Output {
     }
 }
 
-/// The body of a blocking form whose future times *itself* out: `make`
-/// builds the operation's future from the [`Wait`] to use for its timed part
-/// (`Wait::Thread` of `deadline`, or `Forever`), and the driver wakes the
-/// thread at the deadline but never drops the future — it runs to its end.
+/// The body of a blocking form whose future times *itself* out (it was
+/// made to end by `deadline`, e.g. with [`Wait::Thread`]): the driver wakes
+/// the thread at the deadline but never drops the future, which runs to its
+/// end — a Condition wait takes its lock back after its timed part, a
+/// timed-out queue put hands its item back.
+///
+/// # Panics
+///
+/// On a thread driving a tokio runtime.
+#[track_caller]
+pub(crate) fn block_on_until<F: Future>(op: Op, deadline: Option<Instant>, fut: F) -> F::Output {
+    assert_may_block(op);
+    match drive(fut, deadline, Expiry::Wake) {
+        Some(out) => out,
+        None => unreachable!("the driver only gives up a future with `Expiry::Drop`"),
+    }
+}
+
+/// [`block_on_until`] for a future made from the [`Wait`] of `deadline`
+/// (`Wait::Thread`, or `Forever`).
 ///
 /// # Panics
 ///
@@ -217,11 +233,7 @@ pub(crate) fn block_on_timed<F: Future>(
     deadline: Option<Instant>,
     make: impl FnOnce(Wait) -> F,
 ) -> F::Output {
-    assert_may_block(op);
-    match drive(make(Wait::thread(deadline)), deadline, Expiry::Wake) {
-        Some(out) => out,
-        None => unreachable!("the driver only gives up a future with `Expiry::Drop`"),
-    }
+    block_on_until(op, deadline, make(Wait::thread(deadline)))
 }
 
 #[cfg(all(test, not(threadlet_loom)))]

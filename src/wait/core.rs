@@ -39,7 +39,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::wait::blocking::block_on_deadline;
 use crate::wait::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, now, planted};
 
 /// How long a waiter that lost its permit to a barger may keep losing before
@@ -623,7 +622,10 @@ impl RawSemaphore {
     }
 
     /// Waits on this OS thread for a permit until `deadline` (`None`: forever).
-    /// `Ok(false)` when the deadline passed first.
+    /// `Ok(false)` when the deadline passed first. (The primitives' blocking
+    /// forms drive their own futures with `wait::blocking`; this is for the
+    /// core's tests and loom models.)
+    #[cfg(any(test, threadlet_loom))]
     pub(crate) fn blocking_acquire(&self, deadline: Option<Instant>) -> Result<bool, Closed> {
         self.acquire().blocking(deadline)
     }
@@ -863,8 +865,10 @@ impl Acquire<'_> {
     /// Waits on this OS thread (through `wait::blocking`'s driver) instead of
     /// polling; `Ok(false)` if `deadline` passed first (the future is then
     /// dropped, which passes on whatever was handed over meanwhile).
+    #[cfg(any(test, threadlet_loom))]
     pub(crate) fn blocking(self, deadline: Option<Instant>) -> Result<bool, Closed> {
-        block_on_deadline(self, deadline).map_or(Ok(false), |got| got.map(|()| true))
+        crate::wait::blocking::block_on_deadline(self, deadline)
+            .map_or(Ok(false), |got| got.map(|()| true))
     }
 }
 
