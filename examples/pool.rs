@@ -6,17 +6,17 @@
 //!
 //! Run it with `cargo run --release --example pool`.
 
-#[cfg(not(feature = "process"))]
+#[cfg(not(all(feature = "process", target_os = "linux")))]
 fn main() {
-    eprintln!("this example needs the `process` feature (on by default)");
+    eprintln!("this example needs the `process` feature (on by default) on Linux");
 }
 
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 fn main() {
     demo::main();
 }
 
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 mod demo {
     use std::time::Instant;
 

@@ -7,17 +7,17 @@
 //! turns the child into the target's runner, so the children's prints below
 //! come from other processes. The targets are registered before `run`.
 
-#[cfg(not(feature = "process"))]
+#[cfg(not(all(feature = "process", target_os = "linux")))]
 fn main() {
-    eprintln!("this example needs the `process` feature (on by default)");
+    eprintln!("this example needs the `process` feature (on by default) on Linux");
 }
 
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 fn main() {
     article::main();
 }
 
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 mod article {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -11,7 +11,7 @@
 //! `queue.Empty` / `queue.ShutDown`); error *structs* never do (they carry no
 //! data, users build them in `assert_eq!`).
 
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 pub use crate::process::error::*;
 pub use crate::queue::error::*;
 pub use crate::sync::error::*;

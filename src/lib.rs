@@ -75,10 +75,10 @@ mod fuzz;
 mod loom_models;
 mod wait;
 
-#[cfg(feature = "cluster")]
+#[cfg(all(feature = "cluster", target_os = "linux"))]
 pub mod cluster;
 pub mod error;
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 pub mod process;
 pub mod queue;
 pub mod sync;

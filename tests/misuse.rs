@@ -553,7 +553,7 @@ async fn thread_daemon_set_after_start() {
 
 // ===== Process =====
 
-#[cfg(feature = "process")]
+#[cfg(all(feature = "process", target_os = "linux"))]
 mod process {
     use serde::{Deserialize, Serialize};
     use threadlet::error::{ProcessJoinError, ProcessStartError};

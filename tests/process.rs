@@ -1,7 +1,7 @@
 //! `threadlet::process`: real child processes of this test binary (through
 //! `test_support!`), checked against Python's `multiprocessing.Process` rules
 //! (CPython `Lib/multiprocessing/process.py`, `Lib/test/_test_multiprocessing.py`).
-#![cfg(feature = "process")]
+#![cfg(all(feature = "process", target_os = "linux"))]
 
 use std::io::Read;
 use std::time::Duration;
@@ -86,6 +86,29 @@ fn daemon_starts_child(_: ()) -> String {
     }
 }
 
+/// The daemon flags a process created here gets: (by default, when told not
+/// to be one).
+fn created_daemon_flags(_: ()) -> (bool, bool) {
+    let default = Process::new(square, 2).unwrap().is_daemon();
+    let explicit = Builder::new()
+        .daemon(false)
+        .process(square, 2)
+        .unwrap()
+        .is_daemon();
+    (default, explicit)
+}
+
+/// Starts a (non-daemon) threadlet thread that writes `path` after a while,
+/// and returns at once, without a runtime or `threadlet::run` of its own.
+fn thread_then_return(path: String) {
+    threadlet::Builder::new()
+        .spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            std::fs::write(&path, "written").unwrap();
+        })
+        .unwrap();
+}
+
 fn start_sleeper() -> u32 {
     let d = Builder::new().daemon(true).process(nap, 60_000).unwrap();
     d.start().unwrap();
@@ -154,6 +177,8 @@ fn targets() {
     process::register(read_stdin);
     process::register(nested);
     process::register(daemon_starts_child);
+    process::register(created_daemon_flags);
+    process::register(thread_then_return);
     process::register(daemon_then_return);
     process::register(daemon_then_panic);
     process::register(daemon_then_hang);
@@ -468,6 +493,32 @@ async fn a_daemon_may_not_start_children() {
         p.join().await.unwrap(),
         "daemonic processes are not allowed to have children"
     );
+}
+
+#[tokio::test]
+async fn a_process_created_in_a_daemon_is_a_daemon_by_default() {
+    threadlet_process_setup();
+    // Python: `Process()` defaults `daemon` to `current_process().daemon`.
+    let p = Builder::new()
+        .daemon(true)
+        .spawn(created_daemon_flags, ())
+        .unwrap();
+    assert_eq!(p.join().await.unwrap(), (true, false));
+    // In a non-daemon process the default is `false`.
+    let p = process::spawn_process(created_daemon_flags, ()).unwrap();
+    assert_eq!(p.join().await.unwrap(), (false, false));
+}
+
+#[tokio::test]
+async fn a_child_waits_for_its_non_daemon_threads_before_it_exits() {
+    threadlet_process_setup();
+    let path = temp_path("thread_then_return");
+    let p = process::spawn_process(thread_then_return, path.clone()).unwrap();
+    p.join().await.unwrap();
+    // Python's child joins its non-daemon threads at exit: the thread ran to
+    // its end before the child exited.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "written");
+    let _ = std::fs::remove_file(&path);
 }
 
 // ===== daemons never outlive their parent =====

@@ -12,7 +12,7 @@
 //! The tests here run one at a time (a lock taken before each builds its
 //! runtime): the descriptor count of this process and the "is this pid still
 //! our zombie" checks must not see another test's children or runtime.
-#![cfg(all(feature = "process", any(target_os = "linux", target_os = "android")))]
+#![cfg(all(feature = "process", target_os = "linux"))]
 
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};

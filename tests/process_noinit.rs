@@ -1,7 +1,7 @@
 //! A binary that forgot `threadlet::process::init()`: starting a process is a
 //! clear error, and a re-executed child whose `main` lacks `init()` never spawns
 //! again (no fork bomb). Its own binary, because `init()` is process-wide.
-#![cfg(feature = "process")]
+#![cfg(all(feature = "process", target_os = "linux"))]
 
 use threadlet::error::{ProcessJoinError, ProcessStartError};
 use threadlet::process::{self, Process};

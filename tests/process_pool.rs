@@ -1,7 +1,7 @@
 //! `threadlet::process::Pool`: long-lived worker processes of this test binary,
 //! checked against Python's `multiprocessing.Pool` (CPython
 //! `Lib/multiprocessing/pool.py`) and where Python hangs (a dead worker).
-#![cfg(feature = "process")]
+#![cfg(all(feature = "process", target_os = "linux"))]
 
 use std::time::Duration;
 

@@ -55,6 +55,12 @@ fn echo_plus_one(conn: Connection<u32>) -> u32 {
     }
 }
 
+/// Passes its end on to a grandchild that sends `n` messages, and exits
+/// without waiting for it (its own copy of the end is dropped at once).
+fn hand_to_grandchild((conn, n): (Connection<u32>, u32)) {
+    process::spawn_process(send_n, (conn, n)).unwrap();
+}
+
 /// Creates a pipe (so this child serves it) and returns one end.
 fn pipe_owner_that_exits(_: ()) -> Connection<u8> {
     let (a, b) = Pipe::new(true).unwrap();
@@ -62,7 +68,24 @@ fn pipe_owner_that_exits(_: ()) -> Connection<u8> {
     b
 }
 
+/// Every non-waiting and timed blocking form, from a child without a runtime:
+/// (put, put when full, timed put when full, get, get when empty, timed get).
+fn blocking_forms(q: Queue<u32>) -> Vec<String> {
+    let show = |r: Result<(), ProcessQueueError>| format!("{r:?}");
+    vec![
+        show(q.blocking_put_nowait(1)),
+        show(q.blocking_put_nowait(2)),
+        show(q.blocking_put_timeout(3, Duration::from_millis(20))),
+        format!("{:?}", q.blocking_get_nowait()),
+        format!("{:?}", q.blocking_get_nowait()),
+        show(q.blocking_put_timeout(4, Duration::from_millis(20))),
+        format!("{:?}", q.blocking_get_timeout(Duration::from_millis(20))),
+    ]
+}
+
 fn targets() {
+    process::register(hand_to_grandchild);
+    process::register(blocking_forms);
     process::register(send_n);
     process::register(echo_plus_one);
     process::register(pipe_owner_that_exits);
@@ -322,4 +345,132 @@ fn a_timed_out_async_get_does_not_keep_the_runtime_from_shutting_down() {
     // The abandoned get took nothing.
     q.blocking_put(5).unwrap();
     assert_eq!(q.blocking_get().unwrap(), 5);
+}
+
+#[tokio::test]
+async fn a_child_without_a_runtime_has_every_blocking_form() {
+    threadlet_process_setup();
+    let q: Queue<u32> = Queue::new(1).unwrap();
+    let child = process::spawn_process(blocking_forms, q.clone()).unwrap();
+    assert_eq!(
+        child.join().await.unwrap(),
+        [
+            "Ok(())",
+            "Err(Full)",
+            "Err(Full)",
+            "Ok(1)",
+            "Err(Empty)",
+            "Ok(())",
+            "Ok(4)"
+        ]
+    );
+    assert_eq!(q.qsize(), Ok(0));
+}
+
+#[tokio::test]
+async fn a_bounded_queue_keeps_the_room_of_an_unacknowledged_item() {
+    threadlet_process_setup();
+    let q: Queue<u32> = Queue::new(1).unwrap();
+    q.put(1).await.unwrap();
+    let taker = q.clone();
+    // A get cancelled at any point: it either handed the item out, or the
+    // owner still has it (never taken, or put back unacknowledged).
+    match tokio::time::timeout(Duration::from_millis(1), taker.get()).await {
+        Ok(got) => assert_eq!(got, Ok(1)),
+        Err(_) => assert_eq!(q.get_timeout(Duration::from_secs(10)).await, Ok(1)),
+    }
+    assert_eq!(q.qsize(), Ok(0));
+    // The room came back exactly once: one put fits, the next does not.
+    q.put_nowait(2).await.unwrap();
+    assert_eq!(q.put_nowait(3).await, Err(ProcessQueueError::Full));
+    assert_eq!(q.get_nowait().await, Ok(2));
+}
+
+#[tokio::test]
+async fn a_pipe_end_passed_on_to_a_grandchild_still_works() {
+    threadlet_process_setup();
+    let (ours, theirs) = Pipe::<u32>::new(false).unwrap();
+    // The child drops its copy of the end as soon as it has handed it on
+    // (Python: the grandchild holds a duplicate of the descriptor).
+    let child = process::spawn_process(hand_to_grandchild, (theirs, 3)).unwrap();
+    for i in 0..3 {
+        assert_eq!(
+            ours.blocking_recv_timeout(Duration::from_secs(20)),
+            Ok(i),
+            "message {i}"
+        );
+    }
+    child.join().await.unwrap();
+    // The child waited for its grandchild at exit: both ends are gone now.
+    assert_eq!(
+        ours.blocking_recv_timeout(Duration::from_secs(20)),
+        Err(PipeError::Eof)
+    );
+}
+
+#[tokio::test]
+async fn two_processes_may_share_one_end() {
+    threadlet_process_setup();
+    let (ours, theirs) = Pipe::<u32>::new(false).unwrap();
+    let a = process::spawn_process(send_n, (theirs.clone(), 5)).unwrap();
+    let b = process::spawn_process(send_n, (theirs, 5)).unwrap();
+    let mut got = Vec::new();
+    for _ in 0..10 {
+        got.push(ours.blocking_recv_timeout(Duration::from_secs(20)).unwrap());
+    }
+    got.sort_unstable();
+    assert_eq!(got, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    a.join().await.unwrap();
+    b.join().await.unwrap();
+    // EOF only once every process holding the end is gone.
+    assert_eq!(
+        ours.blocking_recv_timeout(Duration::from_secs(20)),
+        Err(PipeError::Eof)
+    );
+}
+
+#[test]
+fn a_dropped_async_pipe_recv_parks_no_thread_and_loses_no_message() {
+    threadlet_process_setup();
+    let (a, b) = Pipe::<u8>::new(true).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // A recv that waits, given up on by the caller.
+            let waited = tokio::time::timeout(Duration::from_millis(20), a.recv()).await;
+            assert!(waited.is_err());
+        });
+        // Dropping the runtime waits for its blocking threads: none may be
+        // left inside `recv`.
+        drop(rt);
+        let _ = done.send(a);
+    });
+    let a = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the runtime did not shut down: a blocking thread is parked in recv");
+    // A message sent now is not lost to the abandoned recv.
+    b.blocking_send(&7).unwrap();
+    assert_eq!(a.blocking_recv_timeout(Duration::from_secs(20)), Ok(7));
+}
+
+#[tokio::test]
+async fn a_cancelled_async_pipe_recv_loses_no_message() {
+    threadlet_process_setup();
+    let (a, b) = Pipe::<u8>::new(true).unwrap();
+    // A recv given up on (at whatever point of its exchange the time runs
+    // out); `timeout` drops it.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), a.recv())
+            .await
+            .is_err()
+    );
+    b.send(&9).await.unwrap();
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(20), a.recv()).await,
+        Ok(Ok(9))
+    );
 }

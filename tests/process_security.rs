@@ -57,7 +57,7 @@ enum Response {
 #[derive(Serialize)]
 #[allow(dead_code)]
 enum PipeRequest {
-    Attach { end: u8 },
+    Attach { end: u8, ticket: Option<u64> },
     Send { msg: Vec<u8> },
     Recv { millis: Option<u64> },
 }
@@ -369,7 +369,7 @@ async fn a_wrong_secret_is_refused() {
     // The same for a pipe end.
     let (a, b) = Pipe::<u8>::new(true).unwrap();
     let bytes = postcard::to_stdvec(&b).unwrap();
-    type PipeEnd = ((String, [u8; 32]), (u8, bool, bool));
+    type PipeEnd = ((String, [u8; 32]), (u8, bool, bool, Option<u64>));
     let (((name, mut secret), rest), _): (PipeEnd, &[u8]) =
         postcard::take_from_bytes(&bytes).unwrap();
     secret[31] ^= 0x80;
@@ -503,10 +503,16 @@ fn hostile_frames_from_an_authenticated_peer_cost_only_its_connection() {
     pb.blocking_send(&4).unwrap();
     assert_eq!(pa.blocking_recv().unwrap(), 4);
     let mut s = authenticated(&pname, &psecret);
-    s.write_all(&frame(&PipeRequest::Attach { end: 0 }))
-        .unwrap();
-    s.write_all(&frame(&PipeRequest::Attach { end: 0 }))
-        .unwrap();
+    s.write_all(&frame(&PipeRequest::Attach {
+        end: 0,
+        ticket: None,
+    }))
+    .unwrap();
+    s.write_all(&frame(&PipeRequest::Attach {
+        end: 0,
+        ticket: None,
+    }))
+    .unwrap();
     assert!(hung_up(&mut s), "attach twice");
     pb.blocking_send(&5).unwrap();
     assert_eq!(pa.blocking_recv().unwrap(), 5);

@@ -72,7 +72,7 @@ pub async fn worker(url: &str, name: &str) -> Result<(), ClusterError> {
 /// # Examples
 ///
 /// ```no_run
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 /// use threadlet::cluster::{self, Options};
 ///
 /// # async fn demo() -> Result<(), threadlet::cluster::ClusterError> {

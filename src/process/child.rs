@@ -9,6 +9,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use nix::sys::stat::{SFlag, fstat};
 
+use super::children;
 use super::codec::{self, Launch, PoolReply, PoolTask, Report};
 use super::current::{self, Me};
 use super::registry::{self, Lookup, RunFailure};
@@ -43,7 +44,6 @@ pub(crate) fn run_child() -> ! {
         // The parent went away before handing us a target.
         std::process::exit(1)
     };
-    #[cfg(any(target_os = "linux", target_os = "android"))]
     if launch.daemon {
         // A daemon dies with its parent, even one killed by SIGKILL. The signal is
         // tied to the parent's thread that spawned us: threadlet spawns from a
@@ -76,12 +76,28 @@ pub(crate) fn run_child() -> ! {
     if target == codec::POOL_WORKER {
         pool_worker(&mut sock, &name);
     }
+    // The target runs inside a runtime's context (not on it: it is a plain
+    // function and may block or start a runtime of its own), so threads it
+    // starts with `threadlet::spawn` run on this runtime's workers...
+    // One worker: threads are green tasks (concurrency, as Python's threads
+    // under the GIL), and a child pays for one thread, not one per core.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .ok();
+    let entered = runtime.as_ref().map(tokio::runtime::Runtime::enter);
     let (report, code) = run_target(&target, &name, &args);
     let _ = codec::write_frame(&mut sock, &report);
     drop(sock);
-    // Python's child waits for its own non-daemon children at exit (and kills
-    // daemon ones) before it ends.
-    super::process::shutdown_children_blocking();
+    // ... and, as Python's child at exit, it then waits for its non-daemon
+    // threads (whether or not the target ran `threadlet::run` itself), then
+    // for its own non-daemon children (daemon ones are killed).
+    if let Some(runtime) = &runtime {
+        runtime.block_on(crate::thread::wait_non_daemon());
+    }
+    drop(entered);
+    children::blocking_shutdown();
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(code)

@@ -2,6 +2,31 @@
 //! `getppid()`.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use super::children;
+
+/// Set by `init()`: a process that never called it may not start children
+/// (its children would re-run `main`).
+pub(crate) static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+/// Python's per-process counter behind `Process-N`; starts at 1 in every process.
+static COUNTER: AtomicU32 = AtomicU32::new(1);
+
+/// The next identity path in this process (`[1]`, then `[2]`, ...; `[1, 1]` in
+/// `Process-1`), from Python's shared counter.
+pub(crate) fn next_identity() -> Vec<u32> {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut identity = my_identity().to_vec();
+    identity.push(n);
+    identity
+}
+
+/// `PREFIX-1:2` for identity `[1, 2]`.
+pub(crate) fn identity_name(prefix: &str, identity: &[u32]) -> String {
+    let id: Vec<String> = identity.iter().map(u32::to_string).collect();
+    format!("{prefix}-{}", id.join(":"))
+}
 
 /// What a dispatched child knows about itself (unset in the main process).
 #[derive(Debug)]
@@ -122,17 +147,7 @@ impl ProcessInfo {
         match self.which {
             Which::Current => true,
             Which::Parent => getppid() == self.pid,
-            Which::Child => crate::process::process::child_is_running(self.pid),
-        }
-    }
-
-    /// A started child of this process, as `active_children()` lists it.
-    pub(crate) fn child(name: String, pid: u32, daemon: bool) -> Self {
-        Self {
-            name,
-            pid,
-            daemon,
-            which: Which::Child,
+            Which::Child => children::is_running(self.pid),
         }
     }
 }
@@ -197,4 +212,47 @@ pub fn getpid() -> u32 {
 #[must_use]
 pub fn getppid() -> u32 {
     u32::try_from(nix::unistd::getppid().as_raw()).unwrap_or(0)
+}
+
+/// The children started by this process that are still running, oldest first
+/// (Python's `multiprocessing.active_children()`; pool workers are not
+/// listed). Finished children are reaped in the background, so unlike
+/// Python's this call has nothing to clean up.
+///
+/// # Examples
+///
+/// ```
+/// use threadlet::process::{self, Process};
+///
+/// fn nap(ms: u64) {
+///     std::thread::sleep(std::time::Duration::from_millis(ms));
+/// }
+///
+/// fn main() {
+///     process::register(nap);
+///     process::init();
+///     let p = Process::new(nap, 5_000).unwrap();
+///     p.start().unwrap();
+///     let active = process::active_children();
+///     assert!(active.iter().any(|c| Some(c.pid()) == p.pid() && c.is_alive()));
+///     p.kill().unwrap();
+///     let _ = p.blocking_join();
+///     assert!(process::active_children().iter().all(|c| Some(c.pid()) != p.pid()));
+/// }
+/// ```
+#[must_use]
+pub fn active_children() -> Vec<ProcessInfo> {
+    children::all()
+        .iter()
+        .filter_map(|c| {
+            let pid = c.running_pid()?;
+            let meta = super::lock(&c.meta);
+            Some(ProcessInfo {
+                name: meta.name.clone(),
+                pid,
+                daemon: meta.daemon,
+                which: Which::Child,
+            })
+        })
+        .collect()
 }

@@ -15,42 +15,55 @@ use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::child::MARKER;
+use super::children;
 use super::codec::{self, Report};
-use super::process::{Outcome, Shared};
+use super::lock;
+use super::record::{Outcome, Record};
+use crate::queue::Queue;
 
-/// A request to spawn one child.
+/// A request to spawn one `Process` child.
 pub(crate) struct Job {
     /// The framed launch message.
     pub(crate) launch: Vec<u8>,
-    pub(crate) shared: Arc<Shared>,
-    /// Where the driver answers with the pid and the signal channel.
-    pub(crate) reply: std::sync::mpsc::SyncSender<io::Result<Spawned>>,
+    /// The child's record: the driver sets it `Running` before it answers.
+    pub(crate) record: Arc<Record>,
 }
 
-/// A spawned child, as the driver reports it to `start()`.
-pub(crate) struct Spawned {
-    pub(crate) pid: u32,
-    pub(crate) signals: UnboundedSender<Signal>,
+/// The answer to one [`run`]: a one-slot crate [`Queue`]. Dropped unanswered
+/// (the driver thread died before it ran the closure), it answers with an
+/// error, so the caller never waits for an answer that cannot come.
+struct Reply<T>(Queue<io::Result<T>>);
+
+impl<T> Reply<T> {
+    fn send(self, answer: io::Result<T>) {
+        let _ = self.0.put_nowait(answer);
+    }
 }
 
-/// What the driver thread is asked to do.
-enum Request {
-    /// Spawn one `Process` child and supervise it.
-    Spawn(Job),
-    /// Run a closure on the driver thread, inside its runtime (it may spawn
-    /// tasks and children there).
-    Call(Box<dyn FnOnce() + Send>),
+impl<T> Drop for Reply<T> {
+    fn drop(&mut self) {
+        // A no-op (`Full`) after `send`.
+        let _ = self.0.put_nowait(Err(stopped()));
+    }
 }
 
-static DRIVER: Mutex<Option<UnboundedSender<Request>>> = Mutex::new(None);
+fn stopped() -> io::Error {
+    io::Error::other("the threadlet process driver thread has stopped")
+}
+
+/// A closure for the driver thread, run inside its runtime (it may spawn
+/// tasks and children there).
+type Request = Box<dyn FnOnce() + Send>;
+
+/// The driver's request queue (unbounded: `send` never waits).
+static DRIVER: Mutex<Option<Queue<Request>>> = Mutex::new(None);
 
 /// Arguments the child gets after the executable (the test harness's
 /// `NAME --exact`); empty for an ordinary binary.
@@ -64,66 +77,98 @@ static HARNESS_CHILDREN: AtomicBool = AtomicBool::new(false);
 const HARNESS_HEADER: &[u8] = b"\nrunning 1 test\n";
 
 pub(crate) fn set_child_args(args: Vec<String>, harness: bool) {
-    *CHILD_ARGS.lock().unwrap_or_else(PoisonError::into_inner) = args;
+    *lock(&CHILD_ARGS) = args;
     HARNESS_CHILDREN.store(harness, Ordering::Relaxed);
 }
 
-/// Hands `job` to the driver thread, starting it on first use.
-pub(crate) fn submit(job: Job) -> io::Result<()> {
-    send(Request::Spawn(job))
+/// Has the driver thread spawn `job`'s child and waits for its answer; the
+/// child's record is `Running` (and in the children list) when this returns
+/// `Ok`.
+///
+/// The caller must hold no lock the driver takes: `start()` releases the
+/// record's state lock (state `Starting`) before calling this.
+pub(crate) fn start(job: Job) -> io::Result<()> {
+    run(move || spawn_one(job.launch, job.record))
 }
 
-/// Runs `f` on the driver thread inside its runtime, starting it on first use.
+/// Runs `f` on the driver thread inside its runtime (starting the driver on
+/// first use) and waits for its value.
+///
+/// Must not be called on the driver thread (it would wait for itself): no
+/// driver code path does (the pool spawns its workers with `spawn_child`
+/// directly, and the supervisors only record and remove).
+pub(crate) fn run<T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    let answer = Queue::new(1);
+    let reply = Reply(answer.clone());
+    send(Box::new(move || reply.send(f())))?;
+    answer.blocking_get().unwrap_or_else(|_| Err(stopped()))
+}
+
+/// Runs `f` on the driver thread inside its runtime, starting it on first
+/// use, without waiting for it.
 pub(crate) fn call(f: impl FnOnce() + Send + 'static) -> io::Result<()> {
-    send(Request::Call(Box::new(f)))
+    send(Box::new(f))
 }
 
 fn send(request: Request) -> io::Result<()> {
-    let mut driver = DRIVER.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut driver = lock(&DRIVER);
     if driver.is_none() {
-        let (tx, rx) = unbounded_channel();
+        let requests = Queue::new(0);
+        let rx = requests.clone();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         std::thread::Builder::new()
             .name("threadlet-process-driver".into())
             .spawn(move || rt.block_on(drive(rx)))?;
-        *driver = Some(tx);
+        *driver = Some(requests);
     }
     match driver.as_ref() {
-        Some(tx) => tx
-            .send(request)
-            .map_err(|_| io::Error::other("the threadlet process driver thread has stopped")),
+        Some(requests) => requests.put_nowait(request).map_err(|_| stopped()),
         None => Err(io::Error::other(
             "the threadlet process driver did not start",
         )),
     }
 }
 
-async fn drive(mut requests: UnboundedReceiver<Request>) {
-    while let Some(request) = requests.recv().await {
-        match request {
-            Request::Spawn(job) => {
-                let result = spawn_one(job.launch, job.shared);
-                let _ = job.reply.send(result);
-            }
-            Request::Call(f) => f(),
-        }
+async fn drive(requests: Queue<Request>) {
+    // If this loop ever unwinds, the requests still queued are dropped with
+    // it, and each `Reply` among them answers with an error.
+    let requests = ShutOnDrop(requests);
+    while let Ok(request) = requests.0.get().await {
+        request();
     }
 }
 
-/// Spawns one child on this (the driver's) thread and starts supervising it.
-fn spawn_one(launch: Vec<u8>, shared: Arc<Shared>) -> io::Result<Spawned> {
+/// Shuts the request queue down when the driver loop ends (or unwinds), so a
+/// later `send` fails instead of queueing for nobody.
+struct ShutOnDrop(Queue<Request>);
+
+impl Drop for ShutOnDrop {
+    fn drop(&mut self) {
+        self.0.shutdown_immediate();
+    }
+}
+
+/// Spawns one child on this (the driver's) thread, records it `Running` and in
+/// the children list, and starts supervising it.
+fn spawn_one(launch: Vec<u8>, record: Arc<Record>) -> io::Result<()> {
     // The launch frame goes into the socket now, before `start()` returns
     // (whatever of it the socket buffer takes; any rest is written below, as
     // the child reads): a parent killed right after `start()` still leaves a
     // non-daemon child that runs its target, as in Python.
     let (child, sock, sent) = spawn_child(&launch)?;
     let pid = child.id().unwrap_or(0);
-    let (signals, signal_rx) = unbounded_channel();
+    let signals = Queue::new(0);
+    // Before the supervisor exists, so it can only ever finish a `Running`
+    // record that is in the list.
+    record.running(pid, signals.clone());
+    children::add(Arc::clone(&record));
     let rest = launch[sent..].to_vec();
-    tokio::spawn(supervise(child, sock, rest, shared, signal_rx));
-    Ok(Spawned { pid, signals })
+    tokio::spawn(supervise(child, sock, rest, record, signals));
+    Ok(())
 }
 
 /// Re-executes this binary with the marker and a socket pair as its stdin,
@@ -136,10 +181,7 @@ pub(crate) fn spawn_child(
     let exe = std::env::current_exe()?;
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
     ours.set_nonblocking(true)?;
-    let args = CHILD_ARGS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let args = lock(&CHILD_ARGS).clone();
     let mut cmd = tokio::process::Command::new(exe);
     cmd.args(args)
         .env(MARKER, std::process::id().to_string())
@@ -217,8 +259,8 @@ async fn supervise(
     mut child: tokio::process::Child,
     sock: tokio::net::UnixStream,
     launch: Vec<u8>,
-    shared: Arc<Shared>,
-    mut signals: UnboundedReceiver<Signal>,
+    record: Arc<Record>,
+    signals: Queue<Signal>,
 ) {
     let (mut rd, mut wr) = sock.into_split();
     tokio::spawn(async move {
@@ -231,7 +273,7 @@ async fn supervise(
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
-            Some(signal) = signals.recv() => {
+            Ok(signal) = signals.get() => {
                 // Not reaped yet (we are not polling `wait` now), so the pid is
                 // still this child's: no race with pid reuse.
                 if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
@@ -256,12 +298,7 @@ async fn supervise(
             buf.extend_from_slice(&chunk[..n]);
         }
     }
-    let exitcode = match status {
-        Ok(status) => status
-            .code()
-            .unwrap_or_else(|| -status.signal().unwrap_or(0)),
-        Err(_) => -1,
-    };
+    let exitcode = exit_code(status);
     let mut started = false;
     let mut last = None;
     for report in codec::parse_reports(&buf) {
@@ -277,5 +314,17 @@ async fn supervise(
         Some(Report::Codec(msg)) => Outcome::Codec(msg),
         Some(Report::Started) | None => Outcome::NoReport { started },
     };
-    shared.finish(exitcode, outcome);
+    record.finish(exitcode, outcome);
+    children::remove(&record);
+}
+
+/// Python's `exitcode`: the exit status, `-N` for a child killed by signal
+/// `N`, `-1` if it could not be collected.
+pub(crate) fn exit_code(status: io::Result<std::process::ExitStatus>) -> i32 {
+    match status {
+        Ok(status) => status
+            .code()
+            .unwrap_or_else(|| -status.signal().unwrap_or(0)),
+        Err(_) => -1,
+    }
 }

@@ -65,8 +65,9 @@
 //!   them running to their end.
 //! - The child's stdout and stderr are the parent's; its stdin is `/dev/null`.
 //!
-//! The parent-death signal is Linux's (and Android's); elsewhere daemon children
-//! are killed at a normal exit only.
+//! The module exists on Linux only (feature `process` on a Linux target): it
+//! needs Linux's abstract Unix sockets and parent-death signal. Elsewhere the
+//! feature compiles to nothing and the rest of the crate is unchanged.
 //!
 //! # Security
 //!
@@ -154,28 +155,26 @@
 //!   exits, the others get a `Closed` error instead of hanging. [`Pipe`]'s ends
 //!   report EOF once the other end's process is gone.
 
+mod calls;
 mod child;
+mod children;
 mod codec;
 mod current;
 mod driver;
 pub mod error;
-#[cfg(any(target_os = "linux", target_os = "android"))]
 mod pipe;
 mod pool;
 #[allow(clippy::module_inception)]
 mod process;
-#[cfg(any(target_os = "linux", target_os = "android"))]
 mod queue;
+mod record;
 pub(crate) mod registry;
-#[cfg(any(target_os = "linux", target_os = "android"))]
 mod transport;
 
-pub use current::{ProcessInfo, current_process, getpid, getppid, parent_process};
-#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use current::{ProcessInfo, active_children, current_process, getpid, getppid, parent_process};
 pub use pipe::{Connection, Pipe};
 pub use pool::{AsyncResult, Pool, PoolStream};
-pub use process::{Builder, Process, active_children, spawn_process};
-#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use process::{Builder, Process, spawn_process};
 pub use queue::Queue;
 pub use registry::{Run, register, register_run};
 
@@ -200,7 +199,7 @@ pub use registry::{Run, register, register_run};
 /// }
 /// ```
 pub fn init() {
-    process::INITIALIZED.store(true, std::sync::atomic::Ordering::Release);
+    current::INITIALIZED.store(true, std::sync::atomic::Ordering::Release);
     if current::me().is_none() && child::is_launched_child() {
         child::run_child();
     }
@@ -209,7 +208,13 @@ pub fn init() {
 /// Kills the daemon children and waits for all the others, as Python does when
 /// the main process exits; `threadlet::run` calls it after `main`.
 pub(crate) async fn shutdown_children() {
-    process::shutdown_children().await;
+    children::shutdown().await;
+}
+
+/// Locks `m`, ignoring poisoning: every value behind the process layer's
+/// locks is valid after any panic (each is replaced whole).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[doc(hidden)]

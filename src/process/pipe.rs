@@ -9,36 +9,48 @@
 //! `recv` reports EOF once nothing is left and the other end is gone: it had
 //! attached and every process using it has dropped it or exited.
 //!
-//! Limit: an end that never attached (its child was killed before decoding
-//! its arguments, or the end was dropped unused) is not known to be gone, so
-//! a plain `recv` on the other end waits; `blocking_recv_timeout` bounds it.
+//! An end that is encoded (into a child's arguments) is counted as held from
+//! then until the receiving process attaches with the encoding's hand-off
+//! ticket, so an end passed on to a grandchild keeps working after the child
+//! drops its own copy, and an end given to several processes (clone it for
+//! each) is gone only once all of them are. Ends are shared as Python's are:
+//! sends from every holder reach the other end, and each message is received
+//! by exactly one holder.
+//!
+//! Limit: an end whose encoding is never decoded (its child was killed before
+//! decoding its arguments, or the process was never started) is not known to
+//! be gone, so a plain `recv` on the other end waits;
+//! `blocking_recv_timeout` bounds it. An end that was never encoded or used
+//! is not counted at all.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::Notify;
 
-use super::codec;
+use super::calls::Idle;
+use super::codec::{self, FrameError};
+use super::lock;
+use super::queue::{Held, Server as Inbox, Wait};
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::PipeError;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use crate::sync::Event;
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Request {
-    /// This connection uses end `end` (0 or 1) from now on.
+    /// This connection holds end `end` (0 or 1) until it closes: the other
+    /// end sees EOF once no connection holds this one (nor a hand-off).
+    /// It carries nothing else.
     Attach {
         end: u8,
+        /// The hand-off this attachment takes over (see `Handoff`).
+        ticket: Option<u64>,
     },
     Send {
         msg: Vec<u8>,
@@ -47,6 +59,16 @@ enum Request {
     Recv {
         millis: Option<u64>,
     },
+    /// Carry calls for `end` without counting as holding it.
+    Use {
+        end: u8,
+    },
+    /// The message arrived: it may be dropped.
+    Ack,
+    /// This end is being handed on to another process (encoded into its
+    /// arguments): count it as held until a connection attaches with the
+    /// ticket, so the hand-off itself does not look like the end going away.
+    Handoff,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -56,122 +78,198 @@ enum Response {
     Eof,
     BrokenPipe,
     Timeout,
+    Ticket(u64),
 }
 
 #[derive(Default)]
 struct EndState {
-    /// Messages waiting to be received by this end.
-    inbox: VecDeque<Vec<u8>>,
     /// Connections attached to this end now.
     attached: usize,
     /// Whether any connection ever attached to this end.
     ever: bool,
+    /// Hand-offs not yet taken over by the receiving process.
+    handoffs: Vec<u64>,
 }
 
 impl EndState {
+    /// Attached once, and no process holds or is being handed the end now.
     fn gone(&self) -> bool {
-        self.ever && self.attached == 0
+        self.ever && self.attached == 0 && self.handoffs.is_empty()
     }
 }
 
+/// The owner's side: who holds each end, each end's inbox (the process
+/// queue's server, unbounded: messages keep their place when put back), and
+/// for each end an event set while it is gone.
 struct Server {
     ends: Mutex<[EndState; 2]>,
-    /// Woken on every message and every detach.
-    changed: [Notify; 2],
+    inbox: [Inbox; 2],
+    /// Set while end `i` is gone; set and cleared under `ends`' lock.
+    gone: [Event; 2],
+    next_ticket: std::sync::atomic::AtomicU64,
 }
 
-/// Serves one authenticated connection until it closes; a malformed or
-/// out-of-order request ends this connection only (and detaches its end).
+impl Server {
+    /// Re-derives end `e`'s gone event from its state (under `ends`' lock).
+    fn update_gone(&self, ends: &[EndState; 2], e: usize) {
+        if ends[e].gone() {
+            self.gone[e].set();
+        } else {
+            self.gone[e].clear();
+        }
+    }
+
+    /// The next message for end `me`, or `None` once none is left and the
+    /// other end is gone. Cancel safe.
+    async fn recv(&self, me: usize) -> Option<Held> {
+        loop {
+            tokio::select! {
+                biased;
+                held = self.inbox[me].get(Wait::Forever) => return held,
+                () = self.gone[1 - me].wait() => {
+                    if let Some(held) = self.inbox[me].get(Wait::No).await {
+                        return Some(held);
+                    }
+                    if lock(&self.ends)[1 - me].gone() {
+                        return None;
+                    }
+                    // Attached again meanwhile (its event is clear): wait on.
+                }
+            }
+        }
+    }
+}
+
+/// What one connection is to the server.
+#[derive(Default)]
+struct Peer {
+    /// The end it acts for.
+    end: Option<usize>,
+    /// Whether it is an attachment (counted in `attached`) rather than a
+    /// connection that only carries calls.
+    attached: bool,
+    /// A message sent to it and not yet acknowledged: put back in its place
+    /// in the inbox if the connection ends first.
+    reserved: Option<Held>,
+}
+
+/// Serves one authenticated connection until it closes. A malformed or
+/// out-of-order request ends this connection only.
 async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<(), TransportError> {
     let (rd, mut wr) = stream.into_split();
     let mut rd = tokio::io::BufReader::new(rd);
-    let mut end: Option<usize> = None;
-    let result = serve_requests(&server, &mut rd, &mut wr, &mut end).await;
-    if let Some(me) = end {
-        lock(&server.ends)[me].attached -= 1;
-        server.changed[1 - me].notify_waiters();
+    let mut peer = Peer::default();
+    let result = serve_requests(&server, &mut rd, &mut wr, &mut peer).await;
+    if let Some(me) = peer.end {
+        server.inbox[me].unget(peer.reserved.take());
+        if peer.attached {
+            let mut ends = lock(&server.ends);
+            ends[me].attached -= 1;
+            server.update_gone(&ends, me);
+        }
     }
     result
+}
+
+/// End 0 or 1, or a protocol error.
+fn end_index(end: u8) -> Result<usize, TransportError> {
+    match end {
+        0 | 1 => Ok(usize::from(end)),
+        _ => Err(TransportError::Protocol("an end other than 0 or 1")),
+    }
 }
 
 async fn serve_requests(
     server: &Server,
     rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
     wr: &mut tokio::net::unix::OwnedWriteHalf,
-    end: &mut Option<usize>,
+    peer: &mut Peer,
 ) -> Result<(), TransportError> {
     loop {
         let request = codec::read_frame_async::<Request, _>(rd).await?;
-        let response = match (request, *end) {
-            (Request::Attach { end: e }, None) => {
-                let e = match e {
-                    0 | 1 => usize::from(e),
-                    _ => {
-                        return Err(TransportError::Protocol(
-                            "attach to an end other than 0 or 1",
-                        ));
-                    }
-                };
+        let response = match (request, peer.end) {
+            (Request::Attach { end, ticket }, None) => {
+                let e = end_index(end)?;
                 let mut ends = lock(&server.ends);
                 ends[e].attached += 1;
                 ends[e].ever = true;
-                *end = Some(e);
+                if let Some(ticket) = ticket {
+                    ends[e].handoffs.retain(|t| *t != ticket);
+                }
+                server.update_gone(&ends, e);
+                peer.end = Some(e);
+                peer.attached = true;
                 continue;
             }
-            (Request::Attach { .. }, Some(_)) => {
-                return Err(TransportError::Protocol("attach twice"));
+            (Request::Use { end }, None) => {
+                peer.end = Some(end_index(end)?);
+                continue;
+            }
+            (Request::Attach { .. } | Request::Use { .. }, Some(_)) => {
+                return Err(TransportError::Protocol("bound twice"));
+            }
+            (Request::Handoff, Some(me)) => {
+                let ticket = server
+                    .next_ticket
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let mut ends = lock(&server.ends);
+                ends[me].handoffs.push(ticket);
+                server.update_gone(&ends, me);
+                Response::Ticket(ticket)
             }
             (Request::Send { msg }, Some(me)) => {
-                let peer = 1 - me;
-                let mut ends = lock(&server.ends);
-                if ends[peer].gone() {
+                let peer_end = 1 - me;
+                if lock(&server.ends)[peer_end].gone() {
                     Response::BrokenPipe
                 } else {
-                    ends[peer].inbox.push_back(msg);
-                    drop(ends);
-                    server.changed[peer].notify_waiters();
+                    // Unbounded: never waits.
+                    server.inbox[peer_end].put(msg, Wait::No).await;
                     Response::Sent
                 }
             }
             (Request::Recv { millis }, Some(me)) => {
-                let deadline = millis.and_then(|ms| {
-                    tokio::time::Instant::now().checked_add(Duration::from_millis(ms))
-                });
-                loop {
-                    let notified = server.changed[me].notified();
-                    tokio::pin!(notified);
-                    notified.as_mut().enable();
-                    {
-                        let mut ends = lock(&server.ends);
-                        if let Some(msg) = ends[me].inbox.pop_front() {
-                            break Response::Msg(msg);
+                if peer.reserved.is_some() {
+                    return Err(TransportError::Protocol(
+                        "a recv before acknowledging the previous message",
+                    ));
+                }
+                // `Duration::MAX` (or any overflowing deadline) waits forever,
+                // as everywhere in the crate.
+                let timeout = millis.map_or(Duration::MAX, Duration::from_millis);
+                let got = tokio::select! {
+                    got = crate::wait::timeout::with_timeout(timeout, server.recv(me)) => got,
+                    // A receiver that dies while it waits stops waiting here.
+                    () = transport::closed(rd) => return Ok(()),
+                };
+                match got {
+                    Some(Some(Held { seq, item })) => {
+                        let response = Response::Msg(item);
+                        let frame = codec::frame(&response);
+                        if let Response::Msg(item) = response {
+                            // Reserved first: if the answer cannot be sent,
+                            // or is not acknowledged, `serve` puts it back.
+                            peer.reserved = Some(Held { seq, item });
                         }
-                        if ends[1 - me].gone() {
-                            break Response::Eof;
-                        }
-                    }
-                    let wait = async {
-                        match deadline {
-                            Some(at) => tokio::time::timeout_at(at, notified).await.is_ok(),
-                            None if millis.is_some() => false,
-                            None => {
-                                notified.await;
-                                true
+                        wr.write_all(&frame?).await?;
+                        match codec::read_frame_async::<Request, _>(rd).await? {
+                            Request::Ack => peer.reserved = None,
+                            _ => {
+                                return Err(TransportError::Protocol(
+                                    "a call before acknowledging a message",
+                                ));
                             }
                         }
-                    };
-                    let woken = tokio::select! {
-                        woken = wait => woken,
-                        // A receiver that dies while it waits detaches here.
-                        () = transport::closed(rd) => return Ok(()),
-                    };
-                    if !woken {
-                        break Response::Timeout;
+                        continue;
                     }
+                    Some(None) => Response::Eof,
+                    None => Response::Timeout,
                 }
             }
-            (Request::Send { .. } | Request::Recv { .. }, None) => {
-                return Err(TransportError::Protocol("send or recv before attach"));
+            (Request::Ack, _) => {
+                return Err(TransportError::Protocol("acknowledged nothing"));
+            }
+            (Request::Send { .. } | Request::Recv { .. } | Request::Handoff, None) => {
+                return Err(TransportError::Protocol("a call before attach"));
             }
         };
         wr.write_all(&codec::frame(&response)?).await?;
@@ -181,14 +279,47 @@ async fn serve_requests(
 /// One end of a [`Pipe`]: Python's `multiprocessing.connection.Connection`.
 ///
 /// Messages are serde values of type `T`. Move an end into a child's
-/// arguments to use it there; each end may be used by one process at a time.
+/// arguments to use it there; [`clone`](Clone::clone) it to give it to
+/// several processes, which then share it as Python's do.
 pub struct Connection<T> {
     address: Address,
     end: u8,
     can_send: bool,
     can_recv: bool,
-    conn: Arc<Mutex<Option<UnixStream>>>,
+    link: Arc<Link>,
     _msg: PhantomData<fn(T) -> T>,
+}
+
+/// A handle's (and its clones') hold on its end.
+#[derive(Default)]
+struct Link {
+    /// The attachment: held open, carrying nothing, while the handle lives.
+    attachment: Mutex<Option<UnixStream>>,
+    /// A call connection no call is using. A call dropped midway drops its
+    /// connection; the owner puts back a message it had not acknowledged.
+    idle: Idle,
+}
+
+/// Another handle to the same end, sharing this one's attachment: pass each
+/// clone to a different process to share the end between them, as Python
+/// lets several processes hold one `Connection`. The other end sees EOF only
+/// once every process holding this end has dropped it or exited.
+///
+/// # Examples
+///
+/// ```
+/// let (a, b) = threadlet::process::Pipe::<u8>::new(true).unwrap();
+/// let b2 = b.clone();
+/// a.blocking_send(&1).unwrap();
+/// assert_eq!(b2.blocking_recv().unwrap(), 1);
+/// drop(b);
+/// a.blocking_send(&2).unwrap();
+/// assert_eq!(b2.blocking_recv().unwrap(), 2);
+/// ```
+impl<T> Clone for Connection<T> {
+    fn clone(&self) -> Self {
+        self.detached()
+    }
 }
 
 impl<T> fmt::Debug for Connection<T> {
@@ -201,27 +332,42 @@ impl<T> fmt::Debug for Connection<T> {
     }
 }
 
+/// An end travels as the owner's address (with the secret), which end, its
+/// directions and a hand-off ticket (this process attaches to get one):
+/// the owner counts the end as held until the receiving process attaches
+/// with the ticket, so a child that hands its end on to a grandchild and
+/// drops its own copy does not make the other end see EOF. (An encoding that
+/// is never decoded, e.g. arguments of a process never started, keeps the
+/// end counted as held: the other end then sees no EOF for it.)
 impl<T> Serialize for Connection<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (&self.address, self.end, self.can_send, self.can_recv).serialize(serializer)
+        let ticket = self.handoff();
+        (
+            &self.address,
+            self.end,
+            self.can_send,
+            self.can_recv,
+            ticket,
+        )
+            .serialize(serializer)
     }
 }
 
 impl<'de, T> Deserialize<'de> for Connection<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (address, end, can_send, can_recv) =
-            <(Address, u8, bool, bool)>::deserialize(deserializer)?;
+        let (address, end, can_send, can_recv, ticket) =
+            <(Address, u8, bool, bool, Option<u64>)>::deserialize(deserializer)?;
         let conn = Connection {
             address,
             end,
             can_send,
             can_recv,
-            conn: Arc::new(Mutex::new(None)),
+            link: Arc::default(),
             _msg: PhantomData,
         };
         // Attach now, so the other end sees EOF if this process dies before
         // it uses the connection. A failure shows up as `Closed` on use.
-        let _ = conn.attach(&mut lock(&conn.conn));
+        let _ = conn.attach(ticket);
         Ok(conn)
     }
 }
@@ -278,7 +424,9 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
     pub fn new(duplex: bool) -> io::Result<(Connection<T>, Connection<T>)> {
         let server = Arc::new(Server {
             ends: Mutex::new([EndState::default(), EndState::default()]),
-            changed: [Notify::new(), Notify::new()],
+            inbox: [Inbox::new(0), Inbox::new(0)],
+            gone: [Event::new(), Event::new()],
+            next_ticket: std::sync::atomic::AtomicU64::new(0),
         });
         let address = transport::listen("pipe", move |stream| serve(Arc::clone(&server), stream))?;
         let end = |end, can_send, can_recv| Connection {
@@ -286,11 +434,34 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
             end,
             can_send,
             can_recv,
-            conn: Arc::new(Mutex::new(None)),
+            link: Arc::default(),
             _msg: PhantomData,
         };
         Ok((end(0, duplex, true), end(1, true, duplex)))
     }
+}
+
+/// What a send's answer means.
+fn sent(response: Response) -> Result<(), PipeError> {
+    match response {
+        Response::Sent => Ok(()),
+        Response::BrokenPipe => Err(PipeError::BrokenPipe),
+        _ => Err(PipeError::Closed),
+    }
+}
+
+/// What a recv's answer means.
+fn received<T: DeserializeOwned>(response: Response) -> Result<T, PipeError> {
+    match response {
+        Response::Msg(bytes) => decode(&bytes),
+        Response::Eof => Err(PipeError::Eof),
+        Response::Timeout => Err(PipeError::Timeout),
+        _ => Err(PipeError::Closed),
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PipeError> {
+    postcard::from_bytes(bytes).map_err(|e| PipeError::Codec(e.to_string()))
 }
 
 /// Encodes a message, within the size limit.
@@ -300,46 +471,150 @@ fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, PipeError> {
     Ok(bytes)
 }
 
+fn connect_error(e: ConnectError) -> PipeError {
+    match e {
+        ConnectError::Unreachable => PipeError::Closed,
+        ConnectError::Refused => PipeError::Authentication,
+    }
+}
+
+/// A bind request (`Attach` or `Use`), as a frame.
+fn bind_frame(request: &Request) -> Result<Vec<u8>, PipeError> {
+    codec::frame(request).map_err(|_| PipeError::Closed)
+}
+
+/// One exchange on a blocking call connection (acknowledging a message).
+fn exchange_blocking(stream: &mut UnixStream, request: &Request) -> Result<Response, FrameError> {
+    codec::write_frame(stream, request)?;
+    let response = codec::read_frame::<Response>(stream)?;
+    if matches!(response, Response::Msg(_)) {
+        codec::write_frame(stream, &Request::Ack)?;
+    }
+    Ok(response)
+}
+
+/// One exchange on an async call connection. Dropped before it returns, the
+/// caller drops the connection, and the owner puts back a message it had
+/// not seen acknowledged.
+async fn exchange_async(
+    stream: &mut tokio::net::UnixStream,
+    request: &Request,
+) -> Result<Response, FrameError> {
+    stream.write_all(&codec::frame(request)?).await?;
+    let response = codec::read_frame_async::<Response, _>(stream).await?;
+    if matches!(response, Response::Msg(_)) {
+        stream.write_all(&codec::frame(&Request::Ack)?).await?;
+    }
+    Ok(response)
+}
+
 impl<T> Connection<T> {
-    fn attach<'a>(
-        &self,
-        conn: &'a mut Option<UnixStream>,
-    ) -> Result<&'a mut UnixStream, PipeError> {
-        if conn.is_none() {
-            let mut stream = transport::connect(&self.address).map_err(|e| match e {
-                ConnectError::Unreachable => PipeError::Closed,
-                ConnectError::Refused => PipeError::Authentication,
-            })?;
-            codec::write_frame(&mut stream, &Request::Attach { end: self.end })
-                .map_err(|_| PipeError::Closed)?;
-            *conn = Some(stream);
+    /// Attaches this handle to its end if it is not yet, taking over hand-off
+    /// `ticket` if given. Blocking (the owner answers at once).
+    fn attach(&self, ticket: Option<u64>) -> Result<(), PipeError> {
+        let mut attachment = lock(&self.link.attachment);
+        if attachment.is_none() {
+            let mut stream = transport::connect(&self.address).map_err(connect_error)?;
+            std::io::Write::write_all(
+                &mut stream,
+                &bind_frame(&Request::Attach {
+                    end: self.end,
+                    ticket,
+                })?,
+            )
+            .map_err(|_| PipeError::Closed)?;
+            *attachment = Some(stream);
         }
-        conn.as_mut().ok_or(PipeError::Closed)
+        Ok(())
     }
 
-    fn call(
-        conn: &Mutex<Option<UnixStream>>,
-        this: &Self,
-        request: &Request,
-    ) -> Result<Response, PipeError> {
-        let mut guard = lock(conn);
-        let stream = this.attach(&mut guard)?;
-        let result = codec::write_frame(stream, request)
-            .and_then(|()| codec::read_frame::<Response>(stream));
-        result.map_err(|_| {
-            *guard = None;
-            PipeError::Closed
-        })
+    /// [`attach`](Self::attach) without blocking a thread.
+    async fn attach_async(&self) -> Result<(), PipeError> {
+        if lock(&self.link.attachment).is_some() {
+            return Ok(());
+        }
+        let mut stream = transport::connect_async(&self.address)
+            .await
+            .map_err(connect_error)?;
+        stream
+            .write_all(&bind_frame(&Request::Attach {
+                end: self.end,
+                ticket: None,
+            })?)
+            .await
+            .map_err(|_| PipeError::Closed)?;
+        let stream = stream.into_std().map_err(|_| PipeError::Closed)?;
+        let mut attachment = lock(&self.link.attachment);
+        if attachment.is_none() {
+            *attachment = Some(stream);
+        }
+        Ok(())
     }
 
-    /// A handle sharing this end's connection, for a blocking-pool call.
+    /// One exchange, blocking this thread.
+    fn blocking_call(&self, request: &Request) -> Result<Response, PipeError> {
+        self.attach(None)?;
+        let mut stream = self.link.idle.take_blocking(
+            || {
+                let mut stream = transport::connect(&self.address).map_err(connect_error)?;
+                std::io::Write::write_all(
+                    &mut stream,
+                    &bind_frame(&Request::Use { end: self.end })?,
+                )
+                .map_err(|_| PipeError::Closed)?;
+                Ok(stream)
+            },
+            PipeError::Closed,
+        )?;
+        let response = exchange_blocking(&mut stream, request).map_err(|_| PipeError::Closed)?;
+        self.link.idle.give_back(stream);
+        Ok(response)
+    }
+
+    /// One exchange without blocking a thread.
+    async fn call(&self, request: &Request) -> Result<Response, PipeError> {
+        self.attach_async().await?;
+        let mut stream = self
+            .link
+            .idle
+            .take_async(
+                || async {
+                    let mut stream = transport::connect_async(&self.address)
+                        .await
+                        .map_err(connect_error)?;
+                    stream
+                        .write_all(&bind_frame(&Request::Use { end: self.end })?)
+                        .await
+                        .map_err(|_| PipeError::Closed)?;
+                    Ok(stream)
+                },
+                PipeError::Closed,
+            )
+            .await?;
+        let response = exchange_async(&mut stream, request)
+            .await
+            .map_err(|_| PipeError::Closed)?;
+        self.link.idle.give_back_async(stream);
+        Ok(response)
+    }
+
+    /// A hand-off ticket for encoding this end (attaching first if this
+    /// handle has not yet); `None` if the owner cannot be reached, and the
+    /// receiver then finds it closed too.
+    fn handoff(&self) -> Option<u64> {
+        match self.blocking_call(&Request::Handoff) {
+            Ok(Response::Ticket(ticket)) => Some(ticket),
+            _ => None,
+        }
+    }
+
     fn detached(&self) -> Self {
         Self {
             address: self.address.clone(),
             end: self.end,
             can_send: self.can_send,
             can_recv: self.can_recv,
-            conn: Arc::clone(&self.conn),
+            link: Arc::clone(&self.link),
             _msg: PhantomData,
         }
     }
@@ -365,25 +640,14 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             return Err(PipeError::WrongDirection);
         }
         let msg = encode(msg)?;
-        match Self::call(&self.conn, self, &Request::Send { msg })? {
-            Response::Sent => Ok(()),
-            Response::BrokenPipe => Err(PipeError::BrokenPipe),
-            _ => Err(PipeError::Closed),
-        }
+        sent(self.blocking_call(&Request::Send { msg })?)
     }
 
     fn recv_inner(&self, millis: Option<u64>) -> Result<T, PipeError> {
         if !self.can_recv {
             return Err(PipeError::WrongDirection);
         }
-        match Self::call(&self.conn, self, &Request::Recv { millis })? {
-            Response::Msg(bytes) => {
-                postcard::from_bytes(&bytes).map_err(|e| PipeError::Codec(e.to_string()))
-            }
-            Response::Eof => Err(PipeError::Eof),
-            Response::Timeout => Err(PipeError::Timeout),
-            _ => Err(PipeError::Closed),
-        }
+        received(self.blocking_call(&Request::Recv { millis })?)
     }
 
     /// Receives the next message, blocking this thread until one comes.
@@ -434,8 +698,8 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: once the request left, a dropped `send` may still
-    /// deliver the message.
+    /// Not cancel safe: a `send` dropped after its request left may still
+    /// deliver the message. No thread is parked while it waits.
     ///
     /// # Examples
     ///
@@ -447,24 +711,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// assert_eq!(b.recv().await.unwrap(), [1, 2]);
     /// # }
     /// ```
-    pub async fn send(&self, msg: &T) -> Result<(), PipeError>
-    where
-        T: 'static,
-    {
-        let bytes = encode(msg)?;
-        let this = self.detached();
-        tokio::task::spawn_blocking(move || {
-            if !this.can_send {
-                return Err(PipeError::WrongDirection);
-            }
-            match Self::call(&this.conn, &this, &Request::Send { msg: bytes })? {
-                Response::Sent => Ok(()),
-                Response::BrokenPipe => Err(PipeError::BrokenPipe),
-                _ => Err(PipeError::Closed),
-            }
-        })
-        .await
-        .unwrap_or(Err(PipeError::Closed))
+    pub async fn send(&self, msg: &T) -> Result<(), PipeError> {
+        if !self.can_send {
+            return Err(PipeError::WrongDirection);
+        }
+        let msg = encode(msg)?;
+        sent(self.call(&Request::Send { msg }).await?)
     }
 
     /// Receives the next message (Python's `recv`).
@@ -475,7 +727,10 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: a message that arrives for a dropped `recv` is lost.
+    /// Cancel safe: a message counts as received only once this call has it
+    /// (it acknowledges it); a `recv` dropped before that drops its
+    /// connection and the owner puts the message back in front. No thread
+    /// is parked while it waits.
     ///
     /// # Examples
     ///
@@ -487,13 +742,10 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// assert_eq!(a.recv().await.unwrap(), 'x');
     /// # }
     /// ```
-    pub async fn recv(&self) -> Result<T, PipeError>
-    where
-        T: Send + 'static,
-    {
-        let this = self.detached();
-        tokio::task::spawn_blocking(move || this.recv_inner(None))
-            .await
-            .unwrap_or(Err(PipeError::Closed))
+    pub async fn recv(&self) -> Result<T, PipeError> {
+        if !self.can_recv {
+            return Err(PipeError::WrongDirection);
+        }
+        received(self.call(&Request::Recv { millis: None }).await?)
     }
 }

@@ -4,137 +4,21 @@
 use std::any::TypeId;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc::UnboundedSender;
-use tokio::sync::watch;
 
 use super::codec::{self, Launch};
-use super::current;
+use super::current::{self, INITIALIZED, identity_name, next_identity};
 use super::driver::{self, Job};
+use super::lock;
+use super::record::{Meta, Outcome, Record, State};
 use super::registry::{self, Lookup, Run};
 use crate::error::{ProcessJoinError, ProcessStartError, ProcessStateError};
-
-/// Set by `init()`: a process that never called it may not start children
-/// (its children would re-run `main`).
-pub(crate) static INITIALIZED: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
-/// Python's per-process counter behind `Process-N`; starts at 1 in every process.
-static COUNTER: AtomicU32 = AtomicU32::new(1);
-
-/// Started children that have not been reaped yet.
-static CHILDREN: Mutex<Vec<Arc<Shared>>> = Mutex::new(Vec::new());
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// How a reaped child ended, as far as its reports tell.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    Returned(Vec<u8>),
-    Panicked(String),
-    UnknownTarget(String),
-    Codec(String),
-    /// No final report; `started` tells whether `init()` dispatched it at all.
-    NoReport {
-        started: bool,
-    },
-}
-
-#[derive(Debug)]
-enum State {
-    New,
-    Running {
-        pid: u32,
-        signals: UnboundedSender<Signal>,
-    },
-    Done {
-        pid: u32,
-        exitcode: i32,
-        outcome: Outcome,
-    },
-}
-
-struct Meta {
-    name: String,
-    daemon: bool,
-}
-
-/// The untyped part of a `Process`, shared with the driver.
-pub(crate) struct Shared {
-    key: &'static str,
-    type_id: TypeId,
-    identity: Vec<u32>,
-    args: Mutex<Option<Vec<u8>>>,
-    meta: Mutex<Meta>,
-    state: Mutex<State>,
-    exited: Condvar,
-    done: watch::Sender<bool>,
-}
-
-impl Shared {
-    /// Records the end of the child and wakes every joiner.
-    pub(crate) fn finish(self: &Arc<Self>, exitcode: i32, outcome: Outcome) {
-        {
-            let mut state = lock(&self.state);
-            let pid = match &*state {
-                State::Running { pid, .. } | State::Done { pid, .. } => *pid,
-                State::New => 0,
-            };
-            *state = State::Done {
-                pid,
-                exitcode,
-                outcome,
-            };
-        }
-        self.exited.notify_all();
-        self.done.send_replace(true);
-        lock(&CHILDREN).retain(|c| !Arc::ptr_eq(c, self));
-    }
-
-    fn is_daemon(&self) -> bool {
-        lock(&self.meta).daemon
-    }
-
-    fn signal(&self, signal: Signal) -> Result<(), ProcessStateError> {
-        match &*lock(&self.state) {
-            State::New => Err(ProcessStateError::NotStarted),
-            State::Running { signals, .. } => {
-                let _ = signals.send(signal);
-                Ok(())
-            }
-            // As Python: nothing to do once the exit status was collected.
-            State::Done { .. } => Ok(()),
-        }
-    }
-
-    fn is_started(&self) -> bool {
-        !matches!(*lock(&self.state), State::New)
-    }
-
-    async fn wait_done(&self) {
-        let mut rx = self.done.subscribe();
-        // Only fails if the sender is dropped, and `self` holds it.
-        let _ = rx.wait_for(|done| *done).await;
-    }
-
-    fn blocking_wait_done(&self) {
-        let mut state = lock(&self.state);
-        while !matches!(*state, State::Done { .. }) {
-            state = self
-                .exited
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-}
 
 /// A child OS process running a registered target: Python's
 /// `multiprocessing.Process` with the `spawn` start method.
@@ -171,7 +55,7 @@ impl Shared {
 /// }
 /// ```
 pub struct Process<R = ()> {
-    shared: Arc<Shared>,
+    shared: Arc<Record>,
     _ret: PhantomData<fn() -> R>,
 }
 
@@ -212,11 +96,13 @@ impl<R> fmt::Debug for Process<R> {
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     name: Option<String>,
-    daemon: bool,
+    /// `None`: the creating process's own flag, as in Python.
+    daemon: Option<bool>,
 }
 
 impl Builder {
-    /// A builder with Python's defaults: name `Process-N`, not a daemon.
+    /// A builder with Python's defaults: name `Process-N`, and a daemon only
+    /// if the creating process is one.
     ///
     /// # Examples
     ///
@@ -229,7 +115,7 @@ impl Builder {
     pub const fn new() -> Self {
         Self {
             name: None,
-            daemon: false,
+            daemon: None,
         }
     }
 
@@ -260,7 +146,7 @@ impl Builder {
     /// ```
     #[must_use]
     pub const fn daemon(mut self, daemon: bool) -> Self {
-        self.daemon = daemon;
+        self.daemon = Some(daemon);
         self
     }
 
@@ -400,21 +286,6 @@ where
     Builder::new().spawn(target, args)
 }
 
-/// The next identity path in this process (`[1]`, then `[2]`, ...; `[1, 1]` in
-/// `Process-1`), from Python's shared counter.
-pub(crate) fn next_identity() -> Vec<u32> {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut identity = current::my_identity().to_vec();
-    identity.push(n);
-    identity
-}
-
-/// `PREFIX-1:2` for identity `[1, 2]`.
-pub(crate) fn identity_name(prefix: &str, identity: &[u32]) -> String {
-    let id: Vec<String> = identity.iter().map(u32::to_string).collect();
-    format!("{prefix}-{}", id.join(":"))
-}
-
 impl<R> Process<R> {
     fn create(
         builder: Builder,
@@ -427,21 +298,17 @@ impl<R> Process<R> {
         let name = builder
             .name
             .unwrap_or_else(|| identity_name(prefix, &identity));
-        let (done, _) = watch::channel(false);
+        // As Python: a process created in a daemon process is a daemon
+        // unless told otherwise (and, being one, may not start).
+        let daemon = builder.daemon.unwrap_or_else(current::i_am_daemon);
         Self {
-            shared: Arc::new(Shared {
+            shared: Arc::new(Record::new(
                 key,
                 type_id,
                 identity,
-                args: Mutex::new(Some(args)),
-                meta: Mutex::new(Meta {
-                    name,
-                    daemon: builder.daemon,
-                }),
-                state: Mutex::new(State::New),
-                exited: Condvar::new(),
-                done,
-            }),
+                args,
+                Meta { name, daemon },
+            )),
             _ret: PhantomData,
         }
     }
@@ -609,59 +476,63 @@ impl<R> Process<R> {
     /// ```
     pub fn start(&self) -> Result<(), ProcessStartError> {
         let shared = &self.shared;
-        let mut state = lock(&shared.state);
-        if !matches!(*state, State::New) {
-            return Err(ProcessStartError::AlreadyStarted);
-        }
-        if current::i_am_daemon() {
-            return Err(ProcessStartError::DaemonChild);
-        }
-        if !INITIALIZED.load(Ordering::Acquire) {
-            return Err(ProcessStartError::NotInitialized);
-        }
-        match registry::lookup(shared.key, Some(shared.type_id)) {
-            Ok(_) => {}
-            Err(Lookup::Unknown) => {
-                return Err(ProcessStartError::UnknownTarget(shared.key.to_owned()));
+        // Check and claim under the state lock, then let go of it before the
+        // driver is involved: no lock is held across the wait for its answer
+        // (the driver takes this lock itself, to record `Running`).
+        let launch = {
+            let mut state = lock(&shared.state);
+            if !matches!(*state, State::New) {
+                return Err(ProcessStartError::AlreadyStarted);
             }
-            Err(Lookup::Ambiguous) => {
-                return Err(ProcessStartError::AmbiguousTarget(shared.key.to_owned()));
+            if current::i_am_daemon() {
+                return Err(ProcessStartError::DaemonChild);
             }
-        }
-        let (name, daemon) = {
-            let meta = lock(&shared.meta);
-            (meta.name.clone(), meta.daemon)
+            if !INITIALIZED.load(Ordering::Acquire) {
+                return Err(ProcessStartError::NotInitialized);
+            }
+            match registry::lookup(shared.key, Some(shared.type_id)) {
+                Ok(_) => {}
+                Err(Lookup::Unknown) => {
+                    return Err(ProcessStartError::UnknownTarget(shared.key.to_owned()));
+                }
+                Err(Lookup::Ambiguous) => {
+                    return Err(ProcessStartError::AmbiguousTarget(shared.key.to_owned()));
+                }
+            }
+            let (name, daemon) = {
+                let meta = lock(&shared.meta);
+                (meta.name.clone(), meta.daemon)
+            };
+            let args = lock(&shared.args).clone().unwrap_or_default();
+            let launch = codec::frame(&Launch {
+                target: shared.key.to_owned(),
+                name,
+                daemon,
+                identity: shared.identity.clone(),
+                parent_pid: current::getpid(),
+                parent_name: current::my_name().to_owned(),
+                args,
+            })
+            .map_err(|e| ProcessStartError::Encode(e.to_string()))?;
+            *state = State::Starting;
+            launch
         };
-        let args = lock(&shared.args).clone().unwrap_or_default();
-        let launch = codec::frame(&Launch {
-            target: shared.key.to_owned(),
-            name,
-            daemon,
-            identity: shared.identity.clone(),
-            parent_pid: current::getpid(),
-            parent_name: current::my_name().to_owned(),
-            args,
-        })
-        .map_err(|e| ProcessStartError::Encode(e.to_string()))?;
-        let (reply, answer) = std::sync::mpsc::sync_channel(1);
-        driver::submit(Job {
+        // The driver records `Running` (pid, signal channel) itself before it
+        // answers, so its supervisor can never see a child it reaps as not
+        // yet started.
+        match driver::start(Job {
             launch,
-            shared: Arc::clone(shared),
-            reply,
-        })
-        .map_err(|e| ProcessStartError::Spawn(e.to_string()))?;
-        let spawned = answer
-            .recv()
-            .map_err(|_| ProcessStartError::Spawn("the process driver stopped".into()))?
-            .map_err(|e| ProcessStartError::Spawn(e.to_string()))?;
-        *state = State::Running {
-            pid: spawned.pid,
-            signals: spawned.signals,
-        };
-        drop(state);
-        lock(&shared.args).take();
-        lock(&CHILDREN).push(Arc::clone(shared));
-        Ok(())
+            record: Arc::clone(shared),
+        }) {
+            Ok(()) => {
+                lock(&shared.args).take();
+                Ok(())
+            }
+            Err(e) => {
+                *lock(&shared.state) = State::New;
+                Err(ProcessStartError::Spawn(e.to_string()))
+            }
+        }
     }
 
     /// Waits for the child to end and returns the target's value.
@@ -857,7 +728,7 @@ impl<R> Process<R> {
     #[must_use]
     pub fn pid(&self) -> Option<u32> {
         match &*lock(&self.shared.state) {
-            State::New => None,
+            State::New | State::Starting => None,
             State::Running { pid, .. } | State::Done { pid, .. } => Some(*pid),
         }
     }
@@ -920,99 +791,10 @@ impl<R> Process<R> {
     }
 }
 
-/// The live children, oldest first.
-fn children() -> Vec<Arc<Shared>> {
-    lock(&CHILDREN).clone()
-}
-
-/// Whether the child with `pid` is started and not yet reaped.
-pub(crate) fn child_is_running(pid: u32) -> bool {
-    children()
-        .iter()
-        .any(|c| matches!(*lock(&c.state), State::Running { pid: p, .. } if p == pid))
-}
-
-/// The children started by this process that are still running, oldest first
-/// (Python's `multiprocessing.active_children()`; pool workers are not
-/// listed). Finished children are reaped in the background, so unlike
-/// Python's this call has nothing to clean up.
-///
-/// # Examples
-///
-/// ```
-/// use threadlet::process::{self, Process};
-///
-/// fn nap(ms: u64) {
-///     std::thread::sleep(std::time::Duration::from_millis(ms));
-/// }
-///
-/// fn main() {
-///     process::register(nap);
-///     process::init();
-///     let p = Process::new(nap, 5_000).unwrap();
-///     p.start().unwrap();
-///     let active = process::active_children();
-///     assert!(active.iter().any(|c| Some(c.pid()) == p.pid() && c.is_alive()));
-///     p.kill().unwrap();
-///     let _ = p.blocking_join();
-///     assert!(process::active_children().iter().all(|c| Some(c.pid()) != p.pid()));
-/// }
-/// ```
-#[must_use]
-pub fn active_children() -> Vec<super::ProcessInfo> {
-    children()
-        .iter()
-        .filter_map(|c| {
-            let pid = match *lock(&c.state) {
-                State::Running { pid, .. } => pid,
-                _ => return None,
-            };
-            let meta = lock(&c.meta);
-            Some(super::ProcessInfo::child(
-                meta.name.clone(),
-                pid,
-                meta.daemon,
-            ))
-        })
-        .collect()
-}
-
-/// Python's exit handler: kill daemon children, then wait for every child
-/// (non-daemon ones run to the end), until none is left.
-pub(crate) async fn shutdown_children() {
-    loop {
-        let kids = children();
-        if kids.is_empty() {
-            return;
-        }
-        for kid in kids.iter().filter(|k| k.is_daemon()) {
-            let _ = kid.signal(Signal::SIGKILL);
-        }
-        for kid in kids {
-            kid.wait_done().await;
-        }
-    }
-}
-
-/// [`shutdown_children`] for a plain thread (a child's exit path).
-pub(crate) fn shutdown_children_blocking() {
-    loop {
-        let kids = children();
-        if kids.is_empty() {
-            return;
-        }
-        for kid in kids.iter().filter(|k| k.is_daemon()) {
-            let _ = kid.signal(Signal::SIGKILL);
-        }
-        for kid in kids {
-            kid.blocking_wait_done();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::children;
 
     fn nap(ms: u64) -> u64 {
         std::thread::sleep(Duration::from_millis(ms));
@@ -1030,15 +812,56 @@ mod tests {
         threadlet_process_setup();
         let daemon = Builder::new().daemon(true).spawn(nap, 60_000).unwrap();
         let worker = Builder::new().spawn(nap, 300).unwrap();
-        shutdown_children().await;
+        children::shutdown().await;
         // The daemon was killed; the non-daemon child ran to its end.
         assert_eq!(daemon.exitcode(), Some(-9));
         assert_eq!(worker.exitcode(), Some(0));
         assert_eq!(worker.join().await.unwrap(), 300);
         assert!(
-            !lock(&CHILDREN)
+            !children::all()
                 .iter()
                 .any(|c| Arc::ptr_eq(c, &daemon.shared))
+        );
+    }
+
+    /// `start()` must not hold the record's lock while it waits for the driver:
+    /// driver work queued ahead of the spawn that reads the same process
+    /// (here `is_alive`) would wait for `start()`, which waits for the driver.
+    #[test]
+    fn start_holds_no_lock_the_driver_may_need() {
+        threadlet_process_setup();
+        let p = Process::new(nap, 0).unwrap();
+        let seen = p.clone();
+        let (looked, done) = std::sync::mpsc::channel();
+        crate::process::driver::call(move || {
+            // Give `start()` time to claim the process and queue its spawn
+            // behind this call.
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = looked.send(seen.is_alive());
+        })
+        .unwrap();
+        let starter = std::thread::spawn(move || {
+            p.start().unwrap();
+            p.blocking_join().unwrap()
+        });
+        // Generous: the whole start + join takes milliseconds when it works.
+        let alive = done.recv_timeout(Duration::from_secs(20));
+        assert_eq!(alive, Ok(false), "the driver was blocked by start()");
+        assert_eq!(starter.join().unwrap(), 0);
+    }
+
+    /// As Python's `Process()` and threadlet's thread `Builder`: a process
+    /// created in a daemon process is a daemon unless told otherwise.
+    #[test]
+    fn builder_default_daemon_is_the_creators() {
+        // In the main process (not a daemon): not a daemon.
+        assert!(!Builder::new().process(nap, 0).unwrap().is_daemon());
+        assert!(
+            Builder::new()
+                .daemon(true)
+                .process(nap, 0)
+                .unwrap()
+                .is_daemon()
         );
     }
 }

@@ -14,30 +14,28 @@
 //! an unbounded queue need no answer, so a producer never waits a round trip.
 //! Async operations use an async connection: no thread waits for the owner.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::Notify;
 
+use super::calls::Idle;
 use super::codec::{self, FrameError};
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::ProcessQueueError;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use crate::queue::PriorityQueue;
+use crate::sync::Semaphore;
 
 /// How long a request may wait at the server.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-enum Wait {
+pub(super) enum Wait {
     No,
     Forever,
     Millis(u64),
@@ -86,80 +84,105 @@ enum Response {
     Size(u64),
 }
 
-/// The owner's side: the items and the wake-ups.
-struct Server {
-    items: Mutex<VecDeque<Vec<u8>>>,
-    maxsize: usize,
-    not_empty: Notify,
-    not_full: Notify,
+/// One queued item and its place in line. Ordered by `seq` alone, so an
+/// item put back (its taker never acknowledged it) keeps its place at the
+/// front.
+#[derive(Debug)]
+pub(super) struct Held {
+    pub(super) seq: u64,
+    pub(super) item: Vec<u8>,
+}
+
+impl PartialEq for Held {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq
+    }
+}
+
+impl Eq for Held {}
+
+impl PartialOrd for Held {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Held {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.seq.cmp(&other.seq)
+    }
+}
+
+/// The owner's side, on the crate's own primitives: the items in a crate
+/// queue (lowest `seq` first) and, for a bounded queue, the room in a crate
+/// semaphore. An item keeps its room until its taker acknowledges it, so an
+/// item put back always fits. A `Pipe` end's inbox is one too (unbounded).
+pub(super) struct Server {
+    /// Unbounded: the room is counted by `room`.
+    items: PriorityQueue<Held>,
+    /// `maxsize` permits, `None` for an unbounded queue.
+    room: Option<Semaphore>,
+    next_seq: AtomicU64,
 }
 
 impl Server {
-    /// Runs `f` on the items until it returns `Some`, waiting on `notify`
-    /// between tries as `wait` allows.
-    async fn wait_for<T>(
-        &self,
-        notify: &Notify,
-        wait: Wait,
-        mut f: impl FnMut(&mut VecDeque<Vec<u8>>) -> Option<T>,
-    ) -> Option<T> {
-        let deadline = match wait {
-            Wait::Millis(ms) => tokio::time::Instant::now().checked_add(Duration::from_millis(ms)),
-            _ => None,
-        };
-        loop {
-            let notified = notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if let Some(v) = f(&mut lock(&self.items)) {
-                return Some(v);
-            }
-            match (wait, deadline) {
-                (Wait::No, _) => return None,
-                (Wait::Millis(_), Some(at)) => {
-                    if tokio::time::timeout_at(at, notified).await.is_err() {
-                        return f(&mut lock(&self.items));
-                    }
+    pub(super) fn new(maxsize: usize) -> Self {
+        Self {
+            items: PriorityQueue::new(0),
+            room: (maxsize != 0).then(|| Semaphore::new(maxsize)),
+            next_seq: AtomicU64::new(0),
+        }
+    }
+
+    /// Puts `item` once there is room, waiting as `wait` allows; `false` if
+    /// the queue stayed full. Cancel safe: cancelled, nothing was put.
+    pub(super) async fn put(&self, item: Vec<u8>, wait: Wait) -> bool {
+        if let Some(room) = &self.room {
+            let got = match wait {
+                Wait::No => room.try_acquire(),
+                Wait::Forever => {
+                    room.acquire().await;
+                    true
                 }
-                _ => notified.await,
+                Wait::Millis(ms) => room.acquire_timeout(Duration::from_millis(ms)).await,
+            };
+            if !got {
+                return false;
             }
         }
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        // Unbounded and never shut down: cannot fail.
+        let _ = self.items.put_nowait(Held { seq, item });
+        true
     }
 
-    async fn put(&self, item: Vec<u8>, wait: Wait) -> bool {
-        let maxsize = self.maxsize;
-        let mut item = Some(item);
-        let done = self
-            .wait_for(&self.not_full, wait, |items| {
-                (maxsize == 0 || items.len() < maxsize).then(|| {
-                    items.extend(item.take());
-                })
-            })
-            .await
-            .is_some();
-        if done {
-            self.not_empty.notify_one();
+    /// Takes the first item, waiting as `wait` allows. Its room stays taken
+    /// until [`ack`](Self::ack). Cancel safe: cancelled, nothing was taken.
+    pub(super) async fn get(&self, wait: Wait) -> Option<Held> {
+        match wait {
+            Wait::No => self.items.get_nowait().ok(),
+            Wait::Forever => self.items.get().await.ok(),
+            Wait::Millis(ms) => self.items.get_timeout(Duration::from_millis(ms)).await.ok(),
         }
-        done
     }
 
-    async fn get(&self, wait: Wait) -> Option<Vec<u8>> {
-        let item = self
-            .wait_for(&self.not_empty, wait, VecDeque::pop_front)
-            .await;
-        if item.is_some() {
-            self.not_full.notify_one();
+    /// The taker has the item: its room is free.
+    pub(super) fn ack(&self) {
+        if let Some(room) = &self.room {
+            room.release();
         }
-        item
     }
 
-    /// Puts back, at the front, an item whose taker never acknowledged it.
-    fn unget(&self, reserved: Option<Vec<u8>>) {
-        let Some(item) = reserved else {
-            return;
-        };
-        lock(&self.items).push_front(item);
-        self.not_empty.notify_one();
+    /// Puts back, in its old place, an item whose taker never acknowledged
+    /// it (its room was never given back, so it fits).
+    pub(super) fn unget(&self, reserved: Option<Held>) {
+        if let Some(held) = reserved {
+            let _ = self.items.put_nowait(held);
+        }
+    }
+
+    pub(super) fn qsize(&self) -> usize {
+        self.items.len()
     }
 }
 
@@ -169,7 +192,7 @@ impl Server {
 async fn serve(server: Arc<Server>, stream: tokio::net::UnixStream) -> Result<(), TransportError> {
     let (rd, mut wr) = stream.into_split();
     let mut rd = tokio::io::BufReader::new(rd);
-    let mut reserved: Option<Vec<u8>> = None;
+    let mut reserved: Option<Held> = None;
     let result = serve_requests(&server, &mut rd, &mut wr, &mut reserved).await;
     server.unget(reserved);
     result
@@ -179,7 +202,7 @@ async fn serve_requests(
     server: &Server,
     rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
     wr: &mut tokio::net::unix::OwnedWriteHalf,
-    reserved: &mut Option<Vec<u8>>,
+    reserved: &mut Option<Held>,
 ) -> Result<(), TransportError> {
     loop {
         let request = codec::read_frame_async::<Request, _>(rd).await?;
@@ -194,7 +217,7 @@ async fn serve_requests(
                 if done { Response::Done } else { Response::Full }
             }
             Request::PutNoReply { item } => {
-                if server.maxsize != 0 {
+                if server.room.is_some() {
                     return Err(TransportError::Protocol(
                         "a put without answer into a bounded queue",
                     ));
@@ -214,13 +237,16 @@ async fn serve_requests(
                     () = transport::closed(rd) => return Ok(()),
                 };
                 match got {
-                    Some(item) => {
-                        let response = Response::Item(item);
+                    Some(held) => {
+                        let response = Response::Item(held.item);
                         let frame = codec::frame(&response);
                         if let Response::Item(item) = response {
                             // Reserved first: if the answer cannot be sent,
                             // the caller puts it back.
-                            *reserved = Some(item);
+                            *reserved = Some(Held {
+                                seq: held.seq,
+                                item,
+                            });
                         }
                         wr.write_all(&frame?).await?;
                         continue;
@@ -234,9 +260,10 @@ async fn serve_requests(
                         "acknowledged an item it was not given",
                     ));
                 }
+                server.ack();
                 continue;
             }
-            Request::Qsize => Response::Size(lock(&server.items).len() as u64),
+            Request::Qsize => Response::Size(server.qsize() as u64),
         };
         wr.write_all(&codec::frame(&response)?).await?;
     }
@@ -255,9 +282,8 @@ struct Client {
     address: Address,
     /// 0 = unbounded: puts need no answer.
     maxsize: usize,
-    /// A connection no call is using, and whether it is in non-blocking mode
-    /// (as the last call left it; a call switches it only if it must).
-    idle: Mutex<Option<(UnixStream, bool)>>,
+    /// A connection no call is using.
+    idle: Idle,
 }
 
 fn connect_error(e: ConnectError) -> ProcessQueueError {
@@ -318,60 +344,39 @@ impl Client {
         Arc::new(Self {
             address,
             maxsize,
-            idle: Mutex::new(None),
+            idle: Idle::default(),
         })
-    }
-
-    /// Keeps `stream` for the next call, unless another call already did.
-    fn check_in(&self, stream: UnixStream, nonblocking: bool) {
-        let mut idle = lock(&self.idle);
-        if idle.is_none() {
-            *idle = Some((stream, nonblocking));
-        }
     }
 
     /// Makes one exchange, blocking this thread.
     fn blocking_call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
-        let idle = lock(&self.idle).take();
-        let mut stream = match idle {
-            Some((stream, false)) => stream,
-            Some((stream, true)) => {
-                stream
-                    .set_nonblocking(false)
-                    .map_err(|_| ProcessQueueError::Closed)?;
-                stream
-            }
-            None => transport::connect(&self.address).map_err(connect_error)?,
-        };
+        let mut stream = self.idle.take_blocking(
+            || transport::connect(&self.address).map_err(connect_error),
+            ProcessQueueError::Closed,
+        )?;
         let response =
             exchange_blocking(&mut stream, request).map_err(|_| ProcessQueueError::Closed)?;
-        self.check_in(stream, false);
+        self.idle.give_back(stream);
         Ok(response)
     }
 
     /// Makes one exchange without blocking a thread.
     async fn call(&self, request: &Request) -> Result<Option<Response>, ProcessQueueError> {
-        let idle = lock(&self.idle).take();
-        let mut stream = match idle {
-            Some((stream, nonblocking)) => {
-                if !nonblocking {
-                    stream
-                        .set_nonblocking(true)
-                        .map_err(|_| ProcessQueueError::Closed)?;
-                }
-                tokio::net::UnixStream::from_std(stream).map_err(|_| ProcessQueueError::Closed)?
-            }
-            None => transport::connect_async(&self.address)
-                .await
-                .map_err(connect_error)?,
-        };
+        let mut stream = self
+            .idle
+            .take_async(
+                || async {
+                    transport::connect_async(&self.address)
+                        .await
+                        .map_err(connect_error)
+                },
+                ProcessQueueError::Closed,
+            )
+            .await?;
         let response = exchange_async(&mut stream, request)
             .await
             .map_err(|_| ProcessQueueError::Closed)?;
-        // Handed back in non-blocking mode.
-        if let Ok(stream) = stream.into_std() {
-            self.check_in(stream, true);
-        }
+        self.idle.give_back_async(stream);
         Ok(response)
     }
 
@@ -504,12 +509,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(q.qsize().unwrap(), 0);
     /// ```
     pub fn new(maxsize: usize) -> io::Result<Self> {
-        let server = Arc::new(Server {
-            items: Mutex::new(VecDeque::new()),
-            maxsize,
-            not_empty: Notify::new(),
-            not_full: Notify::new(),
-        });
+        let server = Arc::new(Server::new(maxsize));
         let address = transport::listen("queue", move |stream| serve(Arc::clone(&server), stream))?;
         Ok(Self {
             client: Client::new(address, maxsize),
@@ -583,6 +583,79 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// ```
     pub fn blocking_get(&self) -> Result<T, ProcessQueueError> {
         self.blocking_get_wait(Wait::Forever)
+    }
+
+    /// Puts `item` if there is room right now, from a plain thread (a process
+    /// target needs no runtime for it). The answer is one round trip to the
+    /// owner away; nothing waits for room.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Full`] when a bounded queue has no room;
+    /// `Closed`, `Codec` and `Authentication` as for [`blocking_put`](Queue::blocking_put).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::new(1).unwrap();
+    /// q.blocking_put_nowait(1u8).unwrap();
+    /// assert_eq!(q.blocking_put_nowait(2), Err(ProcessQueueError::Full));
+    /// ```
+    pub fn blocking_put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
+        self.blocking_put_wait(&item, Wait::No)
+    }
+
+    /// Puts `item`, blocking this thread for at most `timeout` while a
+    /// bounded queue is full (`Duration::MAX` waits forever).
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Full`] when no room came in time; `Closed`,
+    /// `Codec` and `Authentication` as for [`blocking_put`](Queue::blocking_put).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::new(1).unwrap();
+    /// q.blocking_put_timeout(1u8, Duration::from_millis(10)).unwrap();
+    /// assert_eq!(
+    ///     q.blocking_put_timeout(2, Duration::from_millis(10)),
+    ///     Err(ProcessQueueError::Full)
+    /// );
+    /// ```
+    pub fn blocking_put_timeout(
+        &self,
+        item: T,
+        timeout: Duration,
+    ) -> Result<(), ProcessQueueError> {
+        self.blocking_put_wait(&item, Wait::of(timeout))
+    }
+
+    /// Takes the oldest item if there is one right now, from a plain thread.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessQueueError::Empty`] when there is none; `Closed` as for
+    /// [`blocking_get`](Queue::blocking_get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::ProcessQueueError;
+    ///
+    /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
+    /// assert_eq!(q.blocking_get_nowait(), Err(ProcessQueueError::Empty));
+    /// q.blocking_put(7).unwrap();
+    /// assert_eq!(q.blocking_get_nowait(), Ok(7));
+    /// ```
+    #[doc(alias = "try_get")]
+    pub fn blocking_get_nowait(&self) -> Result<T, ProcessQueueError> {
+        self.blocking_get_wait(Wait::No)
     }
 
     /// Takes the oldest item, blocking this thread for at most `timeout`.

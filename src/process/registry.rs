@@ -9,10 +9,12 @@
 
 use std::any::TypeId;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use super::lock;
 
 /// Why a runner could not produce a value (a panic unwinds through it instead).
 pub(crate) enum RunFailure {
@@ -41,7 +43,7 @@ pub(crate) enum Lookup {
 }
 
 fn insert(key: &'static str, type_id: TypeId, runner: Runner, chunk_runner: Option<Runner>) {
-    let mut table = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut table = lock(&REGISTRY);
     match table.get_mut(key) {
         Some(entry) if entry.type_id != type_id => {
             entry.runner = None;
@@ -63,13 +65,13 @@ fn insert(key: &'static str, type_id: TypeId, runner: Runner, chunk_runner: Opti
 
 /// The chunk runner for `key` (pool workers).
 pub(crate) fn lookup_chunk(key: &str) -> Option<Runner> {
-    let table = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    let table = lock(&REGISTRY);
     table.get(key).and_then(|e| e.chunk_runner.clone())
 }
 
 /// The runner for `key`, checking that it was registered by `type_id` when given.
 pub(crate) fn lookup(key: &str, type_id: Option<TypeId>) -> Result<Runner, Lookup> {
-    let table = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    let table = lock(&REGISTRY);
     let entry = table.get(key).ok_or(Lookup::Unknown)?;
     if type_id.is_some_and(|id| id != entry.type_id) {
         return Err(Lookup::Ambiguous);

@@ -261,21 +261,11 @@ where
     });
     let handler = Arc::new(handler);
     let key = secret.clone();
-    let (ready, started) = std::sync::mpsc::sync_channel(1);
-    driver::call(move || {
-        let listener = match tokio::net::UnixListener::from_std(listener) {
-            Ok(listener) => listener,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
-        };
-        let _ = ready.send(Ok(()));
+    driver::run(move || {
+        let listener = tokio::net::UnixListener::from_std(listener)?;
         tokio::spawn(accept_loop(listener, key, handler, log));
+        Ok(())
     })?;
-    started
-        .recv()
-        .map_err(|_| io::Error::other("the process driver stopped"))??;
     Ok(Address { name, secret })
 }
 

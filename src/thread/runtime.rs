@@ -200,7 +200,7 @@ impl RuntimeBuilder {
         F::Output: Send + 'static,
     {
         // A re-executed child process runs its target here and never returns.
-        #[cfg(feature = "process")]
+        #[cfg(all(feature = "process", target_os = "linux"))]
         crate::process::init();
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         builder.enable_all();
@@ -236,7 +236,7 @@ impl RuntimeBuilder {
             });
             wait_non_daemon().await;
             // As Python at exit: join non-daemon child processes, kill daemon ones.
-            #[cfg(feature = "process")]
+            #[cfg(all(feature = "process", target_os = "linux"))]
             crate::process::shutdown_children().await;
             outcome
         });
