@@ -48,7 +48,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::error::{GetError, PutError, TaskDoneError};
-use crate::wait::blocking::{Op, block_on, block_on_deadline, block_on_forever, block_on_until};
+use crate::wait::blocking::{Op, block_on, block_on_forever, block_on_until};
 use crate::wait::core::{Acquire, Mode, RawSemaphore};
 use crate::wait::loom::{Arc, Mutex, MutexGuard, planted};
 use crate::wait::timeout::deadline;
@@ -1002,8 +1002,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// thread, for the crate's own wait on a reply that another OS thread
     /// always sends (the process driver's answer queue): that wait ends
     /// without the calling thread's runtime making progress.
+    #[cfg(all(feature = "process", target_os = "linux"))]
     pub(crate) fn get_on_thread(&self) -> Result<T, GetError> {
-        match block_on_deadline(self.get(), None) {
+        match crate::wait::blocking::block_on_deadline(self.get(), None) {
             Some(got) => got,
             None => unreachable!("a wait with no deadline only ends when its future does"),
         }

@@ -15,7 +15,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::statistics::EventStatistics;
-use crate::wait::blocking::{Op, block_on, block_on_deadline, block_on_forever};
+use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::seq_cst_fence as fence;
 use crate::wait::loom::{Arc, AtomicUsize, Ordering};
@@ -232,8 +232,9 @@ impl Event {
     /// [`blocking_wait`](Event::blocking_wait) without the refusal on a
     /// runtime thread, for the crate's own waits on an event that another OS
     /// thread always sets (a process's end, recorded by the process driver).
+    #[cfg(all(feature = "process", target_os = "linux"))]
     pub(crate) fn wait_on_thread(&self) {
-        let _ = block_on_deadline(self.wait(), None);
+        let _ = crate::wait::blocking::block_on_deadline(self.wait(), None);
     }
 
     /// [`wait_timeout`](Event::wait_timeout) for a plain OS thread; it needs
