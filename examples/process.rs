@@ -1,6 +1,6 @@
 //! The article's `multiprocessing` section, with real child processes: the
 //! direct call (a function plus arguments), the subclass form (a type
-//! implementing `process::Run`), and the pid / parent-pid demo.
+//! implementing `process::ProcessRun`), and the pid / parent-pid demo.
 //!
 //! Run it with `cargo run --example process`. Each child re-executes this
 //! binary; `threadlet::run` calls `process::init()` before anything else, which
@@ -22,7 +22,7 @@ mod article {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use serde::{Deserialize, Serialize};
-    use threadlet::process::{self, Process, Run};
+    use threadlet::process::{self, Process, ProcessRun};
 
     /// Call mode 1's target: `def f(name): time.sleep(1); print('hello', name, time.ctime())`.
     fn f(name: String) {
@@ -34,7 +34,7 @@ mod article {
     #[derive(Serialize, Deserialize)]
     struct MyProcess;
 
-    impl Run for MyProcess {
+    impl ProcessRun for MyProcess {
         type Output = ();
 
         fn run(self) {

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use threadlet::{Run, Thread};
+use threadlet::{Thread, ThreadRun};
 
 const SLEEP: Duration = Duration::from_millis(300);
 
@@ -23,7 +23,7 @@ struct MyThread {
     num: u32,
 }
 
-impl Run for MyThread {
+impl ThreadRun for MyThread {
     type Output = ();
 
     async fn run(self) {

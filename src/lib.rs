@@ -22,7 +22,9 @@
 //! Every blocking operation has three forms: `op().await`, a non-blocking
 //! `try_op()` (queues keep Python's `put_nowait` / `get_nowait`) and
 //! `op_timeout(duration).await`; waiting operations also have a `blocking_op`
-//! form for plain OS threads.
+//! form for plain OS threads (and `spawn_blocking`), which runs the same
+//! future as `op().await` and panics, instead of hanging, if called on a
+//! thread that drives a tokio runtime.
 //!
 //! # Misuse
 //!
@@ -42,6 +44,7 @@
 //! | a guard ([`LockGuard`], [`RLockGuard`], [`ConditionGuard`]) dropped after its hold ended: an explicit `release` in its scope, or a cancelled [`Condition::wait`] (e.g. under `tokio::time::timeout`) | `RuntimeError` from `with` (a `Lock`'s may instead release the next holder's hold) | none: the stale guard's drop does nothing and never releases the next holder's hold ([`ConditionGuard`]'s `wait` / `notify` return the errors below) | — |
 //! | a `wait_for` predicate that panics inside [`ConditionGuard::wait_for`] (first call or re-check) | the exception leaves `with`, which releases | the panic propagates; the guard's drop releases the lock | — |
 //! | a timed form (`*_timeout`, a `Barrier` with a timeout) with a non-zero, finite timeout awaited outside a tokio runtime (`futures::executor::block_on`) | — | panics every time, before trying, naming the method and the caller's location; a zero timeout (a non-blocking try) and `Duration::MAX` need no runtime | ``threadlet: `Lock::acquire_timeout` called at {file:line:col} with a non-zero, finite timeout needs a tokio runtime …`` |
+//! | a `blocking_*` form called on a thread that is driving a tokio runtime (an async task, a `#[tokio::test]` or `block_on` body), where nothing could ever wake it | — (tokio's `blocking_recv` / `blocking_lock` panic) | panics at once, naming the method, the caller's location and the async form to use; `spawn_blocking`, `block_in_place` and plain OS threads may block | ``threadlet: `Lock::blocking_lock` called at {file:line:col} would block a thread that is driving a tokio runtime …; use `.lock().await` in async code, or call it from `spawn_blocking` / a plain thread`` |
 //! | [`Condition::wait`] (and `wait_timeout`, and `wait_for` whose predicate is false) without the lock, over [`Lock`] or [`RLock`] | `RuntimeError` | [`ConditionWaitError`](error::ConditionWaitError) | `cannot wait on un-acquired lock` |
 //! | [`Condition::notify`] / `notify_all` without the lock, over [`Lock`] or [`RLock`] | `RuntimeError` | [`ConditionNotifyError`](error::ConditionNotifyError) | `cannot notify on un-acquired lock` |
 //! | [`Barrier::new`]`(0)` | `ValueError` | [`BarrierPartiesError`](error::BarrierPartiesError) | `parties must be >= 1` |
@@ -49,9 +52,9 @@
 //! | [`Queue::task_done`](queue::BaseQueue::task_done) more often than items were got | `ValueError` | [`TaskDoneError`](error::TaskDoneError) | `task_done() called too many times` |
 //! | [`Queue::put`](queue::BaseQueue::put) / `put_nowait` after `shutdown` (the item is handed back) | `queue.ShutDown` | [`PutError::ShutDown`](error::PutError::ShutDown) | `queue is shut down` |
 //! | [`Queue::get`](queue::BaseQueue::get) / `get_nowait` after `shutdown`, once empty | `queue.ShutDown` | [`GetError::ShutDown`](error::GetError::ShutDown) | `queue is shut down` |
-//! | [`Thread::start`] twice | `RuntimeError` | [`StartError::AlreadyStarted`] | `threads can only be started once` |
-//! | [`Thread::join`] before `start` | `RuntimeError` | [`JoinError::NotStarted`] | `cannot join thread before it is started` |
-//! | [`Thread::set_daemon`] after `start` | `RuntimeError` | [`DaemonError`] | `cannot set daemon status of active thread` |
+//! | [`Thread::start`] twice | `RuntimeError` | [`StartError::AlreadyStarted`](error::StartError::AlreadyStarted) | `threads can only be started once` |
+//! | [`Thread::join`] before `start` | `RuntimeError` | [`JoinError::NotStarted`](error::JoinError::NotStarted) | `cannot join thread before it is started` |
+//! | [`Thread::set_daemon`] after `start` | `RuntimeError` | [`DaemonError`](error::DaemonError) | `cannot set daemon status of active thread` |
 //! | `process::Process::start` twice | `AssertionError` | `ProcessStartError::AlreadyStarted` | `cannot start a process twice` |
 //! | `process::Process::join` before `start` | `AssertionError` | `ProcessJoinError::NotStarted` | `can only join a started process` |
 //! | `process::Process::new` with arguments whose `Serialize` fails | pickling error | `ProcessStartError::Encode` | `cannot encode the process arguments: {codec message}` |
@@ -81,6 +84,18 @@ pub mod queue;
 pub mod sync;
 pub mod thread;
 
+// The crate root re-exports, by name, the everyday types of `sync`,
+// `thread` and `queue` (what `threading` and `queue` export in Python).
+// Errors have one path only: `threadlet::error::X`. Modules keep the rest
+// (`queue::BaseQueue`, `sync::ConditionLock`, ...).
 pub use queue::{LifoQueue, PriorityQueue, Queue};
-pub use sync::*;
-pub use thread::*;
+pub use sync::{
+    Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock,
+    ConditionStatistics, Event, EventStatistics, Lock, LockGuard, LockStatistics, RLock,
+    RLockGuard, RLockStatistics, STARVATION_BOUND, Semaphore, SemaphoreGuard, SemaphoreStatistics,
+};
+pub use thread::{
+    Builder, ExceptHookArgs, RuntimeBuilder, Thread, ThreadRef, ThreadRun, Timer, active_count,
+    current_thread, default_excepthook, enumerate, main_thread, run, set_excepthook, spawn,
+    wait_non_daemon,
+};

@@ -5,6 +5,7 @@
 
 #[path = "common/sync_util.rs"]
 mod sync_util;
+use sync_util::State;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -31,7 +32,10 @@ async fn wait_and_notify_without_the_lock_are_errors_with_pythons_messages() {
         Err(ConditionWaitError)
     );
     assert_eq!(cond.wait_for(|| false).await, Err(ConditionWaitError));
-    assert_eq!(cond.blocking_wait(), Err(ConditionWaitError));
+    // A blocking form may not run on this runtime thread: from a blocking one.
+    let c = cond.clone();
+    let blocking = tokio::task::spawn_blocking(move || c.blocking_wait());
+    assert_eq!(blocking.await.unwrap(), Err(ConditionWaitError));
     assert_eq!(cond.release(), Err(LockReleaseError));
 }
 
@@ -89,7 +93,7 @@ fn notify_wakes_the_oldest_waiters_first() {
         assert!(!cond.locked());
         w.push(f);
     }
-    assert_eq!(cond.__debug_state(), (4, 4));
+    assert_eq!(cond.statistics().waiters, 4);
     assert!(cond.try_acquire());
     cond.notify(2).unwrap();
     let woken: Vec<bool> = w.iter().map(|f| f.is_woken()).collect();
@@ -111,8 +115,8 @@ fn notify_wakes_the_oldest_waiters_first() {
     assert_ready!(w[3].poll()).unwrap();
     cond.release().unwrap();
     drop(w);
-    assert_eq!(cond.__debug_state(), (0, 0));
-    assert_eq!(cond.get_lock().__debug_state(), (1, 0, 0));
+    assert_eq!(cond.statistics().waiters, 0);
+    assert_eq!(cond.get_lock().state(), (1, 0));
 }
 
 #[test]
@@ -138,7 +142,7 @@ fn cancelled_while_waiting_holds_nothing() {
         !cond.locked(),
         "the lock is free: the dropped waiter does not hold it"
     );
-    assert_eq!(cond.__debug_state(), (0, 0));
+    assert_eq!(cond.statistics().waiters, 0);
     // A Python-style caller must not release after a cancelled wait:
     assert_eq!(cond.release(), Err(LockReleaseError));
 }
@@ -162,8 +166,8 @@ fn cancelled_while_reacquiring_passes_the_notification_on() {
     cond.release().unwrap();
     assert_ready!(b.poll()).unwrap();
     cond.release().unwrap();
-    assert_eq!(cond.__debug_state(), (0, 0));
-    assert_eq!(cond.get_lock().__debug_state(), (1, 0, 0));
+    assert_eq!(cond.statistics().waiters, 0);
+    assert_eq!(cond.get_lock().state(), (1, 0));
 
     // Notified and handed the lock, then dropped before returning: released.
     assert!(cond.try_acquire());
@@ -175,7 +179,7 @@ fn cancelled_while_reacquiring_passes_the_notification_on() {
     cond.release().unwrap(); // the lock goes to c
     drop(c);
     assert!(!cond.locked());
-    assert_eq!(cond.get_lock().__debug_state(), (1, 0, 0));
+    assert_eq!(cond.get_lock().state(), (1, 0));
 }
 
 /// With the guard form a cancelled wait leaves the guard without the lock:
@@ -222,7 +226,7 @@ async fn wait_timeout_reacquires_and_reports_false() {
     );
     assert_eq!(start.elapsed(), Duration::from_millis(30));
     assert!(cond.locked());
-    assert_eq!(cond.__debug_state(), (0, 0));
+    assert_eq!(cond.statistics().waiters, 0);
     cond.release().unwrap();
 }
 
@@ -300,7 +304,7 @@ fn producer_consumer_with_both_styles() {
         consumed.load(Ordering::SeqCst)
     });
     assert_eq!(consumed, 4000);
-    assert_eq!(cond.__debug_state(), (0, 0));
+    assert_eq!(cond.statistics().waiters, 0);
     assert!(!cond.locked());
 }
 
@@ -327,7 +331,7 @@ fn blocking_forms_with_threads_and_an_rlock() {
     cond.notify_all().unwrap();
     cond.release().unwrap();
     assert_eq!(waiter.join().unwrap(), Ok(true));
-    assert_eq!(cond.__debug_state(), (0, 0));
+    assert_eq!(cond.statistics().waiters, 0);
 }
 
 #[test]

@@ -3,6 +3,10 @@
 //! the same checks: mutual exclusion under 64 tasks, FIFO wake-up order,
 //! cancellation at every state leaks nothing, timeouts, mixing with OS
 //! threads, and the starvation bound under a storm of barging acquirers.
+//!
+//! The `forms` checks run once through the async forms and once through the
+//! `blocking_*` forms, from the same test body: the blocking forms are the
+//! async futures driven on an OS thread, and this shows they behave alike.
 
 #[path = "common/sync_util.rs"]
 mod sync_util;
@@ -21,9 +25,10 @@ trait LockLike: Clone + Send + Sync + 'static {
     fn try_acquire(&self) -> bool;
     fn acquire_timeout(&self, d: Duration) -> impl Future<Output = bool> + Send + '_;
     fn blocking_acquire(&self);
+    fn blocking_acquire_timeout(&self, d: Duration) -> bool;
     fn release(&self);
-    /// (free permits, queued waiters, slots in use) of the underlying queue.
-    fn state(&self) -> (usize, usize, usize);
+    /// (free permits, queued waiters) of the underlying queue.
+    fn state(&self) -> (usize, usize);
 }
 
 impl LockLike for Lock {
@@ -42,11 +47,14 @@ impl LockLike for Lock {
     fn blocking_acquire(&self) {
         Lock::blocking_acquire(self)
     }
+    fn blocking_acquire_timeout(&self, d: Duration) -> bool {
+        Lock::blocking_acquire_timeout(self, d)
+    }
     fn release(&self) {
         Lock::release(self).unwrap()
     }
-    fn state(&self) -> (usize, usize, usize) {
-        self.__debug_state()
+    fn state(&self) -> (usize, usize) {
+        sync_util::State::state(self)
     }
 }
 
@@ -66,11 +74,14 @@ impl LockLike for RLock {
     fn blocking_acquire(&self) {
         RLock::blocking_acquire(self)
     }
+    fn blocking_acquire_timeout(&self, d: Duration) -> bool {
+        RLock::blocking_acquire_timeout(self, d)
+    }
     fn release(&self) {
         RLock::release(self).unwrap()
     }
-    fn state(&self) -> (usize, usize, usize) {
-        self.__debug_state()
+    fn state(&self) -> (usize, usize) {
+        sync_util::State::state(self)
     }
 }
 
@@ -90,11 +101,14 @@ impl LockLike for Semaphore {
     fn blocking_acquire(&self) {
         Semaphore::blocking_acquire(self)
     }
+    fn blocking_acquire_timeout(&self, d: Duration) -> bool {
+        Semaphore::blocking_acquire_timeout(self, d)
+    }
     fn release(&self) {
         Semaphore::release(self)
     }
-    fn state(&self) -> (usize, usize, usize) {
-        self.__debug_state()
+    fn state(&self) -> (usize, usize) {
+        sync_util::State::state(self)
     }
 }
 
@@ -114,11 +128,14 @@ impl LockLike for BoundedSemaphore {
     fn blocking_acquire(&self) {
         BoundedSemaphore::blocking_acquire(self)
     }
+    fn blocking_acquire_timeout(&self, d: Duration) -> bool {
+        BoundedSemaphore::blocking_acquire_timeout(self, d)
+    }
     fn release(&self) {
         BoundedSemaphore::release(self).unwrap()
     }
-    fn state(&self) -> (usize, usize, usize) {
-        self.__debug_state()
+    fn state(&self) -> (usize, usize) {
+        sync_util::State::state(self)
     }
 }
 
@@ -138,11 +155,14 @@ impl LockLike for Condition<Lock> {
     fn blocking_acquire(&self) {
         Condition::blocking_acquire(self)
     }
+    fn blocking_acquire_timeout(&self, d: Duration) -> bool {
+        Condition::blocking_acquire_timeout(self, d)
+    }
     fn release(&self) {
         Condition::release(self).unwrap()
     }
-    fn state(&self) -> (usize, usize, usize) {
-        self.get_lock().__debug_state()
+    fn state(&self) -> (usize, usize) {
+        sync_util::State::state(self.get_lock())
     }
 }
 
@@ -162,15 +182,18 @@ impl LockLike for Condition<RLock> {
     fn blocking_acquire(&self) {
         Condition::blocking_acquire(self)
     }
+    fn blocking_acquire_timeout(&self, d: Duration) -> bool {
+        Condition::blocking_acquire_timeout(self, d)
+    }
     fn release(&self) {
         Condition::release(self).unwrap()
     }
-    fn state(&self) -> (usize, usize, usize) {
-        self.get_lock().__debug_state()
+    fn state(&self) -> (usize, usize) {
+        sync_util::State::state(self.get_lock())
     }
 }
 
-const FREE: (usize, usize, usize) = (1, 0, 0);
+const FREE: (usize, usize) = (1, 0);
 
 /// 64 tasks x 1,000 read-yield-write increments on a 2-worker runtime: the
 /// yield between read and write loses updates unless the lock excludes.
@@ -286,7 +309,7 @@ async fn timeouts<L: LockLike>() {
         tokio::spawn(async move { other.acquire_timeout(Duration::from_millis(250)).await });
     assert!(!timed.await.unwrap());
     assert_eq!(start.elapsed(), Duration::from_millis(250));
-    assert_eq!(lock.state(), (0, 0, 0));
+    assert_eq!(lock.state(), (0, 0));
 
     let other = lock.clone();
     let forever = tokio::spawn(async move {
@@ -408,6 +431,175 @@ fn starvation_bound_under_barging<L: LockLike>() {
     assert_eq!(lock.state(), FREE);
 }
 
+/// Which form of the operations a [`Caller`] uses.
+#[derive(Clone, Copy, Debug)]
+enum Form {
+    /// The async forms, awaited on this OS thread's own current-thread
+    /// runtime (with tokio's timer for the timeouts).
+    Async,
+    /// The `blocking_*` forms (no runtime).
+    Blocking,
+}
+
+/// One OS thread's way of calling a lock: the same synchronous interface
+/// over either form, so that each check below is written once.
+struct Caller<L> {
+    lock: L,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl<L: LockLike> Caller<L> {
+    fn new(lock: &L, form: Form) -> Self {
+        let rt = match form {
+            Form::Async => Some(
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .unwrap(),
+            ),
+            Form::Blocking => None,
+        };
+        Self {
+            lock: lock.clone(),
+            rt,
+        }
+    }
+
+    fn acquire(&self) {
+        match &self.rt {
+            Some(rt) => rt.block_on(self.lock.acquire()),
+            None => self.lock.blocking_acquire(),
+        }
+    }
+
+    fn acquire_timeout(&self, d: Duration) -> bool {
+        match &self.rt {
+            Some(rt) => rt.block_on(self.lock.acquire_timeout(d)),
+            None => self.lock.blocking_acquire_timeout(d),
+        }
+    }
+}
+
+/// Runs `body` with a [`Caller`] of `form` on a new OS thread.
+fn on_thread<L: LockLike, R: Send + 'static>(
+    lock: &L,
+    form: Form,
+    body: impl FnOnce(Caller<L>) -> R + Send + 'static,
+) -> std::thread::JoinHandle<R> {
+    let lock = lock.clone();
+    std::thread::spawn(move || body(Caller::new(&lock, form)))
+}
+
+/// Waits (on this plain thread) until `cond` holds, up to 10 s.
+fn until_blocking(mut cond: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < end, "condition never became true");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Four threads x 500 read-yield-write increments through `form`.
+fn forms_exclusion<L: LockLike>(form: Form) {
+    let lock = L::make();
+    let counter = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let counter = counter.clone();
+            on_thread(&lock, form, move |c| {
+                for _ in 0..500 {
+                    c.acquire();
+                    let v = counter.load(Ordering::Relaxed);
+                    std::thread::yield_now();
+                    counter.store(v + 1, Ordering::Relaxed);
+                    c.lock.release();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(counter.load(Ordering::Relaxed), 2000, "{form:?}");
+    assert_eq!(lock.state(), FREE, "{form:?}");
+}
+
+/// Waiters calling through `forms` (one each, in this order) get the lock
+/// in the order they queued.
+fn forms_queue_in_order<L: LockLike>(forms: &[Form]) {
+    let lock = L::make();
+    assert!(lock.try_acquire());
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut threads = Vec::new();
+    for (i, &form) in forms.iter().enumerate() {
+        let order = order.clone();
+        threads.push(on_thread(&lock, form, move |c| {
+            c.acquire();
+            order.lock().unwrap().push(i);
+            c.lock.release();
+        }));
+        until_blocking(|| lock.state().1 == i + 1);
+    }
+    lock.release();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let expected: Vec<usize> = (0..forms.len()).collect();
+    assert_eq!(*order.lock().unwrap(), expected, "{forms:?}");
+    assert_eq!(lock.state(), FREE, "{forms:?}");
+}
+
+/// Waiters through `form` get the lock in the order they queued.
+fn forms_fifo<L: LockLike>(form: Form) {
+    forms_queue_in_order::<L>(&[form; 5]);
+}
+
+/// Timeouts through `form`: a zero timeout never waits, a finite one gives
+/// up after its time and leaves no waiter behind, `Duration::MAX` waits until
+/// the release.
+fn forms_timeouts<L: LockLike>(form: Form) {
+    let lock = L::make();
+    assert!(lock.try_acquire());
+
+    let timed = on_thread(&lock, form, |c| {
+        let zero = c.acquire_timeout(Duration::ZERO);
+        let start = Instant::now();
+        let got = c.acquire_timeout(Duration::from_millis(30));
+        (zero, got, start.elapsed())
+    });
+    let (zero, got, waited) = timed.join().unwrap();
+    assert!(!zero, "{form:?}");
+    assert!(!got, "{form:?}");
+    assert!(waited >= Duration::from_millis(30), "{form:?}: {waited:?}");
+    assert_eq!(lock.state(), (0, 0), "{form:?}: a waiter was left behind");
+
+    let forever = on_thread(&lock, form, |c| {
+        let got = c.acquire_timeout(Duration::MAX);
+        c.lock.release();
+        got
+    });
+    until_blocking(|| lock.state().1 == 1);
+    lock.release();
+    assert!(forever.join().unwrap(), "{form:?}");
+    assert_eq!(lock.state(), FREE, "{form:?}");
+
+    let free = on_thread(&lock, form, |c| {
+        let got = c.acquire_timeout(Duration::ZERO);
+        c.lock.release();
+        got
+    });
+    assert!(
+        free.join().unwrap(),
+        "{form:?}: a zero timeout takes a free lock"
+    );
+    assert_eq!(lock.state(), FREE, "{form:?}");
+}
+
+/// Async and blocking callers of one lock share one FIFO queue.
+fn forms_mixed<L: LockLike>() {
+    forms_queue_in_order::<L>(&[Form::Async, Form::Blocking, Form::Async, Form::Blocking]);
+}
+
 macro_rules! conformance {
     ($($name:ident => $ty:ty),* $(,)?) => {$(
         mod $name {
@@ -446,6 +638,29 @@ macro_rules! conformance {
             #[test]
             fn starvation_bound_under_barging() {
                 super::starvation_bound_under_barging::<$ty>();
+            }
+
+            #[test]
+            fn forms_exclusion() {
+                super::forms_exclusion::<$ty>(Form::Async);
+                super::forms_exclusion::<$ty>(Form::Blocking);
+            }
+
+            #[test]
+            fn forms_fifo() {
+                super::forms_fifo::<$ty>(Form::Async);
+                super::forms_fifo::<$ty>(Form::Blocking);
+            }
+
+            #[test]
+            fn forms_timeouts() {
+                super::forms_timeouts::<$ty>(Form::Async);
+                super::forms_timeouts::<$ty>(Form::Blocking);
+            }
+
+            #[test]
+            fn forms_mixed() {
+                super::forms_mixed::<$ty>();
             }
         }
     )*};

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use thread_util::{Gate, serial, serial_blocking};
-use threadlet::{Builder, JoinError, RuntimeBuilder};
-
+use threadlet::error::JoinError;
+use threadlet::{Builder, RuntimeBuilder};
 fn flag() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))
 }

@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use thread_util::{Gate, serial};
-use threadlet::{ExceptHookArgs, JoinError};
-
+use threadlet::ExceptHookArgs;
+use threadlet::error::JoinError;
 const CHILD: &str = "THREADLET_EXCEPTHOOK_CHILD";
 
 /// In the child: panics in threads with the default hook, in a task that is

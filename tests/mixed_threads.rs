@@ -4,6 +4,7 @@
 
 #[path = "common/sync_util.rs"]
 mod sync_util;
+use sync_util::State;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,7 +61,7 @@ fn lock_shared_by_threads_blocking_tasks_and_tasks() {
         t.join().unwrap();
     }
     assert_eq!(counter.load(Ordering::Relaxed), 20 * 500);
-    assert_eq!(lock.__debug_state(), (1, 0, 0));
+    assert_eq!(lock.state(), (1, 0));
 }
 
 #[test]
@@ -109,7 +110,7 @@ fn semaphore_bounds_threads_and_tasks_together() {
     }
     let max = max.load(Ordering::SeqCst);
     assert!(max <= 3, "{max} inside a Semaphore(3)");
-    assert_eq!(sem.__debug_state(), (3, 0, 0));
+    assert_eq!(sem.state(), (3, 0));
 }
 
 #[test]
@@ -149,6 +150,6 @@ fn event_wakes_threads_and_tasks_together() {
             t.join().unwrap();
         }
         assert_eq!(woken.load(Ordering::SeqCst), 20);
-        assert_eq!(event.__debug_state(), (0, 0, 0));
+        assert_eq!(event.statistics().waiters, 0);
     }
 }

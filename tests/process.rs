@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use threadlet::error::{ProcessJoinError, ProcessStartError, ProcessStateError};
-use threadlet::process::{self, Builder, Process, Run};
+use threadlet::process::{self, Builder, Process, ProcessRun};
 
 // ===== targets (run in the children) =====
 
@@ -148,7 +148,7 @@ struct Greeter {
     greeting: String,
 }
 
-impl Run for Greeter {
+impl ProcessRun for Greeter {
     type Output = String;
     fn run(self) -> String {
         format!(

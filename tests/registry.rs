@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use thread_util::{Gate, serial, serial_blocking};
-use threadlet::{JoinError, Thread, ThreadRef};
-
+use threadlet::error::JoinError;
+use threadlet::{Thread, ThreadRef};
 #[tokio::test]
 async fn current_thread_in_a_thread_is_that_thread() {
     let _serial = serial().await;

@@ -4,27 +4,14 @@
 
 #[path = "common/sync_util.rs"]
 mod sync_util;
+use sync_util::State;
 
 use std::time::Duration;
 
 use threadlet::RLock;
 use threadlet::error::RLockReleaseError;
 
-const FREE: (usize, usize, usize) = (1, 0, 0);
-
-#[tokio::test]
-async fn task_id_extraction_matches_tokios_display() {
-    for _ in 0..3 {
-        let (id, shown) = tokio::spawn(async {
-            let id = tokio::task::id();
-            (threadlet::__task_id_value(id), id.to_string())
-        })
-        .await
-        .unwrap();
-        assert_eq!(id.to_string(), shown);
-        assert_ne!(id, 0);
-    }
-}
+const FREE: (usize, usize) = (1, 0);
 
 #[tokio::test]
 async fn reentry_counts_and_must_be_released_as_often() {
@@ -44,7 +31,7 @@ async fn reentry_counts_and_must_be_released_as_often() {
     lock.release().unwrap();
     assert!(!lock.locked());
     assert_eq!(lock.release(), Err(RLockReleaseError));
-    assert_eq!(lock.__debug_state(), FREE);
+    assert_eq!(lock.state(), FREE);
 }
 
 #[tokio::test]
@@ -88,7 +75,7 @@ async fn a_test_body_and_a_task_are_different_owners() {
     assert!(!waiter.is_finished());
     lock.release().unwrap();
     assert!(waiter.await.unwrap());
-    assert_eq!(lock.__debug_state(), FREE);
+    assert_eq!(lock.state(), FREE);
 }
 
 /// A task keeps ownership across `.await`s even when it moves between the
@@ -141,7 +128,7 @@ async fn sub_futures_of_one_task_share_ownership() {
     let (d1, d2) = task.await.unwrap();
     assert_eq!(d2, 2, "the second sub-future re-entered");
     assert_eq!(d1, 1, "by then the second had released its level");
-    assert_eq!(lock.__debug_state(), FREE);
+    assert_eq!(lock.state(), FREE);
 }
 
 #[tokio::test]
@@ -161,7 +148,7 @@ async fn guard_releases_one_level_even_on_another_task() {
     let g = lock.try_lock().unwrap();
     assert!(g.lock().is_owned());
     drop(g);
-    assert_eq!(lock.__debug_state(), FREE);
+    assert_eq!(lock.state(), FREE);
 }
 
 #[test]
@@ -190,7 +177,7 @@ fn os_threads_own_by_thread_id_with_blocking_forms() {
     assert_eq!(other.join().unwrap(), 1);
     let g = lock.blocking_lock();
     drop(g);
-    assert_eq!(lock.__debug_state(), FREE);
+    assert_eq!(lock.state(), FREE);
 }
 
 /// Python (gh-134323): `locked()` stays true while owned by a thread that has
@@ -214,12 +201,12 @@ async fn cancelled_acquire_sets_no_owner() {
     lock.acquire().await;
     let l = lock.clone();
     let t = tokio::spawn(async move { l.acquire().await });
-    sync_util::until(|| lock.__debug_state().1 == 1).await;
+    sync_util::until(|| lock.state().1 == 1).await;
     t.abort();
     assert!(t.await.unwrap_err().is_cancelled());
     assert!(lock.is_owned());
     lock.release().unwrap();
-    assert_eq!(lock.__debug_state(), FREE);
+    assert_eq!(lock.state(), FREE);
     assert_eq!(lock.count(), 0);
 }
 

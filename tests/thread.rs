@@ -1,6 +1,6 @@
 //! `Thread`: life cycle, errors with Python's messages, names, ident, daemon
 //! flag, join (value, panic, cancellation, many joiners, timeouts), `spawn`,
-//! `Builder` and the `Run` (subclass) form. Python reference:
+//! `Builder` and the `ThreadRun` (subclass) form. Python reference:
 //! Lib/threading.py `Thread`, Lib/test/test_threading.py.
 
 #[path = "common/thread_util.rs"]
@@ -11,10 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use thread_util::Gate;
-use threadlet::{
-    Builder, DaemonError, JoinError, JoinTimeoutError, Run, StartError, Thread, ThreadRef,
-};
-
+use threadlet::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
+use threadlet::{Builder, Thread, ThreadRef, ThreadRun};
 #[tokio::test]
 async fn does_not_run_until_started() {
     let ran = Arc::new(AtomicBool::new(false));
@@ -36,7 +34,7 @@ struct Greeter {
     times: usize,
 }
 
-impl Run for Greeter {
+impl ThreadRun for Greeter {
     type Output = Vec<String>;
 
     async fn run(self) -> Vec<String> {
@@ -551,7 +549,10 @@ async fn cancelled_joins_leave_no_waiter_behind() {
         })
         .collect();
     for w in waiters {
-        assert_eq!(w.await.unwrap(), Err(threadlet::JoinTimeoutError::Timeout));
+        assert_eq!(
+            w.await.unwrap(),
+            Err(threadlet::error::JoinTimeoutError::Timeout)
+        );
     }
     // Joins cancelled by dropping them, through both handles.
     for _ in 0..50 {

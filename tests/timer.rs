@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use threadlet::{JoinError, JoinTimeoutError, Timer};
+use threadlet::Timer;
+use threadlet::error::{JoinError, JoinTimeoutError};
 use tokio::time::Instant;
 
 fn flag() -> Arc<AtomicBool> {
@@ -112,7 +113,7 @@ async fn timer_is_a_thread() {
     assert!(t.is_daemon());
     assert_eq!(t.thread().name(), "alarm");
     t.start().unwrap();
-    assert_eq!(t.start(), Err(threadlet::StartError::AlreadyStarted));
+    assert_eq!(t.start(), Err(threadlet::error::StartError::AlreadyStarted));
     assert_eq!(t.join().await.unwrap(), "alarm");
     let text = format!("{t:?}");
     assert!(text.contains("Timer") && text.contains("alarm"), "{text}");

@@ -136,7 +136,7 @@ fn lock() {
             },
         )
         .await;
-        assert_eq!(lock.__debug_state(), (1, 0, 0), "seed {seed}");
+        assert_eq!(lock.debug_state(), (1, 0, 0), "seed {seed}");
         assert!(!lock.locked());
     });
 }
@@ -184,7 +184,7 @@ fn rlock() {
             },
         )
         .await;
-        assert_eq!(lock.__debug_state(), (1, 0, 0), "seed {seed}");
+        assert_eq!(lock.debug_state(), (1, 0, 0), "seed {seed}");
         assert!(!lock.locked());
         assert_eq!(lock.count(), 0);
     });
@@ -213,7 +213,7 @@ fn semaphore_and_bounded_semaphore() {
             },
         )
         .await;
-        assert_eq!(sem.__debug_state(), (3, 0, 0), "seed {seed}");
+        assert_eq!(sem.debug_state(), (3, 0, 0), "seed {seed}");
 
         let sem = BoundedSemaphore::new(2);
         let inside = Arc::new(AtomicUsize::new(0));
@@ -229,7 +229,7 @@ fn semaphore_and_bounded_semaphore() {
             },
         )
         .await;
-        assert_eq!(sem.__debug_state(), (2, 0, 0), "seed {seed}");
+        assert_eq!(sem.debug_state(), (2, 0, 0), "seed {seed}");
         assert!(sem.release().is_err(), "over-release must still be refused");
     });
 }
@@ -341,7 +341,7 @@ fn condition() {
                 },
             )
             .await;
-            assert_eq!(cond.__debug_state(), (0, 0), "seed {seed}");
+            assert_eq!(cond.debug_state(), (0, 0), "seed {seed}");
             assert!(!cond.locked());
             assert_eq!(stock.load(Ordering::SeqCst), moved.load(Ordering::SeqCst));
         }
@@ -374,7 +374,7 @@ fn event() {
             rng
         })
         .await;
-        let (_, waiters, slots) = event.__debug_state();
+        let (_, waiters, slots) = event.debug_state();
         assert_eq!((waiters, slots), (0, 0), "seed {seed}");
     });
 }

@@ -34,7 +34,7 @@ pub(crate) struct Launch {
     pub(crate) parent_pid: u32,
     /// The parent's name, for `parent_process()`.
     pub(crate) parent_name: String,
-    /// The encoded arguments (or `Run` value).
+    /// The encoded arguments (or `ProcessRun` value).
     pub(crate) args: Vec<u8>,
 }
 

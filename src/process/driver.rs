@@ -103,7 +103,9 @@ pub(crate) fn run<T: Send + 'static>(
     let answer = Queue::new(1);
     let reply = Reply(answer.clone());
     send(Box::new(move || reply.send(f())))?;
-    answer.blocking_get().unwrap_or_else(|_| Err(stopped()))
+    // The driver thread always answers: no runtime progress on this thread
+    // is needed, so this may wait on a runtime thread too.
+    answer.get_on_thread().unwrap_or_else(|_| Err(stopped()))
 }
 
 /// Runs `f` on the driver thread inside its runtime, starting it on first

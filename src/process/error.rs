@@ -35,7 +35,7 @@ pub enum ProcessStartError {
     /// Two different closures or types share this target name; name the target
     /// with a plain `fn` item or a distinct type.
     AmbiguousTarget(String),
-    /// The arguments (or the [`Run`](super::Run) value) could not be encoded; the
+    /// The arguments (or the [`ProcessRun`](super::ProcessRun) value) could not be encoded; the
     /// string is the encoder's message. No process was started.
     Encode(String),
     /// [`init`](super::init) was not called in this process before starting a

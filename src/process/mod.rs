@@ -41,7 +41,7 @@
 //! Rust has no life before `main` without `unsafe` or linker tricks, so the
 //! child learns its targets the way the parent does: by running the same
 //! registration code. Call [`register`] (a plain function, the article's call
-//! mode 1) or [`register_run`] (a [`Run`] type, call mode 2) for every target
+//! mode 1) or [`register_run`] (a [`ProcessRun`] type, call mode 2) for every target
 //! **before** [`init`]. A target is identified by its type name (a `fn` item's
 //! path), so no function pointers cross the process boundary. A target missing
 //! in the parent fails [`Process::start`]; one registered only after `init()`
@@ -161,7 +161,7 @@ mod children;
 mod codec;
 mod current;
 mod driver;
-pub mod error;
+pub(crate) mod error;
 mod pipe;
 mod pool;
 #[allow(clippy::module_inception)]
@@ -176,7 +176,7 @@ pub use pipe::{Connection, Pipe};
 pub use pool::{AsyncResult, Pool, PoolStream};
 pub use process::{Builder, Process, spawn_process};
 pub use queue::Queue;
-pub use registry::{Run, register, register_run};
+pub use registry::{ProcessRun, register, register_run};
 
 /// Makes this binary usable as a child process; call it on the first lines of
 /// `main`, after registering targets.

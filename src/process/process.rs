@@ -17,7 +17,7 @@ use super::current::{self, INITIALIZED, identity_name, next_identity};
 use super::driver::{self, Job};
 use super::lock;
 use super::record::{Meta, Outcome, Record, State};
-use super::registry::{self, Lookup, Run};
+use super::registry::{self, Lookup, ProcessRun};
 use crate::error::{ProcessJoinError, ProcessStartError, ProcessStateError};
 
 /// A child OS process running a registered target: Python's
@@ -25,7 +25,7 @@ use crate::error::{ProcessJoinError, ProcessStartError, ProcessStateError};
 ///
 /// Create it from a plain function and its serde-encodable arguments
 /// ([`Process::new`], the article's call mode 1) or from a value implementing
-/// [`Run`] ([`Process::from_run`], call mode 2). Nothing runs until
+/// [`ProcessRun`] ([`Process::from_run`], call mode 2). Nothing runs until
 /// [`start`](Process::start), which re-executes the current binary; the child's
 /// `main` reaches [`init`](super::init), runs the target and exits. `R` is the
 /// target's return type, handed back by [`join`](Process::join). Handles are cheap
@@ -190,11 +190,11 @@ impl Builder {
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};
-    /// use threadlet::process::{Builder, Run};
+    /// use threadlet::process::{Builder, ProcessRun};
     ///
     /// #[derive(Serialize, Deserialize)]
     /// struct Job;
-    /// impl Run for Job {
+    /// impl ProcessRun for Job {
     ///     type Output = ();
     ///     fn run(self) {}
     /// }
@@ -202,7 +202,10 @@ impl Builder {
     /// let p = Builder::new().name("job").from_run(Job).unwrap();
     /// assert_eq!(p.name(), "job");
     /// ```
-    pub fn from_run<T: Run>(self, value: T) -> Result<Process<T::Output>, ProcessStartError> {
+    pub fn from_run<T: ProcessRun>(
+        self,
+        value: T,
+    ) -> Result<Process<T::Output>, ProcessStartError> {
         let args =
             postcard::to_stdvec(&value).map_err(|e| ProcessStartError::Encode(e.to_string()))?;
         let type_name = registry::key_of::<T>();
@@ -357,11 +360,11 @@ impl<R> Process<R> {
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};
-    /// use threadlet::process::{Process, Run};
+    /// use threadlet::process::{Process, ProcessRun};
     ///
     /// #[derive(Serialize, Deserialize)]
     /// struct MyProcess;
-    /// impl Run for MyProcess {
+    /// impl ProcessRun for MyProcess {
     ///     type Output = ();
     ///     fn run(self) {}
     /// }
@@ -369,7 +372,7 @@ impl<R> Process<R> {
     /// let p = Process::from_run(MyProcess).unwrap();
     /// assert!(p.name().starts_with("MyProcess-"));
     /// ```
-    pub fn from_run<T: Run<Output = R>>(value: T) -> Result<Self, ProcessStartError> {
+    pub fn from_run<T: ProcessRun<Output = R>>(value: T) -> Result<Self, ProcessStartError> {
         Builder::new().from_run(value)
     }
 

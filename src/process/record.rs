@@ -157,8 +157,10 @@ impl Record {
         self.done.wait().await;
     }
 
-    /// [`wait_done`](Self::wait_done) for a plain thread.
+    /// [`wait_done`](Self::wait_done) for a plain thread. The driver thread
+    /// reaps and sets `done`, so this wait needs no progress of a runtime on
+    /// the calling thread (it is not refused there).
     pub(crate) fn blocking_wait_done(&self) {
-        self.done.blocking_wait();
+        self.done.wait_on_thread();
     }
 }

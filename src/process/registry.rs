@@ -29,7 +29,7 @@ struct Entry {
     /// `None` once a second type registered the same key.
     runner: Option<Runner>,
     /// For pools: decodes a `Vec` of arguments, runs each, encodes the `Vec`
-    /// of values (one allocation per chunk, not per item). `None` for `Run`
+    /// of values (one allocation per chunk, not per item). `None` for `ProcessRun`
     /// types and ambiguous keys.
     chunk_runner: Option<Runner>,
 }
@@ -149,14 +149,14 @@ where
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
-/// use threadlet::process::{self, Run};
+/// use threadlet::process::{self, ProcessRun};
 ///
 /// #[derive(Serialize, Deserialize)]
 /// struct Countdown {
 ///     from: u32,
 /// }
 ///
-/// impl Run for Countdown {
+/// impl ProcessRun for Countdown {
 ///     type Output = Vec<u32>;
 ///     fn run(self) -> Vec<u32> {
 ///         (0..=self.from).rev().collect()
@@ -169,7 +169,7 @@ where
 ///     assert_eq!(Countdown { from: 2 }.run(), vec![2, 1, 0]);
 /// }
 /// ```
-pub trait Run: Serialize + DeserializeOwned + 'static {
+pub trait ProcessRun: Serialize + DeserializeOwned + 'static {
     /// What `run` hands back to the parent's `join`.
     type Output: Serialize + DeserializeOwned;
 
@@ -177,7 +177,7 @@ pub trait Run: Serialize + DeserializeOwned + 'static {
     fn run(self) -> Self::Output;
 }
 
-/// Registers a [`Run`] type as a process target (call mode 2).
+/// Registers a [`ProcessRun`] type as a process target (call mode 2).
 ///
 /// The same rules as [`register`]: call it before [`init`](super::init), in code
 /// the child runs too.
@@ -186,12 +186,12 @@ pub trait Run: Serialize + DeserializeOwned + 'static {
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
-/// use threadlet::process::{self, Run};
+/// use threadlet::process::{self, ProcessRun};
 ///
 /// #[derive(Serialize, Deserialize)]
 /// struct Hello;
 ///
-/// impl Run for Hello {
+/// impl ProcessRun for Hello {
 ///     type Output = String;
 ///     fn run(self) -> String {
 ///         format!("hello from {}", process::current_process().name())
@@ -203,10 +203,10 @@ pub trait Run: Serialize + DeserializeOwned + 'static {
 ///     process::init();
 /// }
 /// ```
-pub fn register_run<T: Run>() {
+pub fn register_run<T: ProcessRun>() {
     let runner: Runner = Arc::new(|bytes: &[u8]| {
         let value: T = postcard::from_bytes(bytes)
-            .map_err(|e| RunFailure::Codec(format!("cannot decode the Run value: {e}")))?;
+            .map_err(|e| RunFailure::Codec(format!("cannot decode the ProcessRun value: {e}")))?;
         let out = value.run();
         postcard::to_stdvec(&out)
             .map_err(|e| RunFailure::Codec(format!("cannot encode the return value: {e}")))

@@ -48,6 +48,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::error::{GetError, PutError, TaskDoneError};
+use crate::wait::blocking::{Op, block_on, block_on_forever, block_on_until};
 use crate::wait::core::{Acquire, Mode, RawSemaphore};
 use crate::wait::loom::{Arc, Mutex, MutexGuard, planted};
 use crate::wait::timeout::deadline;
@@ -250,24 +251,50 @@ impl Limit {
     }
 }
 
-/// Waits for `waiter` until `timer` fires; `false` on timeout (the waiter is
-/// then dropped, passing on any wake-up it got).
-async fn wait_until(waiter: Acquire<'_>, timer: Option<Pin<&mut tokio::time::Sleep>>) -> bool {
+/// What bounds a wait: nothing, a tokio timer (the async forms), or an
+/// instant of the std clock (a blocking form: `wait::blocking`'s driver
+/// wakes the thread at that instant; awaited in a task nothing would).
+enum Until<'a> {
+    Forever,
+    Timer(Pin<&'a mut tokio::time::Sleep>),
+    Thread(std::time::Instant),
+}
+
+impl Until<'_> {
+    /// The same bound, borrowed again for one more wait.
+    fn reborrow(&mut self) -> Until<'_> {
+        match self {
+            Until::Forever => Until::Forever,
+            Until::Timer(timer) => Until::Timer(timer.as_mut()),
+            Until::Thread(at) => Until::Thread(*at),
+        }
+    }
+}
+
+impl<'a> From<Option<Pin<&'a mut tokio::time::Sleep>>> for Until<'a> {
+    fn from(timer: Option<Pin<&'a mut tokio::time::Sleep>>) -> Self {
+        timer.map_or(Until::Forever, Until::Timer)
+    }
+}
+
+/// Waits for `waiter` until `until`; `false` on timeout (the waiter is then
+/// dropped, passing on any wake-up it got).
+async fn wait_until(waiter: Acquire<'_>, until: Until<'_>) -> bool {
     let mut waiter = pin!(waiter);
-    let mut timer = timer;
+    let mut until = until;
     std::future::poll_fn(|cx: &mut Context<'_>| {
         if waiter.as_mut().poll(cx).is_ready() {
             return Poll::Ready(true);
         }
-        match timer.as_mut() {
-            Some(timer) => {
-                if timer.as_mut().poll(cx).is_ready() {
-                    Poll::Ready(false)
-                } else {
-                    Poll::Pending
-                }
-            }
-            None => Poll::Pending,
+        let over = match &mut until {
+            Until::Forever => false,
+            Until::Timer(timer) => timer.as_mut().poll(cx).is_ready(),
+            Until::Thread(at) => std::time::Instant::now() >= *at,
+        };
+        if over {
+            Poll::Ready(false)
+        } else {
+            Poll::Pending
         }
     })
     .await
@@ -525,40 +552,17 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         Step::Done(Ok(()))
     }
 
-    /// The put loop of the async forms; `timer` bounds the wait.
-    async fn put_until(
-        &self,
-        item: T,
-        mut timer: Option<Pin<&mut tokio::time::Sleep>>,
-    ) -> Result<(), PutError<T>> {
+    /// The put loop of every form; `until` bounds the wait (a timed-out put
+    /// hands the item back, so the blocking forms run this future to its end
+    /// with [`block_on_until`] rather than dropping it).
+    async fn put_until(&self, item: T, mut until: Until<'_>) -> Result<(), PutError<T>> {
         let (mut item, mut again) = (item, false);
         loop {
             match self.put_step(item, true, again) {
                 Step::Done(done) => return done,
                 Step::Wait(back, waiter) => {
                     item = back;
-                    if !wait_until(waiter, timer.as_mut().map(Pin::as_mut)).await {
-                        return Err(PutError::Full(item));
-                    }
-                }
-            }
-            again = true;
-        }
-    }
-
-    /// The put loop of the blocking forms, until `deadline` (`None`: forever).
-    fn blocking_put_until(
-        &self,
-        item: T,
-        deadline: Option<std::time::Instant>,
-    ) -> Result<(), PutError<T>> {
-        let (mut item, mut again) = (item, false);
-        loop {
-            match self.put_step(item, true, again) {
-                Step::Done(done) => return done,
-                Step::Wait(back, waiter) => {
-                    item = back;
-                    if let Ok(false) = waiter.blocking(deadline) {
+                    if !wait_until(waiter, until.reborrow()).await {
                         return Err(PutError::Full(item));
                     }
                 }
@@ -637,7 +641,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// # }
     /// ```
     pub async fn put(&self, item: T) -> Result<(), PutError<T>> {
-        self.put_until(item, None).await
+        self.put_until(item, Until::Forever).await
     }
 
     /// Puts an item if there is room right now (Python's `put_nowait()`).
@@ -711,21 +715,27 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 Limit::Now => self.put_nowait(item),
                 limit => {
                     let mut timer = pin!(limit.timer());
-                    self.put_until(item, timer.as_mut().as_pin_mut()).await
+                    self.put_until(item, timer.as_mut().as_pin_mut().into())
+                        .await
                 }
             }
         }
     }
 
     /// Puts an item from a plain OS thread, blocking it while the queue is
-    /// full: a queue links sync threads and async tasks.
-    ///
-    /// Calling this from inside an async task blocks the runtime worker it
-    /// runs on; use [`put`](Self::put) there.
+    /// full: a queue links sync threads and async tasks. It runs the same
+    /// future as [`put`](Self::put), on this thread.
     ///
     /// # Errors
     ///
     /// [`PutError::ShutDown`] with the item if the queue is or gets shut down.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`put(item).await`](Self::put) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -742,16 +752,30 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.blocking_get(), Ok(2));
     /// producer.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn blocking_put(&self, item: T) -> Result<(), PutError<T>> {
-        self.blocking_put_until(item, None)
+        let op = Op {
+            name: "Queue::blocking_put",
+            instead: "`.put(item).await`",
+        };
+        block_on_until(op, None, self.put_until(item, Until::Forever))
     }
 
-    /// [`blocking_put`](Self::blocking_put) waiting at most `timeout`.
+    /// [`blocking_put`](Self::blocking_put) waiting at most `timeout`; it
+    /// needs no tokio runtime (a zero timeout is
+    /// [`put_nowait`](Self::put_nowait), `Duration::MAX` waits forever).
     ///
     /// # Errors
     ///
     /// [`PutError::Full`] if no place freed up in time, [`PutError::ShutDown`]
     /// if the queue is or gets shut down; both hand the item back.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`put_timeout(item, timeout).await`](Self::put_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -763,11 +787,15 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// let err = q.blocking_put_timeout(2, Duration::from_millis(10)).unwrap_err();
     /// assert!(err.is_full());
     /// ```
+    #[track_caller]
     pub fn blocking_put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
-        if timeout.is_zero() {
-            return self.put_nowait(item);
-        }
-        self.blocking_put_until(item, deadline(timeout))
+        let op = Op {
+            name: "Queue::blocking_put_timeout",
+            instead: "`.put_timeout(item, timeout).await`",
+        };
+        let end = deadline(timeout);
+        let until = end.map_or(Until::Forever, Until::Thread);
+        block_on_until(op, end, self.put_until(item, until))
     }
 
     // ----- get -----
@@ -815,23 +843,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             match self.get_step(true, again) {
                 Step::Done(done) => return done,
                 Step::Wait((), waiter) => {
-                    if !wait_until(waiter, timer.as_mut().map(Pin::as_mut)).await {
-                        return Err(GetError::Empty);
-                    }
-                }
-            }
-            again = true;
-        }
-    }
-
-    /// The get loop of the blocking forms, until `deadline` (`None`: forever).
-    fn blocking_get_until(&self, deadline: Option<std::time::Instant>) -> Result<T, GetError> {
-        let mut again = false;
-        loop {
-            match self.get_step(true, again) {
-                Step::Done(done) => return done,
-                Step::Wait((), waiter) => {
-                    if let Ok(false) = waiter.blocking(deadline) {
+                    if !wait_until(waiter, timer.as_mut().map(Pin::as_mut).into()).await {
                         return Err(GetError::Empty);
                     }
                 }
@@ -949,14 +961,19 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     /// Removes and returns the next item from a plain OS thread, blocking it
-    /// while the queue is empty.
-    ///
-    /// Calling this from inside an async task blocks the runtime worker it
-    /// runs on; use [`get`](Self::get) there.
+    /// while the queue is empty. It runs the same future as
+    /// [`get`](Self::get), on this thread.
     ///
     /// # Errors
     ///
     /// [`GetError::ShutDown`] once the queue is shut down and empty.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`get().await`](Self::get) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -972,16 +989,42 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(consumer.join().unwrap(), Ok(42));
     /// # }
     /// ```
+    #[track_caller]
     pub fn blocking_get(&self) -> Result<T, GetError> {
-        self.blocking_get_until(None)
+        let op = Op {
+            name: "Queue::blocking_get",
+            instead: "`.get().await`",
+        };
+        block_on_forever(op, self.get())
     }
 
-    /// [`blocking_get`](Self::blocking_get) waiting at most `timeout`.
+    /// [`blocking_get`](Self::blocking_get) without the refusal on a runtime
+    /// thread, for the crate's own wait on a reply that another OS thread
+    /// always sends (the process driver's answer queue): that wait ends
+    /// without the calling thread's runtime making progress.
+    #[cfg(all(feature = "process", target_os = "linux"))]
+    pub(crate) fn get_on_thread(&self) -> Result<T, GetError> {
+        match crate::wait::blocking::block_on_deadline(self.get(), None) {
+            Some(got) => got,
+            None => unreachable!("a wait with no deadline only ends when its future does"),
+        }
+    }
+
+    /// [`blocking_get`](Self::blocking_get) waiting at most `timeout`; it
+    /// needs no tokio runtime (a zero timeout is
+    /// [`get_nowait`](Self::get_nowait), `Duration::MAX` waits forever).
     ///
     /// # Errors
     ///
     /// [`GetError::Empty`] if no item arrived in time, [`GetError::ShutDown`]
     /// once the queue is shut down and empty.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`get_timeout(timeout).await`](Self::get_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -992,11 +1035,14 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// let q = threadlet::Queue::<u8>::new(0);
     /// assert_eq!(q.blocking_get_timeout(Duration::from_millis(10)), Err(GetError::Empty));
     /// ```
+    #[track_caller]
     pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        if timeout.is_zero() {
-            return self.get_nowait();
-        }
-        self.blocking_get_until(deadline(timeout))
+        let op = Op {
+            name: "Queue::blocking_get_timeout",
+            instead: "`.get_timeout(timeout).await`",
+        };
+        // A get dropped at the deadline took nothing (cancel safe).
+        block_on(op, deadline(timeout), self.get()).unwrap_or(Err(GetError::Empty))
     }
 
     // ----- task_done / join -----
@@ -1038,7 +1084,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 
     async fn join_until(&self, mut timer: Option<Pin<&mut tokio::time::Sleep>>) -> bool {
         while let Some(waiter) = self.join_step() {
-            if !wait_until(waiter, timer.as_mut().map(Pin::as_mut)).await {
+            if !wait_until(waiter, timer.as_mut().map(Pin::as_mut).into()).await {
                 return false;
             }
         }
@@ -1131,8 +1177,12 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 
     /// [`join`](Self::join) from a plain OS thread, blocking it.
     ///
-    /// Calling this from inside an async task blocks the runtime worker it
-    /// runs on; use [`join`](Self::join) there.
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`join().await`](Self::join) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -1149,10 +1199,13 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// q.blocking_join();
     /// worker.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn blocking_join(&self) {
-        while let Some(waiter) = self.join_step() {
-            let _ = waiter.blocking(None);
-        }
+        let op = Op {
+            name: "Queue::blocking_join",
+            instead: "`.join().await`",
+        };
+        block_on_forever(op, self.join());
     }
 
     // ----- shutdown -----

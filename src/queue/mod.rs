@@ -149,7 +149,7 @@
 //!   are all there is.
 
 mod core;
-pub mod error;
+pub(crate) mod error;
 mod fifo;
 mod lifo;
 mod priority;

@@ -4,10 +4,11 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::{BarrierPartiesError, BrokenBarrierError};
 use super::timed::Wait;
+use crate::wait::blocking::{Op, block_on_timed};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::seq_cst_fence;
 use crate::wait::loom::{Arc, AtomicUsize, Mutex, Ordering};
@@ -529,8 +530,8 @@ impl Barrier {
         Self::result(&generation, index)
     }
 
-    /// [`wait`](Barrier::wait) for a plain OS thread. Calling it from inside
-    /// an async task blocks a runtime worker.
+    /// [`wait`](Barrier::wait) for a plain OS thread, with the builder's
+    /// timeout; it needs no tokio runtime.
     ///
     /// # Errors
     ///
@@ -538,7 +539,12 @@ impl Barrier {
     ///
     /// # Panics
     ///
-    /// As [`wait`](Barrier::wait).
+    /// As [`wait`](Barrier::wait) (but a timeout needs no runtime here).
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken,
+    /// it panics at once, at the caller's line, before arriving; use
+    /// [`wait().await`](Barrier::wait) in async code, or call it from
+    /// `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -550,11 +556,19 @@ impl Barrier {
     /// let theirs = t.join().unwrap().unwrap();
     /// assert_eq!(mine + theirs, 1);
     /// ```
+    #[track_caller]
     pub fn blocking_wait(&self) -> Result<usize, BrokenBarrierError> {
-        self.blocking_wait_timeout(self.inner.timeout)
+        let op = Op {
+            name: "Barrier::blocking_wait",
+            instead: "`.wait().await`",
+        };
+        block_on_timed(op, deadline(self.inner.timeout), |wait| {
+            self.wait_planned(wait)
+        })
     }
 
-    /// [`wait_timeout`](Barrier::wait_timeout) for a plain OS thread.
+    /// [`wait_timeout`](Barrier::wait_timeout) for a plain OS thread; it
+    /// needs no tokio runtime.
     ///
     /// # Errors
     ///
@@ -562,7 +576,8 @@ impl Barrier {
     ///
     /// # Panics
     ///
-    /// As [`wait`](Barrier::wait).
+    /// As [`blocking_wait`](Barrier::blocking_wait); use
+    /// [`wait_timeout(timeout).await`](Barrier::wait_timeout) in async code.
     ///
     /// # Examples
     ///
@@ -572,25 +587,13 @@ impl Barrier {
     /// let barrier = threadlet::Barrier::new(2).unwrap();
     /// assert!(barrier.blocking_wait_timeout(Duration::from_millis(5)).is_err());
     /// ```
+    #[track_caller]
     pub fn blocking_wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrierError> {
-        let (generation, index) = match self.arrive() {
-            Arrival::Done(result) => return result,
-            Arrival::Wait(generation, index) => (generation, index),
+        let op = Op {
+            name: "Barrier::blocking_wait_timeout",
+            instead: "`.wait_timeout(timeout).await`",
         };
-        let mut end: Option<Instant> = deadline(timeout);
-        loop {
-            let waiter = generation.waiters.register();
-            seq_cst_fence();
-            if generation.outcome() != PENDING {
-                break;
-            }
-            if waiter.blocking(end).unwrap_or(true) {
-                break;
-            }
-            self.break_generation(&generation);
-            end = None;
-        }
-        Self::result(&generation, index)
+        block_on_timed(op, deadline(timeout), |wait| self.wait_planned(wait))
     }
 }
 

@@ -4,14 +4,16 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::{ConditionNotifyError, ConditionWaitError};
 use super::lock::Lock;
 use super::raw_lock::ConditionLock;
 #[cfg(doc)]
 use super::rlock::RLock;
+use super::statistics::ConditionStatistics;
 use super::timed::Wait;
+use crate::wait::blocking::{Op, block_on, block_on_forever, block_on_timed};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::Arc;
 use crate::wait::timeout::deadline;
@@ -249,6 +251,37 @@ impl<L: ConditionLock> Condition<L> {
         }
     }
 
+    /// [`acquire_timeout`](Condition::acquire_timeout) for a plain OS thread;
+    /// `false` if the time ran out first. It needs no tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use
+    /// [`acquire_timeout(timeout).await`](Condition::acquire_timeout) in async
+    /// code, or call it from `spawn_blocking` / `block_in_place` / a plain
+    /// thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// assert!(cond.blocking_acquire_timeout(Duration::from_millis(5)));
+    /// assert!(!cond.blocking_acquire_timeout(Duration::from_millis(5)));
+    /// ```
+    #[must_use = "if the lock was taken it must be released"]
+    #[track_caller]
+    pub fn blocking_acquire_timeout(&self, timeout: Duration) -> bool {
+        let op = Op {
+            name: "Condition::blocking_acquire_timeout",
+            instead: "`.acquire_timeout(timeout).await`",
+        };
+        block_on(op, deadline(timeout), self.inner.lock.acquire_held()).is_some()
+    }
+
     /// Releases the underlying lock (Python's `cond.release()`).
     ///
     /// # Errors
@@ -309,6 +342,13 @@ impl<L: ConditionLock> Condition<L> {
 
     /// [`lock`](Condition::lock) for a plain OS thread.
     ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`lock().await`](Condition::lock) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
+    ///
     /// # Examples
     ///
     /// ```
@@ -316,12 +356,13 @@ impl<L: ConditionLock> Condition<L> {
     /// let guard = cond.blocking_lock();
     /// assert!(cond.locked());
     /// ```
+    #[track_caller]
     pub fn blocking_lock(&self) -> ConditionGuard<'_, L> {
-        let hold = self
-            .inner
-            .lock
-            .blocking_acquire_held(None)
-            .expect("an untimed acquire always succeeds");
+        let op = Op {
+            name: "Condition::blocking_lock",
+            instead: "`.lock().await`",
+        };
+        let hold = block_on_forever(op, self.inner.lock.acquire_held());
         ConditionGuard {
             cond: self,
             held: true,
@@ -331,6 +372,13 @@ impl<L: ConditionLock> Condition<L> {
 
     /// Acquires the underlying lock on a plain OS thread.
     ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`acquire().await`](Condition::acquire) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
+    ///
     /// # Examples
     ///
     /// ```
@@ -338,8 +386,13 @@ impl<L: ConditionLock> Condition<L> {
     /// cond.blocking_acquire();
     /// assert!(cond.locked());
     /// ```
+    #[track_caller]
     pub fn blocking_acquire(&self) {
-        self.inner.lock.blocking_acquire_held(None);
+        let op = Op {
+            name: "Condition::blocking_acquire",
+            instead: "`.acquire().await`",
+        };
+        block_on_forever(op, self.inner.lock.acquire_held());
     }
 
     /// Releases the lock, waits until notified, and re-acquires the lock
@@ -579,12 +632,18 @@ impl<L: ConditionLock> Condition<L> {
         self.notify(usize::MAX)
     }
 
-    /// [`wait`](Condition::wait) for a plain OS thread. Calling it from inside
-    /// an async task blocks a runtime worker.
+    /// [`wait`](Condition::wait) for a plain OS thread.
     ///
     /// # Errors
     ///
     /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`wait().await`](Condition::wait) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -601,15 +660,28 @@ impl<L: ConditionLock> Condition<L> {
     /// cond.release().unwrap();
     /// t.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn blocking_wait(&self) -> Result<(), ConditionWaitError> {
-        self.blocking_wait_until(None).map(|_| ())
+        let op = Op {
+            name: "Condition::blocking_wait",
+            instead: "`.wait().await`",
+        };
+        block_on_timed(op, None, |wait| self.wait_inner(wait)).map(|_| ())
     }
 
-    /// [`wait_timeout`](Condition::wait_timeout) for a plain OS thread.
+    /// [`wait_timeout`](Condition::wait_timeout) for a plain OS thread; it
+    /// needs no tokio runtime (the lock is taken back untimed, as there).
     ///
     /// # Errors
     ///
     /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`wait_timeout(timeout).await`](Condition::wait_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -620,8 +692,13 @@ impl<L: ConditionLock> Condition<L> {
     /// cond.blocking_acquire();
     /// assert_eq!(cond.blocking_wait_timeout(Duration::from_millis(5)), Ok(false));
     /// ```
+    #[track_caller]
     pub fn blocking_wait_timeout(&self, timeout: Duration) -> Result<bool, ConditionWaitError> {
-        self.blocking_wait_until(deadline(timeout))
+        let op = Op {
+            name: "Condition::blocking_wait_timeout",
+            instead: "`.wait_timeout(timeout).await`",
+        };
+        block_on_timed(op, deadline(timeout), |wait| self.wait_inner(wait))
     }
 
     /// [`wait_for_timeout`](Condition::wait_for_timeout) for a plain OS
@@ -630,6 +707,13 @@ impl<L: ConditionLock> Condition<L> {
     /// # Errors
     ///
     /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`wait_for_timeout(predicate, timeout).await`](Condition::wait_for_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -640,44 +724,44 @@ impl<L: ConditionLock> Condition<L> {
     /// cond.blocking_acquire();
     /// assert_eq!(cond.blocking_wait_for(|| true, Duration::MAX), Ok(true));
     /// ```
+    #[track_caller]
     pub fn blocking_wait_for<F: FnMut() -> bool>(
         &self,
-        mut predicate: F,
+        predicate: F,
         timeout: Duration,
     ) -> Result<bool, ConditionWaitError> {
-        let end = deadline(timeout);
-        loop {
-            if predicate() {
-                return Ok(true);
-            }
-            if end.is_some_and(|end| Instant::now() >= end) {
-                if !self.inner.lock.held_by_caller() {
-                    return Err(ConditionWaitError);
-                }
-                return Ok(false);
-            }
-            self.blocking_wait_until(end)?;
-        }
+        let op = Op {
+            name: "Condition::blocking_wait_for",
+            instead: "`.wait_for_timeout(predicate, timeout).await`",
+        };
+        block_on_timed(op, deadline(timeout), |wait| {
+            self.wait_for_planned(predicate, wait)
+        })
     }
 
-    fn blocking_wait_until(&self, deadline: Option<Instant>) -> Result<bool, ConditionWaitError> {
-        let inner = &*self.inner;
-        if !inner.lock.held_by_caller() {
-            return Err(ConditionWaitError);
+    /// A snapshot: whether the lock is held and how many wait to be
+    /// notified (trio's `statistics()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// assert!(cond.try_acquire());
+    /// let stats = cond.statistics();
+    /// assert!(stats.locked);
+    /// assert_eq!(stats.waiters, 0);
+    /// ```
+    #[must_use]
+    pub fn statistics(&self) -> ConditionStatistics {
+        ConditionStatistics {
+            locked: self.locked(),
+            waiters: self.inner.waiters.snapshot().waiters,
         }
-
-        let waiter = inner.waiters.register();
-        let Some(saved) = inner.lock.release_save() else {
-            return Err(ConditionWaitError);
-        };
-        let notified = waiter.blocking(deadline).unwrap_or(false);
-        inner.lock.blocking_acquire_restore(saved);
-        Ok(notified)
     }
 
     /// Test introspection: (queued waiters, slots in use).
-    #[doc(hidden)]
-    pub fn __debug_state(&self) -> (usize, usize) {
+    #[cfg(test)]
+    pub(crate) fn debug_state(&self) -> (usize, usize) {
         let s = self.inner.waiters.snapshot();
         (s.waiters, s.slots)
     }
@@ -922,6 +1006,13 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     ///
     /// As [`wait`](ConditionGuard::wait).
     ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`wait().await`](ConditionGuard::wait) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
+    ///
     /// # Examples
     ///
     /// ```
@@ -932,8 +1023,13 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// guard.blocking_wait().unwrap();
     /// t.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn blocking_wait(&mut self) -> Result<(), ConditionWaitError> {
-        self.blocking_wait_timeout(Duration::MAX).map(|_| ())
+        let op = Op {
+            name: "ConditionGuard::blocking_wait",
+            instead: "`.wait().await`",
+        };
+        block_on_timed(op, None, |wait| self.wait_planned(wait)).map(|_| ())
     }
 
     /// [`Condition::blocking_wait_for`] through the guard.
@@ -941,6 +1037,13 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// # Errors
     ///
     /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`wait_for_timeout(predicate, timeout).await`](ConditionGuard::wait_for_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -952,19 +1055,19 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// assert_eq!(guard.blocking_wait_for(|| false, Duration::from_millis(1)), Ok(false));
     /// assert!(guard.is_held());
     /// ```
+    #[track_caller]
     pub fn blocking_wait_for<F: FnMut() -> bool>(
         &mut self,
         predicate: F,
         timeout: Duration,
     ) -> Result<bool, ConditionWaitError> {
-        if !self.is_held() {
-            return Err(ConditionWaitError);
-        }
-        // The lock is let go only inside a wait, which always takes it back
-        // before returning: `held` stays true, also while the predicate runs.
-        let result = self.cond.blocking_wait_for(predicate, timeout);
-        self.held = result.is_ok();
-        result
+        let op = Op {
+            name: "ConditionGuard::blocking_wait_for",
+            instead: "`.wait_for_timeout(predicate, timeout).await`",
+        };
+        block_on_timed(op, deadline(timeout), |wait| {
+            self.wait_for_planned(predicate, wait)
+        })
     }
 
     /// [`Condition::blocking_wait_timeout`] through the guard.
@@ -972,6 +1075,13 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// # Errors
     ///
     /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`wait_timeout(timeout).await`](ConditionGuard::wait_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -982,13 +1092,13 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     /// let mut guard = cond.blocking_lock();
     /// assert_eq!(guard.blocking_wait_timeout(Duration::from_millis(1)), Ok(false));
     /// ```
+    #[track_caller]
     pub fn blocking_wait_timeout(&mut self, timeout: Duration) -> Result<bool, ConditionWaitError> {
-        if !self.is_held() {
-            return Err(ConditionWaitError);
-        }
-        let result = self.cond.blocking_wait_timeout(timeout);
-        self.held = result.is_ok();
-        result
+        let op = Op {
+            name: "ConditionGuard::blocking_wait_timeout",
+            instead: "`.wait_timeout(timeout).await`",
+        };
+        block_on_timed(op, deadline(timeout), |wait| self.wait_planned(wait))
     }
 
     /// [`Condition::notify`] through the guard.

@@ -12,8 +12,10 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::statistics::EventStatistics;
+use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::seq_cst_fence as fence;
 use crate::wait::loom::{Arc, AtomicUsize, Ordering};
@@ -200,8 +202,14 @@ impl Event {
     }
 
     /// [`wait`](Event::wait) for a plain OS thread (`std::thread`,
-    /// `spawn_blocking`). Calling it from inside an async task blocks a
-    /// runtime worker.
+    /// `spawn_blocking`): the same wait, driven on this thread.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`wait().await`](Event::wait) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -212,11 +220,32 @@ impl Event {
     /// event.set();
     /// t.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn blocking_wait(&self) {
-        self.blocking_wait_until(None);
+        let op = Op {
+            name: "Event::blocking_wait",
+            instead: "`.wait().await`",
+        };
+        block_on_forever(op, self.wait());
     }
 
-    /// [`wait_timeout`](Event::wait_timeout) for a plain OS thread.
+    /// [`blocking_wait`](Event::blocking_wait) without the refusal on a
+    /// runtime thread, for the crate's own waits on an event that another OS
+    /// thread always sets (a process's end, recorded by the process driver).
+    #[cfg(all(feature = "process", target_os = "linux"))]
+    pub(crate) fn wait_on_thread(&self) {
+        let _ = crate::wait::blocking::block_on_deadline(self.wait(), None);
+    }
+
+    /// [`wait_timeout`](Event::wait_timeout) for a plain OS thread; it needs
+    /// no tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`wait_timeout(timeout).await`](Event::wait_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -227,34 +256,38 @@ impl Event {
     /// assert!(!event.blocking_wait_timeout(Duration::from_millis(5)));
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn blocking_wait_timeout(&self, timeout: Duration) -> bool {
-        self.blocking_wait_until(deadline(timeout))
+        let op = Op {
+            name: "Event::blocking_wait_timeout",
+            instead: "`.wait_timeout(timeout).await`",
+        };
+        block_on(op, deadline(timeout), self.wait()).is_some()
     }
 
-    fn blocking_wait_until(&self, deadline: Option<Instant>) -> bool {
-        let seen = self.inner.flag.load(Ordering::SeqCst);
-        if seen & SET != 0 {
-            return true;
-        }
-        let set = self.inner.set_since(seen);
-        loop {
-            let waiter = self.inner.raw.register();
-            fence();
-            if set() {
-                return true;
-            }
-            match waiter.blocking(deadline) {
-                // Woken by a set: this one's, or an earlier one's (look again).
-                Ok(true) if set() => return true,
-                Ok(true) => {}
-                Ok(false) | Err(_) => return false,
-            }
+    /// A snapshot: whether the flag is set and how many wait for it (trio's
+    /// `statistics()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = threadlet::Event::new();
+    /// event.set();
+    /// let stats = event.statistics();
+    /// assert!(stats.set);
+    /// assert_eq!(stats.waiters, 0);
+    /// ```
+    #[must_use]
+    pub fn statistics(&self) -> EventStatistics {
+        EventStatistics {
+            set: self.is_set(),
+            waiters: self.inner.raw.snapshot().waiters,
         }
     }
 
     /// Test introspection: (free permits, queued waiters, slots in use).
-    #[doc(hidden)]
-    pub fn __debug_state(&self) -> (usize, usize, usize) {
+    #[cfg(test)]
+    pub(crate) fn debug_state(&self) -> (usize, usize, usize) {
         let s = self.inner.raw.snapshot();
         (s.permits, s.waiters, s.slots)
     }

@@ -3,10 +3,12 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::LockReleaseError;
-use super::timed::{Wait, passed};
+use super::statistics::LockStatistics;
+use super::timed::Wait;
+use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
 use crate::wait::timeout::deadline;
@@ -345,8 +347,11 @@ impl Lock {
     ///
     /// # Panics
     ///
-    /// Never panics, but calling it from inside an async task blocks a runtime
-    /// worker: use [`acquire`](Lock::acquire) there.
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line. Use
+    /// [`acquire().await`](Lock::acquire) in async code, or call it from
+    /// `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -361,12 +366,25 @@ impl Lock {
     /// .unwrap();
     /// assert!(!lock.locked());
     /// ```
+    #[track_caller]
     pub fn blocking_acquire(&self) {
-        self.blocking_acquire_until(None);
+        block_on_forever(
+            Op {
+                name: "Lock::blocking_acquire",
+                instead: "`.acquire().await`",
+            },
+            self.acquire_held(),
+        );
     }
 
     /// [`acquire_timeout`](Lock::acquire_timeout) for a plain OS thread;
-    /// `false` if the time ran out first.
+    /// `false` if the time ran out first. It needs no tokio runtime: a zero
+    /// timeout never waits, `Duration::MAX` waits forever.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that is driving a tokio runtime, as
+    /// [`blocking_acquire`](Lock::blocking_acquire).
     ///
     /// # Examples
     ///
@@ -378,11 +396,22 @@ impl Lock {
     /// assert!(!lock.blocking_acquire_timeout(Duration::from_millis(5)));
     /// ```
     #[must_use = "if the lock was taken it must be released"]
+    #[track_caller]
     pub fn blocking_acquire_timeout(&self, timeout: Duration) -> bool {
-        self.blocking_acquire_until(deadline(timeout))
+        let op = Op {
+            name: "Lock::blocking_acquire_timeout",
+            instead: "`.acquire_timeout(timeout).await`",
+        };
+        block_on(op, deadline(timeout), self.acquire_held()).is_some()
     }
 
     /// [`lock`](Lock::lock) for a plain OS thread.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that is driving a tokio runtime, as
+    /// [`blocking_acquire`](Lock::blocking_acquire): use
+    /// [`lock().await`](Lock::lock) there.
     ///
     /// # Examples
     ///
@@ -391,30 +420,40 @@ impl Lock {
     /// let guard = lock.blocking_lock();
     /// assert!(lock.locked());
     /// ```
+    #[track_caller]
     pub fn blocking_lock(&self) -> LockGuard<'_> {
-        let hold = self
-            .blocking_acquire_held(None)
-            .expect("an untimed acquire always succeeds");
+        let op = Op {
+            name: "Lock::blocking_lock",
+            instead: "`.lock().await`",
+        };
+        let hold = block_on_forever(op, self.acquire_held());
         LockGuard { lock: self, hold }
     }
 
-    pub(crate) fn blocking_acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.blocking_acquire_held(deadline).is_some()
-    }
-
-    /// The blocking acquire behind every blocking form; the hold's number if
-    /// taken before `deadline` (`None`: forever).
-    pub(crate) fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64> {
-        if let Some(hold) = self.try_acquire_held() {
-            return Some(hold);
+    /// A snapshot of the lock: whether it is held and how many wait for it
+    /// (trio's `statistics()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::Lock::new();
+    /// let _guard = lock.try_lock().unwrap();
+    /// let stats = lock.statistics();
+    /// assert!(stats.locked);
+    /// assert_eq!(stats.waiters, 0);
+    /// ```
+    #[must_use]
+    pub fn statistics(&self) -> LockStatistics {
+        let s = self.inner.raw.snapshot();
+        LockStatistics {
+            locked: s.permits == 0,
+            waiters: s.waiters,
         }
-        let got = !passed(deadline) && self.inner.raw.blocking_acquire(deadline) == Ok(true);
-        got.then(|| self.took())
     }
 
     /// Test introspection: (free permits, queued waiters, slots in use).
-    #[doc(hidden)]
-    pub fn __debug_state(&self) -> (usize, usize, usize) {
+    #[cfg(test)]
+    pub(crate) fn debug_state(&self) -> (usize, usize, usize) {
         let s = self.inner.raw.snapshot();
         (s.permits, s.waiters, s.slots)
     }

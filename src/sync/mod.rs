@@ -154,19 +154,20 @@
 //! | a non-zero, finite timeout outside a tokio runtime | a panic, every time, with the caller's location (zero and `Duration::MAX` work anywhere) |
 //! | [`Barrier::new`]`(0)` | `Err(BarrierPartiesError)`: "parties must be >= 1" |
 //! | waiting on a broken [`Barrier`] | `Err(BrokenBarrierError)`: "barrier is broken" |
-//! | `blocking_*` inside an async task | blocks a runtime worker (works, but starves other tasks) |
+//! | a `blocking_*` form on a thread driving a tokio runtime (an async task, a `#[tokio::test]` or `block_on` body) | a panic at once, at the caller's line, naming the async form to use (`spawn_blocking`, `block_in_place` and plain threads may block) |
 //! | `Duration::MAX` as a timeout | waits forever, never overflows |
 //!
 //! [`error`]: crate::error
 
 mod barrier;
 mod condition;
-pub mod error;
+pub(crate) mod error;
 pub(crate) mod event;
 mod lock;
 mod raw_lock;
 mod rlock;
 mod semaphore;
+mod statistics;
 pub(crate) mod timed;
 
 /// The fairness bound shared by every primitive and queue: a waiter at the
@@ -187,10 +188,11 @@ pub use condition::{Condition, ConditionGuard};
 pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use raw_lock::ConditionLock;
-#[doc(hidden)]
-pub use rlock::__task_id_value;
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
+pub use statistics::{
+    ConditionStatistics, EventStatistics, LockStatistics, RLockStatistics, SemaphoreStatistics,
+};
 
 #[cfg(doc)]
-use error::*;
+use crate::error::*;

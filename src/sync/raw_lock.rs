@@ -2,7 +2,6 @@
 //! [`RLock`], through a sealed trait so that nobody else implements it.
 
 use std::future::Future;
-use std::time::Instant;
 
 use super::lock::Lock;
 use super::rlock::RLock;
@@ -43,8 +42,6 @@ pub(crate) mod sealed {
         fn acquire_held(&self) -> impl Future<Output = u64> + Send + '_;
         /// Non-blocking `acquire`; the hold's number.
         fn try_acquire_held(&self) -> Option<u64>;
-        /// `acquire` for an OS thread, until `deadline`; the hold's number.
-        fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64>;
         /// Python-style `release` (one level for an RLock).
         fn release_one(&self) -> Result<(), Self::ReleaseError>;
         /// Whether anybody holds the lock.
@@ -64,8 +61,6 @@ pub(crate) mod sealed {
         /// Re-acquires after a wait, restoring what `release_save` returned.
         /// Cancel safe: dropped early, it holds nothing.
         fn acquire_restore(&self, saved: u64) -> impl Future<Output = ()> + Send + '_;
-        /// [`acquire_restore`](Self::acquire_restore) for an OS thread.
-        fn blocking_acquire_restore(&self, saved: u64);
     }
 
     impl Sealed for Lock {
@@ -76,9 +71,6 @@ pub(crate) mod sealed {
         }
         fn try_acquire_held(&self) -> Option<u64> {
             Lock::try_acquire_held(self)
-        }
-        fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64> {
-            Lock::blocking_acquire_held(self, deadline)
         }
         fn release_one(&self) -> Result<(), Self::ReleaseError> {
             self.release()
@@ -102,10 +94,6 @@ pub(crate) mod sealed {
             Lock::acquire_held(self).await;
             self.restore(saved);
         }
-        fn blocking_acquire_restore(&self, saved: u64) {
-            Lock::blocking_acquire_held(self, None);
-            self.restore(saved);
-        }
     }
 
     impl Sealed for RLock {
@@ -116,9 +104,6 @@ pub(crate) mod sealed {
         }
         fn try_acquire_held(&self) -> Option<u64> {
             RLock::try_acquire_held(self)
-        }
-        fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64> {
-            RLock::blocking_acquire_held(self, deadline)
         }
         fn release_one(&self) -> Result<(), Self::ReleaseError> {
             self.release()
@@ -140,9 +125,6 @@ pub(crate) mod sealed {
         }
         fn acquire_restore(&self, saved: u64) -> impl Future<Output = ()> + Send + '_ {
             RLock::acquire_restore(self, saved)
-        }
-        fn blocking_acquire_restore(&self, saved: u64) {
-            RLock::blocking_acquire_restore(self, saved);
         }
     }
 }

@@ -13,10 +13,12 @@ use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::RLockReleaseError;
-use super::timed::{Wait, passed};
+use super::statistics::RLockStatistics;
+use super::timed::Wait;
+use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
 use crate::wait::timeout::deadline;
@@ -73,12 +75,6 @@ pub(crate) fn current_owner() -> u64 {
         }
         id
     })
-}
-
-/// Test hook: the numeric value `current_owner` uses for a task id.
-#[doc(hidden)]
-pub fn __task_id_value(id: tokio::task::Id) -> u64 {
-    id_value(id)
 }
 
 /// The depth's bits in [`Inner::level`]; the hold number is above them.
@@ -316,14 +312,6 @@ impl RLock {
         self.acquire_as(current_owner(), Some(saved)).await;
     }
 
-    pub(crate) fn blocking_acquire_restore(&self, saved: u64) {
-        let me = current_owner();
-        if self.inner.raw.try_acquire().is_err() {
-            let _ = self.inner.raw.blocking_acquire(None);
-        }
-        self.set_owner(me, Some(saved));
-    }
-
     /// Takes the lock if the caller owns it or it is free right now; `false`
     /// if another task or thread holds it.
     ///
@@ -539,7 +527,14 @@ impl RLock {
     }
 
     /// [`acquire`](RLock::acquire) for a plain OS thread; the owner is the
-    /// thread. Calling it from inside an async task blocks a runtime worker.
+    /// thread.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`acquire().await`](RLock::acquire) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -549,11 +544,24 @@ impl RLock {
     /// lock.blocking_acquire();
     /// assert_eq!(lock.recursion_count(), 2);
     /// ```
+    #[track_caller]
     pub fn blocking_acquire(&self) {
-        self.blocking_acquire_until(None);
+        let op = Op {
+            name: "RLock::blocking_acquire",
+            instead: "`.acquire().await`",
+        };
+        block_on_forever(op, self.acquire_held());
     }
 
-    /// [`acquire_timeout`](RLock::acquire_timeout) for a plain OS thread.
+    /// [`acquire_timeout`](RLock::acquire_timeout) for a plain OS thread; it
+    /// needs no tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`acquire_timeout(timeout).await`](RLock::acquire_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -567,11 +575,23 @@ impl RLock {
     /// assert!(!got.join().unwrap());
     /// ```
     #[must_use = "if the lock was taken it must be released"]
+    #[track_caller]
     pub fn blocking_acquire_timeout(&self, timeout: Duration) -> bool {
-        self.blocking_acquire_until(deadline(timeout))
+        let op = Op {
+            name: "RLock::blocking_acquire_timeout",
+            instead: "`.acquire_timeout(timeout).await`",
+        };
+        block_on(op, deadline(timeout), self.acquire_held()).is_some()
     }
 
     /// [`lock`](RLock::lock) for a plain OS thread.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use [`lock().await`](RLock::lock) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
     ///
     /// # Examples
     ///
@@ -580,30 +600,43 @@ impl RLock {
     /// let guard = lock.blocking_lock();
     /// assert!(lock.is_owned());
     /// ```
+    #[track_caller]
     pub fn blocking_lock(&self) -> RLockGuard<'_> {
-        let hold = self
-            .blocking_acquire_held(None)
-            .expect("an untimed acquire always succeeds");
+        let op = Op {
+            name: "RLock::blocking_lock",
+            instead: "`.lock().await`",
+        };
+        let hold = block_on_forever(op, self.acquire_held());
         RLockGuard { lock: self, hold }
     }
 
-    pub(crate) fn blocking_acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.blocking_acquire_held(deadline).is_some()
-    }
-
-    /// The blocking acquire behind every blocking form; the hold's number if
-    /// taken before `deadline` (`None`: forever).
-    pub(crate) fn blocking_acquire_held(&self, deadline: Option<Instant>) -> Option<u64> {
-        if let Some(hold) = self.try_acquire_held() {
-            return Some(hold);
+    /// A snapshot of the lock: whether it is owned (by anybody, by the
+    /// caller), its owner's depth and how many wait for it (trio's
+    /// `statistics()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::RLock::new();
+    /// let _guard = lock.try_lock().unwrap();
+    /// let stats = lock.statistics();
+    /// assert!(stats.locked && stats.owned);
+    /// assert_eq!((stats.count, stats.waiters), (1, 0));
+    /// ```
+    #[must_use]
+    pub fn statistics(&self) -> RLockStatistics {
+        let s = self.inner.raw.snapshot();
+        RLockStatistics {
+            locked: s.permits == 0,
+            owned: self.is_owned(),
+            count: self.count(),
+            waiters: s.waiters,
         }
-        let got = !passed(deadline) && self.inner.raw.blocking_acquire(deadline) == Ok(true);
-        got.then(|| self.set_owner(current_owner(), None))
     }
 
     /// Test introspection: (free permits, queued waiters, slots in use).
-    #[doc(hidden)]
-    pub fn __debug_state(&self) -> (usize, usize, usize) {
+    #[cfg(test)]
+    pub(crate) fn debug_state(&self) -> (usize, usize, usize) {
         let s = self.inner.raw.snapshot();
         (s.permits, s.waiters, s.slots)
     }
@@ -684,5 +717,26 @@ impl Drop for RLockGuard<'_> {
 impl fmt::Debug for RLockGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RLockGuard").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(threadlet_loom)))]
+mod tests {
+    use super::id_value;
+
+    /// The owner id read from a task id through `Hash` is the number tokio
+    /// shows for it.
+    #[tokio::test]
+    async fn task_id_extraction_matches_tokios_display() {
+        for _ in 0..3 {
+            let (id, shown) = tokio::spawn(async {
+                let id = tokio::task::id();
+                (id_value(id), id.to_string())
+            })
+            .await
+            .unwrap();
+            assert_eq!(id.to_string(), shown);
+            assert_ne!(id, 0);
+        }
     }
 }

@@ -4,10 +4,12 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::SemaphoreReleaseError;
-use super::timed::{Wait, passed};
+use super::statistics::SemaphoreStatistics;
+use super::timed::Wait;
+use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{MAX_PERMITS, Mode, RawSemaphore};
 use crate::wait::loom::Arc;
 use crate::wait::timeout::deadline;
@@ -52,10 +54,6 @@ impl Inner {
         wait.acquire(|| self.try_acquire().then_some(()), || self.acquire())
             .await
             .is_some()
-    }
-
-    fn blocking_acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.try_acquire() || !passed(deadline) && self.raw.blocking_acquire(deadline) == Ok(true)
     }
 
     fn release_n(&self, n: usize) -> Result<(), SemaphoreReleaseError> {
@@ -381,8 +379,15 @@ macro_rules! semaphore_methods {
             }
 
             /// `acquire` for a plain OS thread (`std::thread`,
-            /// `spawn_blocking`). Calling it from inside an async task blocks a
-            /// runtime worker.
+            /// `spawn_blocking`).
+            ///
+            /// # Panics
+            ///
+            /// Called on a thread that is driving a tokio runtime (an async
+            /// task, a `#[tokio::test]` or `block_on` body), where it could
+            /// never be woken: it panics at once, at the caller's line; use
+            /// `.acquire().await` in async code, or call it from `spawn_blocking` /
+            /// `block_in_place` / a plain thread.
             ///
             /// # Examples
             ///
@@ -392,11 +397,25 @@ macro_rules! semaphore_methods {
             /// std::thread::spawn(move || s.blocking_acquire()).join().unwrap();
             /// assert_eq!(sem.value(), 0);
             /// ```
+            #[track_caller]
             pub fn blocking_acquire(&self) {
-                self.inner.blocking_acquire_until(None);
+                let op = Op {
+                    name: concat!(stringify!($ty), "::blocking_acquire"),
+                    instead: "`.acquire().await`",
+                };
+                block_on_forever(op, self.inner.acquire());
             }
 
-            /// `acquire_timeout` for a plain OS thread.
+            /// `acquire_timeout` for a plain OS thread; it needs no tokio
+            /// runtime.
+            ///
+            /// # Panics
+            ///
+            /// Called on a thread that is driving a tokio runtime (an async
+            /// task, a `#[tokio::test]` or `block_on` body), where it could
+            /// never be woken: it panics at once, at the caller's line; use
+            /// `.acquire_timeout(timeout).await` in async code, or call it from `spawn_blocking` /
+            /// `block_in_place` / a plain thread.
             ///
             /// # Examples
             ///
@@ -407,11 +426,24 @@ macro_rules! semaphore_methods {
             /// assert!(!sem.blocking_acquire_timeout(Duration::from_millis(5)));
             /// ```
             #[must_use = "if a permit was taken it must be released"]
+            #[track_caller]
             pub fn blocking_acquire_timeout(&self, timeout: Duration) -> bool {
-                self.inner.blocking_acquire_until(deadline(timeout))
+                let op = Op {
+                    name: concat!(stringify!($ty), "::blocking_acquire_timeout"),
+                    instead: "`.acquire_timeout(timeout).await`",
+                };
+                block_on(op, deadline(timeout), self.inner.acquire()).is_some()
             }
 
             /// `permit` for a plain OS thread.
+            ///
+            /// # Panics
+            ///
+            /// Called on a thread that is driving a tokio runtime (an async
+            /// task, a `#[tokio::test]` or `block_on` body), where it could
+            /// never be woken: it panics at once, at the caller's line; use
+            /// `.permit().await` in async code, or call it from `spawn_blocking` /
+            /// `block_in_place` / a plain thread.
             ///
             /// # Examples
             ///
@@ -420,14 +452,39 @@ macro_rules! semaphore_methods {
             /// let permit = sem.blocking_permit();
             /// assert_eq!(sem.value(), 0);
             /// ```
+            #[track_caller]
             pub fn blocking_permit(&self) -> SemaphoreGuard<'_> {
-                self.inner.blocking_acquire_until(None);
+                let op = Op {
+                    name: concat!(stringify!($ty), "::blocking_permit"),
+                    instead: "`.permit().await`",
+                };
+                block_on_forever(op, self.inner.acquire());
                 SemaphoreGuard { inner: &self.inner }
             }
 
+            /// A snapshot: the free permits and how many wait for one
+            /// (trio's `statistics()`).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(2);")]
+            /// let _permit = sem.try_permit().unwrap();
+            /// let stats = sem.statistics();
+            /// assert_eq!((stats.value, stats.waiters), (1, 0));
+            /// ```
+            #[must_use]
+            pub fn statistics(&self) -> SemaphoreStatistics {
+                let s = self.inner.raw.snapshot();
+                SemaphoreStatistics {
+                    value: s.permits,
+                    waiters: s.waiters,
+                }
+            }
+
             /// Test introspection: (free permits, queued waiters, slots in use).
-            #[doc(hidden)]
-            pub fn __debug_state(&self) -> (usize, usize, usize) {
+            #[cfg(test)]
+            pub(crate) fn debug_state(&self) -> (usize, usize, usize) {
                 let s = self.inner.raw.snapshot();
                 (s.permits, s.waiters, s.slots)
             }

@@ -17,12 +17,6 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-/// For the blocking forms: whether `deadline` (`None`: forever) has already
-/// passed, as for a zero timeout — they then never queue.
-pub(crate) fn passed(deadline: Option<Instant>) -> bool {
-    deadline.is_some_and(|deadline| deadline <= Instant::now())
-}
-
 /// How a timed call waits, decided once when it starts.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Wait {
@@ -32,6 +26,12 @@ pub(crate) enum Wait {
     Forever,
     /// Until this instant of tokio's clock.
     Until(tokio::time::Instant),
+    /// Until this instant of the std clock, for a future that a blocking
+    /// form drives on its OS thread with
+    /// [`block_on_timed`](crate::wait::blocking::block_on_timed), which wakes
+    /// the thread at that instant (nothing else would: do not await it in a
+    /// task). No tokio timer, no runtime.
+    Thread(Instant),
 }
 
 impl Wait {
@@ -65,12 +65,18 @@ impl Wait {
         }
     }
 
+    /// The wait of a blocking form with this `deadline` (`None`: forever).
+    pub(crate) fn thread(deadline: Option<Instant>) -> Self {
+        deadline.map_or(Self::Forever, Self::Thread)
+    }
+
     /// Whether the time is up (`Never` always is).
     pub(crate) fn is_over(self) -> bool {
         match self {
             Self::Never => true,
             Self::Forever => false,
             Self::Until(at) => tokio::time::Instant::now() >= at,
+            Self::Thread(at) => Instant::now() >= at,
         }
     }
 
@@ -100,13 +106,12 @@ impl Wait {
         match self {
             Self::Forever => Some(fut.await),
             Self::Until(at) => tokio::time::timeout_at(at, fut).await.ok(),
-            Self::Never => {
+            Self::Never | Self::Thread(_) => {
                 let mut fut = pin!(fut);
-                poll_fn(|cx| {
-                    Poll::Ready(match fut.as_mut().poll(cx) {
-                        Poll::Ready(out) => Some(out),
-                        Poll::Pending => None,
-                    })
+                poll_fn(|cx| match fut.as_mut().poll(cx) {
+                    Poll::Ready(out) => Poll::Ready(Some(out)),
+                    Poll::Pending if self.is_over() => Poll::Ready(None),
+                    Poll::Pending => Poll::Pending,
                 })
                 .await
             }

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use super::error::StartError;
-use super::thread::{Run, Thread};
+use super::thread::{Thread, ThreadRun};
 
 /// Configures a thread's name and daemon flag before making it.
 ///
@@ -106,10 +106,10 @@ impl Builder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use threadlet::{Builder, Run};
+    /// use threadlet::{Builder, ThreadRun};
     ///
     /// struct Hello;
-    /// impl Run for Hello {
+    /// impl ThreadRun for Hello {
     ///     type Output = String;
     ///     async fn run(self) -> String {
     ///         threadlet::current_thread().name()
@@ -121,7 +121,7 @@ impl Builder {
     /// assert_eq!(t.join().await.unwrap(), "hello");
     /// # }
     /// ```
-    pub fn build_run<R: Run>(self, body: R) -> Thread<R::Output> {
+    pub fn build_run<R: ThreadRun>(self, body: R) -> Thread<R::Output> {
         self.build(async move { body.run().await })
     }
 
@@ -143,7 +143,7 @@ impl Builder {
     /// let err = std::thread::spawn(|| threadlet::Builder::new().spawn(async {}).map(|_| ()))
     ///     .join()
     ///     .unwrap();
-    /// assert_eq!(err, Err(threadlet::StartError::NoRuntime));
+    /// assert_eq!(err, Err(threadlet::error::StartError::NoRuntime));
     /// # }
     /// ```
     pub fn spawn<F>(self, future: F) -> Result<Thread<F::Output>, StartError>

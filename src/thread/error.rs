@@ -13,7 +13,8 @@ use std::fmt;
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use threadlet::{StartError, Thread};
+/// use threadlet::{Thread};
+/// use threadlet::error::StartError;
 ///
 /// let t = Thread::new(async {});
 /// t.start().unwrap();
@@ -51,7 +52,8 @@ impl Error for StartError {}
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use threadlet::{DaemonError, Thread};
+/// use threadlet::{Thread};
+/// use threadlet::error::DaemonError;
 ///
 /// let t = Thread::new(async {});
 /// t.start().unwrap();
@@ -82,7 +84,8 @@ impl Error for DaemonError {}
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use threadlet::{JoinError, Thread};
+/// use threadlet::{Thread};
+/// use threadlet::error::JoinError;
 ///
 /// let t = Thread::new(async { 1 });
 /// assert_eq!(t.join().await, Err(JoinError::NotStarted));
@@ -115,7 +118,7 @@ impl JoinError {
     /// # Examples
     ///
     /// ```
-    /// use threadlet::JoinError;
+    /// use threadlet::error::JoinError;
     ///
     /// assert!(JoinError::Panicked("boom".into()).is_panic());
     /// assert!(!JoinError::Cancelled.is_panic());
@@ -129,7 +132,7 @@ impl JoinError {
     /// # Examples
     ///
     /// ```
-    /// use threadlet::JoinError;
+    /// use threadlet::error::JoinError;
     ///
     /// assert!(JoinError::Cancelled.is_cancelled());
     /// assert!(!JoinError::NotStarted.is_cancelled());
@@ -163,7 +166,7 @@ impl Error for JoinError {}
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
 /// use std::time::Duration;
-/// use threadlet::JoinTimeoutError;
+/// use threadlet::error::JoinTimeoutError;
 ///
 /// let t = threadlet::spawn(std::future::pending::<()>());
 /// let err = t.join_timeout(Duration::from_millis(10)).await.unwrap_err();
@@ -186,7 +189,7 @@ impl JoinTimeoutError {
     /// # Examples
     ///
     /// ```
-    /// use threadlet::{JoinError, JoinTimeoutError};
+    /// use threadlet::error::{JoinError, JoinTimeoutError};
     ///
     /// assert!(JoinTimeoutError::Timeout.is_timeout());
     /// assert!(!JoinTimeoutError::Join(JoinError::Cancelled).is_timeout());

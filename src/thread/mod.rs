@@ -4,7 +4,7 @@
 //! | Python | threadlet |
 //! |---|---|
 //! | `Thread(target=f, args=a).start()` | [`spawn`]`(f(a))`, or [`Thread::new`]`(f(a))` + [`Thread::start`] |
-//! | `class T(Thread): def run(self)` | `impl` [`Run`] `for T`, then [`Thread::from_run`] |
+//! | `class T(Thread): def run(self)` | `impl` [`ThreadRun`] `for T`, then [`Thread::from_run`] |
 //! | `Thread(name=..., daemon=...)` | [`Builder`] |
 //! | `t.join()`, `t.join(timeout)` | [`Thread::join`], [`Thread::join_timeout`] (with the thread's value or a [`JoinError`]) |
 //! | `t.name`, `t.ident`, `t.daemon`, `t.is_alive()` | [`Thread::name`] / [`set_name`](Thread::set_name), [`Thread::ident`] (the tokio task id), [`Thread::is_daemon`] / [`set_daemon`](Thread::set_daemon), [`Thread::is_alive`] |
@@ -46,7 +46,7 @@
 
 mod builder;
 mod core;
-pub mod error;
+pub(crate) mod error;
 mod excepthook;
 mod registry;
 mod runtime;
@@ -54,10 +54,11 @@ mod runtime;
 mod thread;
 mod timer;
 
+#[cfg(doc)]
+use crate::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
 pub use builder::Builder;
-pub use error::{DaemonError, JoinError, JoinTimeoutError, StartError};
 pub use excepthook::{ExceptHookArgs, default_excepthook, set_excepthook};
 pub use registry::{active_count, current_thread, enumerate, main_thread};
 pub use runtime::{RuntimeBuilder, run, wait_non_daemon};
-pub use thread::{Run, Thread, ThreadRef, spawn};
+pub use thread::{Thread, ThreadRef, ThreadRun, spawn};
 pub use timer::Timer;

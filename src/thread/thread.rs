@@ -1,4 +1,4 @@
-//! `Thread<T>`, its type-erased view `ThreadRef`, the `Run` trait (Python's
+//! `Thread<T>`, its type-erased view `ThreadRef`, the `ThreadRun` trait (Python's
 //! subclass form) and `spawn`.
 
 use std::fmt;
@@ -22,13 +22,13 @@ use super::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use threadlet::{Run, Thread};
+/// use threadlet::{ThreadRun, Thread};
 ///
 /// struct Countdown {
 ///     from: u32,
 /// }
 ///
-/// impl Run for Countdown {
+/// impl ThreadRun for Countdown {
 ///     type Output = Vec<u32>;
 ///
 ///     async fn run(self) -> Vec<u32> {
@@ -41,7 +41,7 @@ use super::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
 /// assert_eq!(t.join().await.unwrap(), vec![3, 2, 1, 0]);
 /// # }
 /// ```
-pub trait Run: Send + 'static {
+pub trait ThreadRun: Send + 'static {
     /// What the thread returns, handed to every joiner.
     type Output: Send + 'static;
 
@@ -52,7 +52,7 @@ pub trait Run: Send + 'static {
 /// A green thread: a tokio task with Python's `threading.Thread` life cycle.
 ///
 /// Made from a future ([`Thread::new`], the article's `Thread(target=f)`) or
-/// from a [`Run`] value ([`Thread::from_run`], the subclass form), or with a
+/// from a [`ThreadRun`] value ([`Thread::from_run`], the subclass form), or with a
 /// [`Builder`](crate::Builder) for a name or the daemon flag. Nothing runs until
 /// [`start`](Thread::start). [`spawn`] is build + start in one call.
 ///
@@ -143,11 +143,11 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use threadlet::{Run, Thread};
+    /// use threadlet::{ThreadRun, Thread};
     ///
     /// struct Add(i32, i32);
     ///
-    /// impl Run for Add {
+    /// impl ThreadRun for Add {
     ///     type Output = i32;
     ///     async fn run(self) -> i32 {
     ///         self.0 + self.1
@@ -161,7 +161,7 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     pub fn from_run<R>(body: R) -> Self
     where
-        R: Run<Output = T>,
+        R: ThreadRun<Output = T>,
     {
         Self::new(async move { body.run().await })
     }
@@ -218,7 +218,8 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use threadlet::{StartError, Thread};
+    /// use threadlet::{Thread};
+    /// use threadlet::error::StartError;
     ///
     /// let t = Thread::new(async {});
     /// t.start().unwrap();
@@ -271,7 +272,8 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use threadlet::{JoinError, Thread};
+    /// use threadlet::{Thread};
+    /// use threadlet::error::JoinError;
     ///
     /// let t = threadlet::spawn(async { "done" });
     /// let (a, b) = tokio::join!(t.join(), t.join());
@@ -312,7 +314,7 @@ impl<T: Send + 'static> Thread<T> {
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
     /// # async fn main() {
     /// use std::time::Duration;
-    /// use threadlet::JoinTimeoutError;
+    /// use threadlet::error::JoinTimeoutError;
     ///
     /// let t = threadlet::spawn(async {
     ///     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -423,7 +425,8 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use threadlet::{DaemonError, Thread};
+    /// use threadlet::{Thread};
+    /// use threadlet::error::DaemonError;
     ///
     /// let t = Thread::new(async {});
     /// t.set_daemon(true).unwrap();
@@ -636,7 +639,7 @@ impl ThreadRef {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use threadlet::JoinError;
+    /// use threadlet::error::JoinError;
     ///
     /// let t = threadlet::spawn(async { 5 });
     /// assert_eq!(t.thread_ref().join().await, Ok(()));

@@ -41,7 +41,7 @@ impl Cancel {
 /// its future, and joining it gives [`JoinError::Cancelled`]; cancelling after
 /// it fired has no effect. `Duration::MAX` waits forever (until cancelled).
 ///
-/// [`JoinError::Cancelled`]: crate::JoinError::Cancelled
+/// [`JoinError::Cancelled`]: crate::error::JoinError::Cancelled
 ///
 /// # Examples
 ///
@@ -49,7 +49,8 @@ impl Cancel {
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
 /// use std::time::Duration;
-/// use threadlet::{JoinError, Timer};
+/// use threadlet::{Timer};
+/// use threadlet::error::JoinError;
 ///
 /// let fires = Timer::new(Duration::from_secs(1), async { "ring" });
 /// fires.start().unwrap();

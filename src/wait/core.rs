@@ -39,9 +39,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use crate::wait::loom::{
-    AtomicUsize, Mutex, MutexGuard, Ordering, Thread, current_thread, now, park_until, planted,
-};
+use crate::wait::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, now, planted};
 
 /// How long a waiter that lost its permit to a barger may keep losing before
 /// the next release is handed to it directly (see the module docs). Chosen by
@@ -112,12 +110,12 @@ pub(crate) struct Snapshot {
     pub(crate) closed: bool,
 }
 
-/// How to wake a parked waiter: an async task or a blocked OS thread.
+/// How to wake a parked waiter (a blocked OS thread is woken through a
+/// waker too: see `wait::blocking`).
 #[derive(Debug)]
 enum Wake {
     None,
     Task(Waker),
-    Thread(Thread),
 }
 
 impl Wake {
@@ -125,16 +123,15 @@ impl Wake {
         match self {
             Wake::None => {}
             Wake::Task(waker) => waker.wake(),
-            Wake::Thread(thread) => thread.unpark(),
         }
     }
 }
 
-/// Who is polling: a task (with its waker) or the current OS thread.
+/// Who is polling: a task, or an OS thread in `wait::blocking`'s driver,
+/// with its waker.
 #[derive(Clone, Copy)]
 enum Source<'a> {
     Task(&'a Waker),
-    Thread,
 }
 
 impl Source<'_> {
@@ -143,8 +140,6 @@ impl Source<'_> {
         match (self, &*slot) {
             (Source::Task(new), Wake::Task(old)) if old.will_wake(new) => {}
             (Source::Task(new), _) => *slot = Wake::Task(new.clone()),
-            (Source::Thread, Wake::Thread(_)) => {}
-            (Source::Thread, _) => *slot = Wake::Thread(current_thread()),
         }
     }
 }
@@ -627,7 +622,10 @@ impl RawSemaphore {
     }
 
     /// Waits on this OS thread for a permit until `deadline` (`None`: forever).
-    /// `Ok(false)` when the deadline passed first.
+    /// `Ok(false)` when the deadline passed first. (The primitives' blocking
+    /// forms drive their own futures with `wait::blocking`; this is for the
+    /// core's tests and loom models.)
+    #[cfg(any(test, threadlet_loom))]
     pub(crate) fn blocking_acquire(&self, deadline: Option<Instant>) -> Result<bool, Closed> {
         self.acquire().blocking(deadline)
     }
@@ -864,25 +862,13 @@ pub(crate) struct Acquire<'a> {
 }
 
 impl Acquire<'_> {
-    /// Waits on this OS thread instead of polling; `Ok(false)` if `deadline`
-    /// passed first (whatever was handed over meanwhile is passed on).
-    pub(crate) fn blocking(mut self, deadline: Option<Instant>) -> Result<bool, Closed> {
-        loop {
-            if let Poll::Ready(result) = self.sem.poll_acquire(&mut self.key, Source::Thread) {
-                return result.map(|()| true);
-            }
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                return Ok(false); // drop gives up the slot
-            }
-            park_until(deadline);
-            #[cfg(threadlet_loom)]
-            if deadline.is_some() {
-                if let Poll::Ready(result) = self.sem.poll_acquire(&mut self.key, Source::Thread) {
-                    return result.map(|()| true);
-                }
-                return Ok(false);
-            }
-        }
+    /// Waits on this OS thread (through `wait::blocking`'s driver) instead of
+    /// polling; `Ok(false)` if `deadline` passed first (the future is then
+    /// dropped, which passes on whatever was handed over meanwhile).
+    #[cfg(any(test, threadlet_loom))]
+    pub(crate) fn blocking(self, deadline: Option<Instant>) -> Result<bool, Closed> {
+        crate::wait::blocking::block_on_deadline(self, deadline)
+            .map_or(Ok(false), |got| got.map(|()| true))
     }
 }
 

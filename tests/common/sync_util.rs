@@ -48,3 +48,37 @@ pub async fn until_mt(mut cond: impl FnMut() -> bool) {
     }
     panic!("condition never became true");
 }
+
+/// A lock's or semaphore's state as the tests compare it: (free permits,
+/// waiters), from the public `statistics()`.
+pub trait State {
+    fn state(&self) -> (usize, usize);
+}
+
+impl State for threadlet::Lock {
+    fn state(&self) -> (usize, usize) {
+        let s = self.statistics();
+        (usize::from(!s.locked), s.waiters)
+    }
+}
+
+impl State for threadlet::RLock {
+    fn state(&self) -> (usize, usize) {
+        let s = self.statistics();
+        (usize::from(!s.locked), s.waiters)
+    }
+}
+
+impl State for threadlet::Semaphore {
+    fn state(&self) -> (usize, usize) {
+        let s = self.statistics();
+        (s.value, s.waiters)
+    }
+}
+
+impl State for threadlet::BoundedSemaphore {
+    fn state(&self) -> (usize, usize) {
+        let s = self.statistics();
+        (s.value, s.waiters)
+    }
+}

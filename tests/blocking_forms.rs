@@ -1,0 +1,250 @@
+//! Every `blocking_*` form of the sync primitives on every kind of thread:
+//! on a thread driving a tokio runtime (a current-thread `#[tokio::test]`
+//! body, a multi-thread `block_on` body, a task on a worker) it panics at
+//! once, at the caller's line, saying what to use instead; inside
+//! `spawn_blocking`, `block_in_place` and on plain threads it works.
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use threadlet::error::{GetError, PutError};
+use threadlet::{Barrier, BoundedSemaphore, Condition, Event, Lock, Queue, RLock, Semaphore};
+
+/// Completes `fut`, which must be ready on its first poll (no blocking call).
+fn ready<F: Future>(fut: F) -> F::Output {
+    match pin!(fut).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("expected a ready future"),
+    }
+}
+
+/// A plain thread that notifies `cond` once it can take its lock.
+fn notifier(cond: &Condition) {
+    let c = cond.clone();
+    std::thread::spawn(move || {
+        let guard = c.blocking_lock();
+        guard.notify(1).unwrap();
+    });
+}
+
+const MS: Duration = Duration::from_millis(1);
+
+/// (the method, one complete call of it that ends by itself when allowed).
+const CASES: &[(&str, fn())] = &[
+    ("Lock::blocking_acquire", || Lock::new().blocking_acquire()),
+    ("Lock::blocking_acquire_timeout", || {
+        assert!(Lock::new().blocking_acquire_timeout(MS));
+    }),
+    ("Lock::blocking_lock", || drop(Lock::new().blocking_lock())),
+    ("RLock::blocking_acquire", || {
+        RLock::new().blocking_acquire()
+    }),
+    ("RLock::blocking_acquire_timeout", || {
+        assert!(RLock::new().blocking_acquire_timeout(MS));
+    }),
+    ("RLock::blocking_lock", || {
+        drop(RLock::new().blocking_lock())
+    }),
+    ("Semaphore::blocking_acquire", || {
+        Semaphore::new(1).blocking_acquire();
+    }),
+    ("Semaphore::blocking_acquire_timeout", || {
+        assert!(Semaphore::new(1).blocking_acquire_timeout(MS));
+    }),
+    ("Semaphore::blocking_permit", || {
+        drop(Semaphore::new(1).blocking_permit());
+    }),
+    ("BoundedSemaphore::blocking_acquire", || {
+        BoundedSemaphore::new(1).blocking_acquire();
+    }),
+    ("BoundedSemaphore::blocking_acquire_timeout", || {
+        assert!(BoundedSemaphore::new(1).blocking_acquire_timeout(MS));
+    }),
+    ("BoundedSemaphore::blocking_permit", || {
+        drop(BoundedSemaphore::new(1).blocking_permit());
+    }),
+    ("Condition::blocking_lock", || {
+        drop(Condition::new().blocking_lock());
+    }),
+    ("Condition::blocking_acquire", || {
+        Condition::new().blocking_acquire();
+    }),
+    ("Condition::blocking_acquire_timeout", || {
+        assert!(Condition::new().blocking_acquire_timeout(MS));
+    }),
+    ("Condition::blocking_wait", || {
+        let cond = Condition::new();
+        let _guard = ready(cond.lock());
+        notifier(&cond);
+        cond.blocking_wait().unwrap();
+    }),
+    ("Condition::blocking_wait_timeout", || {
+        let cond = Condition::new();
+        let _guard = ready(cond.lock());
+        assert_eq!(cond.blocking_wait_timeout(MS), Ok(false));
+    }),
+    ("Condition::blocking_wait_for", || {
+        let cond = Condition::new();
+        let _guard = ready(cond.lock());
+        assert_eq!(cond.blocking_wait_for(|| false, MS), Ok(false));
+    }),
+    ("ConditionGuard::blocking_wait", || {
+        let cond = Condition::new();
+        let mut guard = ready(cond.lock());
+        notifier(&cond);
+        guard.blocking_wait().unwrap();
+    }),
+    ("ConditionGuard::blocking_wait_timeout", || {
+        let cond = Condition::new();
+        let mut guard = ready(cond.lock());
+        assert_eq!(guard.blocking_wait_timeout(MS), Ok(false));
+    }),
+    ("ConditionGuard::blocking_wait_for", || {
+        let cond = Condition::new();
+        let mut guard = ready(cond.lock());
+        assert_eq!(guard.blocking_wait_for(|| false, MS), Ok(false));
+    }),
+    ("Barrier::blocking_wait", || {
+        assert_eq!(Barrier::new(1).unwrap().blocking_wait(), Ok(0));
+    }),
+    ("Barrier::blocking_wait_timeout", || {
+        assert_eq!(Barrier::new(1).unwrap().blocking_wait_timeout(MS), Ok(0));
+    }),
+    ("Event::blocking_wait", || {
+        let event = Event::new();
+        event.set();
+        event.blocking_wait();
+    }),
+    ("Event::blocking_wait_timeout", || {
+        assert!(!Event::new().blocking_wait_timeout(MS));
+    }),
+    ("Queue::blocking_put", || {
+        Queue::new(1).blocking_put(1).unwrap();
+    }),
+    ("Queue::blocking_put_timeout", || {
+        let q = Queue::new(1);
+        q.put_nowait(1).unwrap();
+        // A timed-out put hands its item back.
+        assert_eq!(q.blocking_put_timeout(2, MS), Err(PutError::Full(2)));
+    }),
+    ("Queue::blocking_get", || {
+        let q = Queue::new(0);
+        q.put_nowait(1).unwrap();
+        assert_eq!(q.blocking_get(), Ok(1));
+    }),
+    ("Queue::blocking_get_timeout", || {
+        let q = Queue::<u8>::new(0);
+        assert_eq!(q.blocking_get_timeout(MS), Err(GetError::Empty));
+    }),
+    ("Queue::blocking_join", || {
+        Queue::<u8>::new(0).blocking_join()
+    }),
+];
+
+/// The text of a panic payload.
+fn message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
+}
+
+/// Checks that `call` panicked, at once, with the refusal for `name`.
+fn assert_refused(name: &str, outcome: Result<(), String>) {
+    let msg = outcome.expect_err(name);
+    assert!(msg.contains(&format!("`{name}`")), "{name}: {msg}");
+    assert!(
+        msg.contains("would block a thread that is driving a tokio runtime"),
+        "{name}: {msg}"
+    );
+    assert!(msg.contains("spawn_blocking"), "{name}: {msg}");
+    assert!(
+        msg.contains(".await`"),
+        "{name}: names the async form: {msg}"
+    );
+    // `#[track_caller]` all the way: the location is the call in this file.
+    assert!(
+        msg.contains(file!()),
+        "{name}: not the caller's line: {msg}"
+    );
+}
+
+fn run_here(call: fn()) -> Result<(), String> {
+    catch_unwind(AssertUnwindSafe(call)).map_err(|p| message(&*p))
+}
+
+#[tokio::test]
+async fn refused_in_a_current_thread_test_body() {
+    for &(name, call) in CASES {
+        assert_refused(name, run_here(call));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_in_a_multi_thread_block_on_body() {
+    for &(name, call) in CASES {
+        assert_refused(name, run_here(call));
+    }
+}
+
+/// Each case in a task spawned on the current runtime.
+async fn refused_in_tasks() {
+    for &(name, call) in CASES {
+        let outcome = tokio::spawn(async move { call() })
+            .await
+            .map_err(|e| message(&*e.into_panic()));
+        assert_refused(name, outcome);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_in_a_task_on_a_worker() {
+    refused_in_tasks().await;
+}
+
+#[tokio::test]
+async fn refused_in_a_current_thread_task() {
+    refused_in_tasks().await;
+}
+
+#[tokio::test]
+async fn works_in_spawn_blocking_on_a_current_thread_runtime() {
+    for &(name, call) in CASES {
+        tokio::task::spawn_blocking(call)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn works_in_spawn_blocking_and_block_in_place_on_a_multi_thread_runtime() {
+    for &(name, call) in CASES {
+        tokio::task::spawn_blocking(call)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        tokio::spawn(async move { tokio::task::block_in_place(call) })
+            .await
+            .unwrap_or_else(|e| panic!("{name} in block_in_place: {e}"));
+    }
+}
+
+#[test]
+fn works_on_plain_threads() {
+    for &(name, call) in CASES {
+        std::thread::spawn(call)
+            .join()
+            .unwrap_or_else(|_| panic!("{name} failed on a plain thread"));
+    }
+    // Also on a thread that merely entered a runtime's context.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _enter = rt.enter();
+    for &(_, call) in CASES {
+        call();
+    }
+}
