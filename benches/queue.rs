@@ -216,7 +216,8 @@ async fn mpmc_with<C: Chan>(chan: C, producers: u64, consumers: u64, done: fn(&C
     };
     if tokio::time::timeout(HANG, all).await.is_err() {
         eprintln!(
-            "\nWARNING: an iteration hung for {HANG:?} (a lost wake-up in the channel under test); aborted"
+            "\nWARNING: an iteration of {} hung for {HANG:?} (a lost wake-up in the channel under test); aborted",
+            std::any::type_name::<C>()
         );
         for a in aborts {
             a.abort();
