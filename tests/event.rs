@@ -172,3 +172,33 @@ fn ping_pong_on_two_workers_loses_no_wakeup() {
         echo.await.unwrap();
     });
 }
+
+/// Issue 16 item 10: outside a tokio runtime a zero timeout only checks the
+/// flag and `Duration::MAX` needs no timer, whether the flag is set or not;
+/// any other timeout panics every time with the crate's message (it used to
+/// panic inside tokio, and only while the flag was clear).
+#[test]
+fn wait_timeout_outside_a_runtime_is_the_same_set_or_not() {
+    use futures::executor::block_on;
+    let event = Event::new();
+    assert!(!block_on(event.wait_timeout(Duration::ZERO)));
+    event.set();
+    assert!(block_on(event.wait_timeout(Duration::ZERO)));
+    assert!(block_on(event.wait_timeout(Duration::MAX)));
+    for set in [true, false] {
+        if set {
+            event.set();
+        } else {
+            event.clear();
+        }
+        let e = event.clone();
+        let panic = std::thread::spawn(move || block_on(e.wait_timeout(Duration::from_millis(5))))
+            .join()
+            .expect_err("a finite timeout outside a runtime must panic");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            message.contains("Event::wait_timeout") && message.contains("tokio runtime"),
+            "set = {set}: {message}"
+        );
+    }
+}

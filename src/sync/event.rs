@@ -10,16 +10,18 @@
 
 use std::fmt;
 use std::future::{Future, poll_fn};
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
 use super::statistics::EventStatistics;
+use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::seq_cst_fence as fence;
 use crate::wait::loom::{Arc, AtomicUsize, Ordering};
-use crate::wait::timeout::{deadline, with_timeout};
+use crate::wait::timeout::deadline;
 
 /// Bit 0 of the flag word: the flag. The bits above count the `set`s that
 /// raised it.
@@ -180,6 +182,13 @@ impl Event {
     /// set (or was already), `false` if the time ran out (Python's
     /// `wait(timeout)`). `Duration::MAX` waits forever.
     ///
+    /// # Panics
+    ///
+    /// A non-zero, finite `timeout` needs tokio's timer: awaited outside a
+    /// tokio runtime (e.g. under `futures::executor::block_on`) it panics
+    /// every time, naming the caller, set or not. A zero timeout only checks
+    /// the flag and `Duration::MAX` needs no timer; neither needs a runtime.
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe, like [`wait`](Event::wait).
@@ -197,8 +206,15 @@ impl Event {
     /// assert!(event.wait_timeout(Duration::from_millis(5)).await);
     /// # }
     /// ```
-    pub async fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.is_set() || with_timeout(timeout, self.wait()).await.is_some()
+    #[track_caller]
+    pub fn wait_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            // Planned before the flag is read, so a call outside a runtime
+            // fails the same way whether or not the flag is set.
+            let wait = Wait::plan(timeout, "Event::wait_timeout", caller);
+            self.is_set() || wait.run(self.wait()).await.is_some()
+        }
     }
 
     /// [`wait`](Event::wait) for a plain OS thread (`std::thread`,
