@@ -8,7 +8,7 @@
 //! - [`mode`]: what a semaphore stores and what happens to a dropped waiter's
 //!   wake-up ([`Mode::Counting`](mode::Mode::Counting),
 //!   [`Mode::PassOn`](mode::Mode::PassOn), [`Mode::Discard`](mode::Mode::Discard)),
-//!   and the signal modes' `notify`;
+//!   and the signal modes' notification of the waiters already queued;
 //! - [`blocking`]: the one driver every `blocking_*` method runs its async
 //!   future with (and the rule for when a blocking call is refused);
 //! - [`timeout`]: every timeout turned into a deadline by one code path, and

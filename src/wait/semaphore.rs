@@ -44,7 +44,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::list::{List, NIL, Source, State, Wake, Wakes};
-use super::mode::Mode;
+use super::mode::{Mode, notify_waiters};
 use crate::wait::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, now, planted};
 
 /// The fairness bound shared by every primitive and queue: a waiter at the
@@ -118,9 +118,9 @@ pub(crate) struct Snapshot {
 #[derive(Debug)]
 pub(crate) struct RawSemaphore {
     /// `permits * ONE | CLOSED? | WAITERS?`
-    pub(super) state: AtomicUsize,
-    pub(super) list: Mutex<List>,
-    pub(super) mode: Mode,
+    state: AtomicUsize,
+    list: Mutex<List>,
+    mode: Mode,
 }
 
 impl RawSemaphore {
@@ -236,7 +236,7 @@ impl RawSemaphore {
     /// With the list locked: clears `WAITERS` once nobody queued is asleep
     /// (a woken waiter that then finds no permit sets it again, in
     /// `take_or_flag`, before it goes back to sleep).
-    pub(super) fn settle(&self, list: &MutexGuard<'_, List>) {
+    fn settle(&self, list: &MutexGuard<'_, List>) {
         // [I-flag]: cleared under the lock, only when nobody linked sleeps.
         if list.linked == list.notified {
             self.state.fetch_and(!WAITERS, Ordering::Release);
@@ -397,9 +397,12 @@ impl RawSemaphore {
         }
         // [I-slot]
         list.release_slot(key);
-        if state == State::Granted && !planted("lost-permit") {
-            // [I-passon]: what the mode does with what it was handed.
-            self.pass_on_granted(&mut list, &mut wakes);
+        // [I-passon]: what the mode does with what it was handed.
+        if state == State::Granted
+            && !planted("lost-permit")
+            && self.mode.pass_on_granted(&mut list, &mut wakes)
+        {
+            self.give(&mut list, 1, &mut wakes);
         }
         self.settle(&list);
         drop(list);
@@ -421,7 +424,7 @@ impl RawSemaphore {
     /// With the list locked: hands `n` released permits out. Each goes to the
     /// oldest sleeper directly if it was passed over before, else into the
     /// counter, waking the oldest sleeper to come and take it.
-    pub(super) fn give(&self, list: &mut List, mut n: usize, wakes: &mut Wakes) {
+    fn give(&self, list: &mut List, mut n: usize, wakes: &mut Wakes) {
         while n > 0 {
             // [I-fifo], [I-sleeper]: the oldest sleeper, in O(1).
             let Some(next) = list.first_waiting() else {
@@ -494,6 +497,24 @@ impl RawSemaphore {
     pub(crate) fn drain(&self) -> usize {
         let state = self.state.fetch_and(WAITERS | CLOSED, Ordering::AcqRel);
         state / ONE
+    }
+
+    /// Hands a notification to up to `n` queued waiters, oldest first (signal
+    /// modes); returns how many were woken.
+    pub(crate) fn notify(&self, n: usize) -> usize {
+        debug_assert_ne!(self.mode, Mode::Counting);
+        // [I-flag]: nobody asleep, nobody to notify.
+        if !self.has_sleepers() {
+            return 0;
+        }
+        let mut wakes = Wakes::default();
+        let mut list = self.list.lock();
+        let woken = notify_waiters(&mut list, n, &mut wakes);
+        self.settle(&list);
+        drop(list);
+        // [I-wake-unlocked]
+        wakes.wake_all();
+        woken
     }
 
     /// Closes the semaphore: every queued waiter wakes with [`Closed`], and
