@@ -13,14 +13,14 @@ use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::task::Id;
 
 use super::error::JoinError;
 use crate::sync::event::wait_until;
-use crate::wait::loom::seq_cst_fence;
+use crate::wait::loom::{AtomicU8, planted, seq_cst_fence};
 use crate::wait::{Mode, RawSemaphore};
 
 /// State bits. A thread is alive while `STARTED` is set and `DONE` is not.
@@ -114,6 +114,15 @@ impl Core {
 
     /// Marks the thread done and wakes its joiners.
     pub(crate) fn mark_done(&self) {
+        if planted("join-wake-before-done") {
+            // The classic lost wake-up: look for joiners before `DONE` is
+            // set, so one that queues in between sleeps forever.
+            if let Some(joiners) = self.joiners.get() {
+                joiners.notify(usize::MAX);
+            }
+            self.state.fetch_or(DONE, Ordering::SeqCst);
+            return;
+        }
         self.state.fetch_or(DONE, Ordering::SeqCst);
         seq_cst_fence();
         if let Some(joiners) = self.joiners.get() {

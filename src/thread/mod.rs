@@ -73,3 +73,6 @@ pub use timer::Timer;
 pub(crate) use excepthook::install_panic_hook;
 pub(crate) use registry::{end_main, join_non_daemon};
 pub(crate) use task::run_main;
+// The loom models of thread join.
+#[cfg(all(test, threadlet_loom))]
+pub(crate) use core::{Core, Kind, STARTED};
