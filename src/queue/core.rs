@@ -43,12 +43,12 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
-use std::pin::{Pin, pin};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::error::{GetError, PutError, TaskDoneError};
-use crate::wait::blocking::{Op, block_on, block_on_forever, block_on_until};
+use super::statistics::QueueStatistics;
+use crate::sync::timed::Wait;
+use crate::wait::blocking::{Op, block_on_forever, block_on_timed};
 use crate::wait::core::{Acquire, Mode, RawSemaphore};
 use crate::wait::loom::{Arc, Mutex, MutexGuard, planted};
 use crate::wait::timeout::deadline;
@@ -209,95 +209,6 @@ impl<T, S: Store<T>> Drop for Section<'_, T, S> {
 pub(super) enum Step<'a, R, K> {
     Done(R),
     Wait(K, Acquire<'a>),
-}
-
-/// The time limit of an async `_timeout` form, fixed when the method is
-/// called: no limit, "now" (zero: never waits, needs no runtime), or a tokio
-/// timer.
-enum Limit {
-    Forever,
-    Now,
-    At(tokio::time::Sleep),
-}
-
-impl Limit {
-    /// Needs a tokio runtime (with time enabled) only for a timeout other
-    /// than zero and `Duration::MAX`, and checks for one on the first poll,
-    /// before trying the queue, so the outcome never depends on whether the
-    /// queue happened to be ready. `caller` is where the method was called
-    /// (`#[track_caller]`), named in the panic.
-    fn new(timeout: Duration, what: &str, caller: &'static Location<'static>) -> Self {
-        if timeout.is_zero() {
-            return Limit::Now;
-        }
-        let Some(at) = tokio::time::Instant::now().checked_add(timeout) else {
-            return Limit::Forever;
-        };
-        if tokio::runtime::Handle::try_current().is_err() {
-            panic!(
-                "threadlet: `{what}` (called at {caller}) with a timeout other than zero or \
-                 Duration::MAX was polled outside a tokio runtime; it needs a tokio timer. Poll \
-                 it inside a runtime, or use the `blocking_` form on a plain thread"
-            );
-        }
-        Limit::At(tokio::time::sleep_until(at))
-    }
-
-    fn timer(self) -> Option<tokio::time::Sleep> {
-        match self {
-            Limit::At(sleep) => Some(sleep),
-            Limit::Forever | Limit::Now => None,
-        }
-    }
-}
-
-/// What bounds a wait: nothing, a tokio timer (the async forms), or an
-/// instant of the std clock (a blocking form: `wait::blocking`'s driver
-/// wakes the thread at that instant; awaited in a task nothing would).
-enum Until<'a> {
-    Forever,
-    Timer(Pin<&'a mut tokio::time::Sleep>),
-    Thread(std::time::Instant),
-}
-
-impl Until<'_> {
-    /// The same bound, borrowed again for one more wait.
-    fn reborrow(&mut self) -> Until<'_> {
-        match self {
-            Until::Forever => Until::Forever,
-            Until::Timer(timer) => Until::Timer(timer.as_mut()),
-            Until::Thread(at) => Until::Thread(*at),
-        }
-    }
-}
-
-impl<'a> From<Option<Pin<&'a mut tokio::time::Sleep>>> for Until<'a> {
-    fn from(timer: Option<Pin<&'a mut tokio::time::Sleep>>) -> Self {
-        timer.map_or(Until::Forever, Until::Timer)
-    }
-}
-
-/// Waits for `waiter` until `until`; `false` on timeout (the waiter is then
-/// dropped, passing on any wake-up it got).
-async fn wait_until(waiter: Acquire<'_>, until: Until<'_>) -> bool {
-    let mut waiter = pin!(waiter);
-    let mut until = until;
-    std::future::poll_fn(|cx: &mut Context<'_>| {
-        if waiter.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(true);
-        }
-        let over = match &mut until {
-            Until::Forever => false,
-            Until::Timer(timer) => timer.as_mut().poll(cx).is_ready(),
-            Until::Thread(at) => std::time::Instant::now() >= *at,
-        };
-        if over {
-            Poll::Ready(false)
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
 }
 
 /// The one generic queue under [`Queue`](super::Queue) (FIFO),
@@ -509,6 +420,40 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         )
     }
 
+    /// A snapshot of the queue: its items, capacity, unfinished tasks, who
+    /// waits in a get, a put and a join, and whether it is shut down (trio's
+    /// `statistics()`). The numbers are read together under the queue's lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = threadlet::Queue::new(5);
+    /// q.put_nowait(1).unwrap();
+    /// q.put_nowait(2).unwrap();
+    /// q.get_nowait().unwrap();
+    /// let stats = q.statistics();
+    /// assert_eq!((stats.len, stats.maxsize, stats.unfinished_tasks), (1, 5, 2));
+    /// assert_eq!((stats.getters, stats.putters, stats.joiners), (0, 0, 0));
+    /// assert!(!stats.is_shutdown);
+    /// ```
+    #[must_use]
+    pub fn statistics(&self) -> QueueStatistics {
+        let inner = &*self.inner;
+        let state = inner.state.lock();
+        let marks = inner.marks::<T>(&state);
+        // Waiters register under the state lock (I1): read under it too, the
+        // counts agree with the items and the flag.
+        QueueStatistics {
+            len: marks.len,
+            maxsize: inner.maxsize,
+            unfinished_tasks: marks.unfinished,
+            getters: inner.getters.waiters(),
+            putters: inner.putters.waiters(),
+            joiners: inner.all_done.waiters(),
+            is_shutdown: state.shutdown,
+        }
+    }
+
     /// Whether [`shutdown`](Self::shutdown) or
     /// [`shutdown_immediate`](Self::shutdown_immediate) was called.
     ///
@@ -552,22 +497,43 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         Step::Done(Ok(()))
     }
 
-    /// The put loop of every form; `until` bounds the wait (a timed-out put
-    /// hands the item back, so the blocking forms run this future to its end
-    /// with [`block_on_until`] rather than dropping it).
-    async fn put_until(&self, item: T, mut until: Until<'_>) -> Result<(), PutError<T>> {
-        let (mut item, mut again) = (item, false);
+    /// The put of every form, written once: stores the item taken from
+    /// `slot`, or fails with it, or waits for a place with the item back in
+    /// `slot`. So a put dropped while it waits — cancelled, or out of time
+    /// in [`put_within`](Self::put_within) — leaves the item in `slot`.
+    async fn put_from(&self, slot: &mut Option<T>) -> Result<(), PutError<T>> {
+        let mut again = false;
         loop {
+            let item = slot
+                .take()
+                .expect("a waiting put keeps its item in its slot");
             match self.put_step(item, true, again) {
                 Step::Done(done) => return done,
                 Step::Wait(back, waiter) => {
-                    item = back;
-                    if !wait_until(waiter, until.reborrow()).await {
-                        return Err(PutError::Full(item));
-                    }
+                    *slot = Some(back);
+                    // `Err(Closed)` means shut down: the next step sees it (I5).
+                    let _ = waiter.await;
                 }
             }
             again = true;
+        }
+    }
+
+    /// The one future of every put form: [`put_from`](Self::put_from)
+    /// bounded by `wait` (a tokio deadline for the async forms, a std one
+    /// driven by [`block_on_timed`] for the blocking forms). Out of time, it
+    /// hands the item back in [`PutError::Full`].
+    async fn put_within(&self, item: T, wait: Wait) -> Result<(), PutError<T>> {
+        if wait.is_never() {
+            return self.put_nowait(item);
+        }
+        let mut slot = Some(item);
+        match wait.run(self.put_from(&mut slot)).await {
+            Some(done) => done,
+            None => Err(PutError::Full(
+                slot.take()
+                    .expect("a put out of time left its item in its slot"),
+            )),
         }
     }
 
@@ -641,7 +607,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// # }
     /// ```
     pub async fn put(&self, item: T) -> Result<(), PutError<T>> {
-        self.put_until(item, Until::Forever).await
+        self.put_within(item, Wait::Forever).await
     }
 
     /// Puts an item if there is room right now (Python's `put_nowait()`).
@@ -711,14 +677,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     ) -> impl Future<Output = Result<(), PutError<T>>> + '_ {
         let caller = Location::caller();
         async move {
-            match Limit::new(timeout, "put_timeout", caller) {
-                Limit::Now => self.put_nowait(item),
-                limit => {
-                    let mut timer = pin!(limit.timer());
-                    self.put_until(item, timer.as_mut().as_pin_mut().into())
-                        .await
-                }
-            }
+            let wait = Wait::plan(timeout, "Queue::put_timeout", caller);
+            self.put_within(item, wait).await
         }
     }
 
@@ -758,7 +718,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             name: "Queue::blocking_put",
             instead: "`.put(item).await`",
         };
-        block_on_until(op, None, self.put_until(item, Until::Forever))
+        block_on_forever(op, self.put(item))
     }
 
     /// [`blocking_put`](Self::blocking_put) waiting at most `timeout`; it
@@ -793,9 +753,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             name: "Queue::blocking_put_timeout",
             instead: "`.put_timeout(item, timeout).await`",
         };
-        let end = deadline(timeout);
-        let until = end.map_or(Until::Forever, Until::Thread);
-        block_on_until(op, end, self.put_until(item, until))
+        block_on_timed(op, deadline(timeout), |wait| self.put_within(item, wait))
     }
 
     // ----- get -----
@@ -833,23 +791,31 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         )
     }
 
-    /// The get loop of the async forms; `timer` bounds the wait.
-    async fn get_until(
-        &self,
-        mut timer: Option<Pin<&mut tokio::time::Sleep>>,
-    ) -> Result<T, GetError> {
+    /// The get of every form, written once: takes the next item, waiting
+    /// while there is none. Dropped while it waits, it took nothing.
+    async fn get_loop(&self) -> Result<T, GetError> {
         let mut again = false;
         loop {
             match self.get_step(true, again) {
                 Step::Done(done) => return done,
+                // `Err(Closed)` means shut down: the next step sees it (I5).
                 Step::Wait((), waiter) => {
-                    if !wait_until(waiter, timer.as_mut().map(Pin::as_mut).into()).await {
-                        return Err(GetError::Empty);
-                    }
+                    let _ = waiter.await;
                 }
             }
             again = true;
         }
+    }
+
+    /// The one future of every get form: [`get_loop`](Self::get_loop)
+    /// bounded by `wait`; out of time it fails with [`GetError::Empty`].
+    pub(super) async fn get_within(&self, wait: Wait) -> Result<T, GetError> {
+        if wait.is_never() {
+            return self.get_nowait();
+        }
+        wait.run(self.get_loop())
+            .await
+            .unwrap_or(Err(GetError::Empty))
     }
 
     /// Removes and returns the next item, waiting while the queue is empty
@@ -881,7 +847,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// # }
     /// ```
     pub async fn get(&self) -> Result<T, GetError> {
-        self.get_until(None).await
+        self.get_within(Wait::Forever).await
     }
 
     /// Removes and returns the next item if there is one right now (Python's
@@ -950,13 +916,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn get_timeout(&self, timeout: Duration) -> impl Future<Output = Result<T, GetError>> + '_ {
         let caller = Location::caller();
         async move {
-            match Limit::new(timeout, "get_timeout", caller) {
-                Limit::Now => self.get_nowait(),
-                limit => {
-                    let mut timer = pin!(limit.timer());
-                    self.get_until(timer.as_mut().as_pin_mut()).await
-                }
-            }
+            let wait = Wait::plan(timeout, "Queue::get_timeout", caller);
+            self.get_within(wait).await
         }
     }
 
@@ -1041,8 +1002,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             name: "Queue::blocking_get_timeout",
             instead: "`.get_timeout(timeout).await`",
         };
-        // A get dropped at the deadline took nothing (cancel safe).
-        block_on(op, deadline(timeout), self.get()).unwrap_or(Err(GetError::Empty))
+        block_on_timed(op, deadline(timeout), |wait| self.get_within(wait))
     }
 
     // ----- task_done / join -----
@@ -1082,13 +1042,22 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         (section.marks().unfinished != 0).then(|| self.inner.all_done.register())
     }
 
-    async fn join_until(&self, mut timer: Option<Pin<&mut tokio::time::Sleep>>) -> bool {
+    /// The join of every form, written once: waits until nothing is
+    /// unfinished.
+    async fn join_loop(&self) {
         while let Some(waiter) = self.join_step() {
-            if !wait_until(waiter, timer.as_mut().map(Pin::as_mut).into()).await {
-                return false;
-            }
+            // The joiners' list is never closed: `Ok` is the only outcome.
+            let _ = waiter.await;
         }
-        true
+    }
+
+    /// The one future of every join form: [`join_loop`](Self::join_loop)
+    /// bounded by `wait`; `false` if it ran out of time.
+    async fn join_within(&self, wait: Wait) -> bool {
+        if wait.is_never() {
+            return self.join_nowait();
+        }
+        wait.run(self.join_loop()).await.is_some()
     }
 
     /// Waits until every item put has been marked done with
@@ -1124,7 +1093,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// # }
     /// ```
     pub async fn join(&self) {
-        self.join_until(None).await;
+        self.join_within(Wait::Forever).await;
     }
 
     /// [`join`](Self::join) giving up after `timeout`: `true` if every item
@@ -1139,7 +1108,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// the queue is tried, so it fails the same way every time, whatever the
     /// queue holds. A runtime without its time driver panics there too
     /// (tokio's own message). A zero
-    /// timeout is a check of [`unfinished_tasks`](Self::unfinished_tasks) and needs no runtime; `Duration::MAX` waits
+    /// timeout is [`join_nowait`](Self::join_nowait) and needs no runtime; `Duration::MAX` waits
     /// without a timer.
     ///
     /// # Cancel safety
@@ -1165,13 +1134,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn join_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + '_ {
         let caller = Location::caller();
         async move {
-            match Limit::new(timeout, "join_timeout", caller) {
-                Limit::Now => self.unfinished_tasks() == 0,
-                limit => {
-                    let mut timer = pin!(limit.timer());
-                    self.join_until(timer.as_mut().as_pin_mut()).await
-                }
-            }
+            let wait = Wait::plan(timeout, "Queue::join_timeout", caller);
+            self.join_within(wait).await
         }
     }
 
@@ -1206,6 +1170,66 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             instead: "`.join().await`",
         };
         block_on_forever(op, self.join());
+    }
+
+    /// [`blocking_join`](Self::blocking_join) giving up after `timeout`:
+    /// `true` if every item was marked done in time. It needs no tokio
+    /// runtime (a zero timeout is [`join_nowait`](Self::join_nowait),
+    /// `Duration::MAX` waits forever).
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use
+    /// [`join_timeout(timeout).await`](Self::join_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let q = threadlet::Queue::new(0);
+    /// q.put_nowait("job").unwrap();
+    /// assert!(!q.blocking_join_timeout(Duration::from_millis(10))); // not done yet
+    /// q.get_nowait().unwrap();
+    /// q.task_done().unwrap();
+    /// assert!(q.blocking_join_timeout(Duration::from_millis(10)));
+    /// ```
+    #[track_caller]
+    pub fn blocking_join_timeout(&self, timeout: Duration) -> bool {
+        let op = Op {
+            name: "Queue::blocking_join_timeout",
+            instead: "`.join_timeout(timeout).await`",
+        };
+        block_on_timed(op, deadline(timeout), |wait| self.join_within(wait))
+    }
+
+    /// The non-waiting form of [`join`](Self::join): whether `join` would
+    /// return at once, i.e. every item put has been marked done
+    /// (`unfinished_tasks() == 0`). It is what
+    /// [`join_timeout`](Self::join_timeout) with a zero timeout returns, and
+    /// needs no runtime. (Python's `join()` has no such form.)
+    ///
+    /// Like [`len`](Self::len), the answer may be stale by the time it is
+    /// used: another task can put in between.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = threadlet::Queue::new(0);
+    /// assert!(q.join_nowait()); // nothing was ever put
+    /// q.put_nowait(1).unwrap();
+    /// assert!(!q.join_nowait());
+    /// q.get_nowait().unwrap();
+    /// assert!(!q.join_nowait()); // taken, not yet done
+    /// q.task_done().unwrap();
+    /// assert!(q.join_nowait());
+    /// ```
+    #[doc(alias = "try_join")]
+    pub fn join_nowait(&self) -> bool {
+        self.unfinished_tasks() == 0
     }
 
     // ----- shutdown -----
