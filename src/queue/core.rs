@@ -43,6 +43,8 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use super::error::{GetError, PutError, TaskDoneError};
@@ -209,6 +211,111 @@ impl<T, S: Store<T>> Drop for Section<'_, T, S> {
 pub(super) enum Step<'a, R, K> {
     Done(R),
     Wait(K, Acquire<'a>),
+}
+
+/// The put of every form, written once (the others run this future): one
+/// [`put_step`](BaseQueue::put_step) per poll, and while the queue is full
+/// the item waits here beside the putter's place in line — so a put dropped
+/// while it waits inserted nothing, and one that ran out of time hands its
+/// item back ([`into_item`](Self::into_item)). A hand-written future: the
+/// uncontended put is one step with no `async` layers around it.
+struct Put<'a, T, O: Order<T>> {
+    queue: &'a BaseQueue<T, O>,
+    /// `None` only once the put completed.
+    item: Option<T>,
+    /// The place in line while the queue is full (registered under the
+    /// lock: I1).
+    waiter: Option<Acquire<'a>>,
+}
+
+// The item is never pinned (it is moved in and out by value), so the future
+// may move freely whatever `T` is.
+impl<T, O: Order<T>> Unpin for Put<'_, T, O> {}
+
+impl<'a, T, O: Order<T>> Put<'a, T, O> {
+    fn new(queue: &'a BaseQueue<T, O>, item: T) -> Self {
+        Self {
+            queue,
+            item: Some(item),
+            waiter: None,
+        }
+    }
+
+    /// The item of a put that did not complete.
+    fn into_item(mut self) -> T {
+        self.item
+            .take()
+            .expect("a put that did not complete keeps its item")
+    }
+}
+
+impl<T, O: Order<T>> Future for Put<'_, T, O> {
+    type Output = Result<(), PutError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let queue = this.queue;
+        loop {
+            let again = match &mut this.waiter {
+                Some(waiter) => {
+                    // `Err(Closed)` means shut down: the step sees it (I5).
+                    let _ = ready!(Pin::new(waiter).poll(cx));
+                    this.waiter = None;
+                    true // woken: if the place is gone, wait first in line (I4)
+                }
+                None => false,
+            };
+            let item = this.item.take().expect("`Put` polled after it completed");
+            match queue.put_step(item, true, again) {
+                Step::Done(done) => return Poll::Ready(done),
+                Step::Wait(item, waiter) => {
+                    this.item = Some(item);
+                    this.waiter = Some(waiter);
+                }
+            }
+        }
+    }
+}
+
+/// The get of every form, written once (the others run this future): one
+/// [`get_step`](BaseQueue::get_step) per poll, waiting in line while the
+/// queue is empty. Dropped while it waits, it took nothing.
+struct Get<'a, T, O: Order<T>> {
+    queue: &'a BaseQueue<T, O>,
+    waiter: Option<Acquire<'a>>,
+}
+
+impl<'a, T, O: Order<T>> Get<'a, T, O> {
+    fn new(queue: &'a BaseQueue<T, O>) -> Self {
+        Self {
+            queue,
+            waiter: None,
+        }
+    }
+}
+
+impl<T, O: Order<T>> Future for Get<'_, T, O> {
+    type Output = Result<T, GetError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let queue = this.queue;
+        loop {
+            let again = match &mut this.waiter {
+                Some(waiter) => {
+                    // `Err(Closed)` means shut down: the step sees it (I5).
+                    let _ = ready!(Pin::new(waiter).poll(cx));
+                    this.waiter = None;
+                    true // woken: if the item is gone, wait first in line (I4)
+                }
+                None => false,
+            };
+            match queue.get_step(true, again) {
+                Step::Done(done) => return Poll::Ready(done),
+                Step::Wait((), waiter) => this.waiter = Some(waiter),
+            }
+        }
+    }
 }
 
 /// The one generic queue under [`Queue`](super::Queue) (FIFO),
@@ -497,43 +604,18 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         Step::Done(Ok(()))
     }
 
-    /// The put of every form, written once: stores the item taken from
-    /// `slot`, or fails with it, or waits for a place with the item back in
-    /// `slot`. So a put dropped while it waits — cancelled, or out of time
-    /// in [`put_within`](Self::put_within) — leaves the item in `slot`.
-    async fn put_from(&self, slot: &mut Option<T>) -> Result<(), PutError<T>> {
-        let mut again = false;
-        loop {
-            let item = slot
-                .take()
-                .expect("a waiting put keeps its item in its slot");
-            match self.put_step(item, true, again) {
-                Step::Done(done) => return done,
-                Step::Wait(back, waiter) => {
-                    *slot = Some(back);
-                    // `Err(Closed)` means shut down: the next step sees it (I5).
-                    let _ = waiter.await;
-                }
-            }
-            again = true;
-        }
-    }
-
-    /// The one future of every put form: [`put_from`](Self::put_from)
-    /// bounded by `wait` (a tokio deadline for the async forms, a std one
-    /// driven by [`block_on_timed`] for the blocking forms). Out of time, it
-    /// hands the item back in [`PutError::Full`].
+    /// The one future of every put form that may wait: [`Put`] bounded by
+    /// `wait` (a tokio deadline for the async forms, a std one driven by
+    /// [`block_on_timed`] for the blocking forms). Out of time, it hands the
+    /// item back in [`PutError::Full`]: a waiting [`Put`] keeps its item.
     async fn put_within(&self, item: T, wait: Wait) -> Result<(), PutError<T>> {
         if wait.is_never() {
             return self.put_nowait(item);
         }
-        let mut slot = Some(item);
-        match wait.run(self.put_from(&mut slot)).await {
+        let mut put = Put::new(self, item);
+        match wait.run(&mut put).await {
             Some(done) => done,
-            None => Err(PutError::Full(
-                slot.take()
-                    .expect("a put out of time left its item in its slot"),
-            )),
+            None => Err(PutError::Full(put.into_item())),
         }
     }
 
@@ -606,8 +688,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.len(), 1);
     /// # }
     /// ```
-    pub async fn put(&self, item: T) -> Result<(), PutError<T>> {
-        self.put_within(item, Wait::Forever).await
+    pub fn put(&self, item: T) -> impl Future<Output = Result<(), PutError<T>>> + '_ {
+        Put::new(self, item)
     }
 
     /// Puts an item if there is room right now (Python's `put_nowait()`).
@@ -791,29 +873,13 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         )
     }
 
-    /// The get of every form, written once: takes the next item, waiting
-    /// while there is none. Dropped while it waits, it took nothing.
-    async fn get_loop(&self) -> Result<T, GetError> {
-        let mut again = false;
-        loop {
-            match self.get_step(true, again) {
-                Step::Done(done) => return done,
-                // `Err(Closed)` means shut down: the next step sees it (I5).
-                Step::Wait((), waiter) => {
-                    let _ = waiter.await;
-                }
-            }
-            again = true;
-        }
-    }
-
-    /// The one future of every get form: [`get_loop`](Self::get_loop)
-    /// bounded by `wait`; out of time it fails with [`GetError::Empty`].
+    /// The one future of every get form that may wait: [`Get`] bounded by
+    /// `wait`; out of time it fails with [`GetError::Empty`].
     pub(super) async fn get_within(&self, wait: Wait) -> Result<T, GetError> {
         if wait.is_never() {
             return self.get_nowait();
         }
-        wait.run(self.get_loop())
+        wait.run(Get::new(self))
             .await
             .unwrap_or(Err(GetError::Empty))
     }
@@ -846,8 +912,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.get().await, Ok("baozi"));
     /// # }
     /// ```
-    pub async fn get(&self) -> Result<T, GetError> {
-        self.get_within(Wait::Forever).await
+    pub fn get(&self) -> impl Future<Output = Result<T, GetError>> + '_ {
+        Get::new(self)
     }
 
     /// Removes and returns the next item if there is one right now (Python's
