@@ -28,8 +28,8 @@ use std::time::Duration;
 use super::core::{BaseQueue, Order};
 use super::error::{GetError, TaskDoneError};
 use super::fifo::Fifo;
-use crate::sync::timed::Wait;
 use crate::wait::blocking::{Op, block_on_forever, block_on_timed};
+use crate::wait::timeout::Wait;
 use crate::wait::timeout::deadline;
 
 /// An item got with [`get_task`](BaseQueue::get_task) (or its other forms):

@@ -1,5 +1,5 @@
 //! The switch module: every atomic, mutex and thread-parking call made by the
-//! crate's cores (`wait::core`, `queue::core`) goes through here, so that the
+//! crate's cores (`wait::list` and `wait::semaphore`, `queue::core`) goes through here, so that the
 //! same code runs on `std` normally and on [loom](https://docs.rs/loom) when
 //! built with `RUSTFLAGS="--cfg threadlet_loom"` (a crate-specific cfg: a plain
 //! `--cfg loom` would also switch tokio's internals and break its process module).
@@ -54,6 +54,17 @@ impl<T> Mutex<T> {
             Err(poisoned) => poisoned.into_inner(),
         }
     }
+}
+
+/// Locks a plain `std` mutex (one outside the loom-checked cores: thread
+/// state, the process layer's tables), ignoring poisoning like [`Mutex`]:
+/// every value behind such a lock is valid after any panic (nothing panics
+/// while holding one, or the value is replaced whole). The crate's one copy
+/// of this rule.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A sequentially consistent fence between a flag write and the core's
