@@ -133,8 +133,35 @@ struct Marks {
 struct Section<'a, T, S: Store<T>> {
     inner: &'a Inner<S>,
     state: Option<MutexGuard<'a, State<S>>>,
-    before: Marks,
+    before: Counts,
     _item: PhantomData<fn(T)>,
+}
+
+/// The raw counts a section's end compares (I2): plain copies, so that
+/// starting and ending a section costs no arithmetic beyond the checks.
+#[derive(Clone, Copy)]
+struct Counts {
+    len: usize,
+    /// Places in use: stored items plus places held by sinks. Never above
+    /// `cap` (capacity), so places freed = `used` before − after.
+    used: usize,
+    taken: isize,
+}
+
+impl Counts {
+    fn of<T, S: Store<T>>(state: &State<S>) -> Self {
+        let len = state.len();
+        Self {
+            len,
+            used: len + state.reserved,
+            taken: state.taken,
+        }
+    }
+
+    /// Whether some task is unfinished (I3: `len + taken`, floored at 0).
+    fn unfinished(self) -> bool {
+        self.len as isize + self.taken > 0
+    }
 }
 
 impl<S> Inner<S> {
@@ -156,7 +183,7 @@ impl<S> Inner<S> {
         S: Store<T>,
     {
         let state = self.state.lock();
-        let before = self.marks::<T>(&state);
+        let before = Counts::of(&state);
         Section {
             inner: self,
             state: Some(state),
@@ -188,17 +215,17 @@ impl<T, S: Store<T>> Drop for Section<'_, T, S> {
         if state.taken < floor {
             state.taken = floor;
         }
-        let after = self.inner.marks::<T>(&state);
+        let after = Counts::of(&state);
         drop(state);
         let before = self.before;
         let inner = self.inner;
         if after.len > before.len && inner.getters.has_sleepers() {
             inner.getters.notify(after.len - before.len);
         }
-        if after.free > before.free && inner.putters.has_sleepers() {
-            inner.putters.notify(after.free - before.free);
+        if after.used < before.used && inner.putters.has_sleepers() {
+            inner.putters.notify(before.used - after.used);
         }
-        if after.unfinished == 0 && before.unfinished != 0 {
+        if before.unfinished() && !after.unfinished() {
             self.inner.all_done.notify(usize::MAX);
         }
     }
