@@ -18,11 +18,15 @@
 //!   whoever changes the state wakes after releasing it. So a change made
 //!   after the check always sees the waiter: no wake-up is lost.
 //! * **I2 (wake by difference).** Every locked section ([`Section`]) records
-//!   the stored items, the free places and `unfinished_tasks` when it locks;
+//!   the stored items, the places in use and the taken count when it locks;
 //!   when it ends — normally or by unwinding from user code (`Ord::cmp`) — it
 //!   wakes one getter per item added, one putter per place freed, and every
-//!   joiner if `unfinished_tasks` reached 0. No path has its own wake-up
-//!   code to forget.
+//!   joiner if `unfinished_tasks` reached 0. No path that can change items
+//!   or places has its own wake-up code to forget; the one exception is
+//!   `task_done`, which changes only the taken count, runs no user code, and
+//!   wakes the joiners itself when it marks the last task done. A wake-up is
+//!   skipped only when its list has no sleeper (`has_sleepers`: exact, since
+//!   waiters register under the state mutex, I1).
 //! * **I3 (counts derive from the store).** Capacity is checked against the
 //!   store's own length; `unfinished_tasks` is the store's length plus the
 //!   items taken and not yet marked done (`taken`). A push or pop that
@@ -225,8 +229,8 @@ impl<T, S: Store<T>> Drop for Section<'_, T, S> {
         if after.used < before.used && inner.putters.has_sleepers() {
             inner.putters.notify(before.used - after.used);
         }
-        if before.unfinished() && !after.unfinished() {
-            self.inner.all_done.notify(usize::MAX);
+        if before.unfinished() && !after.unfinished() && inner.all_done.has_sleepers() {
+            inner.all_done.notify(usize::MAX);
         }
     }
 }
@@ -1119,12 +1123,20 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert!(q.task_done().is_err()); // one more than was put
     /// ```
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut section = self.lock();
-        if section.marks().unfinished == 0 {
-            return Err(TaskDoneError);
+        // The one change made outside a `Section` (I2): no user code runs
+        // here, and the only wake-up it can owe is the joiners'.
+        let last = {
+            let mut state = self.inner.state.lock();
+            let unfinished = state.len() as isize + state.taken; // I3
+            if unfinished <= 0 {
+                return Err(TaskDoneError);
+            }
+            state.taken -= 1;
+            unfinished == 1
+        };
+        if last && self.inner.all_done.has_sleepers() {
+            self.inner.all_done.notify(usize::MAX);
         }
-        // The section's end wakes the joiners if this was the last (I2).
-        section.state().taken -= 1;
         Ok(())
     }
 
