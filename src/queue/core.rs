@@ -123,11 +123,10 @@ struct Inner<S> {
     cap: usize,
 }
 
-/// What a locked section's end compares against (I2).
+/// The counts Python reports: stored items and `unfinished_tasks` (I3).
 #[derive(Clone, Copy)]
 struct Marks {
     len: usize,
-    free: usize,
     unfinished: usize,
 }
 
@@ -176,7 +175,6 @@ impl<S> Inner<S> {
         let len = state.len();
         Marks {
             len,
-            free: self.cap.saturating_sub(len).saturating_sub(state.reserved),
             // I3; `taken` is kept >= -len (see `Section::drop`).
             unfinished: (len as isize + state.taken).max(0) as usize,
         }
@@ -206,9 +204,17 @@ impl<T, S: Store<T>> Section<'_, T, S> {
         self.inner
             .marks::<T>(self.state.as_ref().expect("section is locked"))
     }
+
+    /// No free place: the stored items and the places held by sinks fill
+    /// the capacity (`cap` is `usize::MAX` when unbounded).
+    fn is_full(&self) -> bool {
+        let state = self.state.as_ref().expect("section is locked");
+        state.len() + state.reserved >= self.inner.cap
+    }
 }
 
 impl<T, S: Store<T>> Drop for Section<'_, T, S> {
+    #[inline]
     fn drop(&mut self) {
         let Some(mut state) = self.state.take() else {
             return;
@@ -616,7 +622,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if section.state().shutdown {
             return Step::Done(Err(PutError::ShutDown(item)));
         }
-        if section.marks().free == 0 {
+        if section.is_full() {
             if !wait {
                 return Step::Done(Err(PutError::Full(item)));
             }
@@ -669,7 +675,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if section.state().shutdown {
             return Ok(false);
         }
-        if section.marks().free == 0 {
+        if section.is_full() {
             let putters = &self.inner.putters;
             return Err(if again {
                 putters.register_first()
