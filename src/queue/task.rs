@@ -45,7 +45,14 @@ use crate::wait::timeout::deadline;
 /// `O` is the queue's ordering; it defaults to [`Fifo`], so a
 /// [`Queue<T>`](super::Queue)'s tasks are `Task<T>`.
 ///
-/// See the [module docs](self) for why it holds its own queue handle.
+/// # Owned, not borrowed
+///
+/// A `Task` holds its own handle on the queue (a clone: one reference-count
+/// increment per item), not a borrow of the handle it was got from. So it is
+/// `'static` when the item is: it can move into a spawned task or an OS
+/// thread — the usual "take a job, hand it to a worker" dispatch — and still
+/// marks the job done wherever it ends. A borrowed guard would save that one
+/// increment but could not leave the scope of the `get`.
 ///
 /// # Examples
 ///
