@@ -89,7 +89,7 @@ pub mod thread;
 // `thread` and `queue` (what `threading` and `queue` export in Python).
 // Errors have one path only: `threadlet::error::X`. Modules keep the rest
 // (`queue::BaseQueue`, `sync::ConditionLock`, ...).
-pub use queue::{LifoQueue, PriorityQueue, Queue};
+pub use queue::{LifoQueue, PriorityQueue, Queue, QueueStatistics};
 pub use runtime::{RuntimeBuilder, run, wait_non_daemon};
 pub use sync::{
     Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock,

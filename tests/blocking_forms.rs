@@ -142,6 +142,21 @@ const CASES: &[(&str, fn())] = &[
     ("Queue::blocking_join", || {
         Queue::<u8>::new(0).blocking_join()
     }),
+    ("Queue::blocking_join_timeout", || {
+        assert!(Queue::<u8>::new(0).blocking_join_timeout(MS));
+    }),
+    ("Queue::blocking_get_task", || {
+        let q = Queue::new(0);
+        q.put_nowait(1).unwrap();
+        assert_eq!(*q.blocking_get_task().unwrap(), 1);
+    }),
+    ("Queue::blocking_get_task_timeout", || {
+        let q = Queue::<u8>::new(0);
+        assert_eq!(
+            q.blocking_get_task_timeout(MS).unwrap_err(),
+            GetError::Empty
+        );
+    }),
 ];
 
 /// The text of a panic payload.
