@@ -329,10 +329,9 @@ mod tests {
         let threads: Vec<_> = (0..100_000)
             .map(|i| crate::spawn(async move { i }))
             .collect();
-        for t in &threads {
+        for t in threads {
             t.join().await.unwrap();
         }
-        drop(threads);
         let _ = active_count();
         // Finished threads gave their slots back (a few threads of
         // concurrently running unit tests may be live).
