@@ -128,3 +128,61 @@ async fn join_before_start_is_an_error() {
     let t = Timer::new(Duration::from_secs(1), async {});
     assert_eq!(t.join().await, Err(JoinError::NotStarted));
 }
+
+/// Python's `Timer.finished` is the `Event` that `cancel` sets; setting it
+/// from anywhere cancels the timer.
+#[tokio::test(start_paused = true)]
+async fn finished_is_the_event_cancel_sets() {
+    let t = Timer::new(Duration::from_secs(5), async { 1 });
+    assert!(!t.finished().is_set());
+    t.cancel();
+    assert!(t.finished().is_set());
+    t.start().unwrap();
+    assert_eq!(t.join().await, Err(JoinError::Cancelled));
+
+    let ran = flag();
+    let r = ran.clone();
+    let t = Timer::new(Duration::from_secs(5), async move {
+        r.store(true, Ordering::SeqCst);
+    });
+    t.start().unwrap();
+    let finished = t.finished().clone();
+    let canceller = std::thread::spawn(move || finished.set());
+    canceller.join().unwrap();
+    assert_eq!(t.join().await, Err(JoinError::Cancelled));
+    assert!(!ran.load(Ordering::SeqCst));
+}
+
+/// `finished.wait(0)` in Python: a zero delay fires at once unless
+/// cancelled first; `Duration::MAX` waits for `cancel` alone.
+#[tokio::test(start_paused = true)]
+async fn zero_delay_fires_at_once_unless_cancelled() {
+    let begin = Instant::now();
+    let t = Timer::new(Duration::ZERO, async { "now" });
+    t.start().unwrap();
+    assert_eq!(t.join().await, Ok("now"));
+    assert_eq!(begin.elapsed(), Duration::ZERO);
+
+    let t = Timer::new(Duration::ZERO, async { "never" });
+    t.cancel();
+    t.start().unwrap();
+    assert_eq!(t.join().await, Err(JoinError::Cancelled));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timer_joins_in_every_form() {
+    let mut t = Timer::new(Duration::from_secs(5), async { String::from("late") });
+    t.start().unwrap();
+    assert_eq!(t.try_join(), Err(JoinTimeoutError::Timeout));
+    assert_eq!(
+        t.join_timeout(Duration::from_secs(1)).await,
+        Err(JoinTimeoutError::Timeout)
+    );
+    assert_eq!(t.thread_ref().join().await, Ok(()));
+    assert_eq!(t.try_join().unwrap(), "late");
+    assert_eq!(
+        t.join_timeout(Duration::MAX).await,
+        Err(JoinTimeoutError::Join(JoinError::ValueTaken))
+    );
+    assert_eq!(t.into_thread().join().await, Err(JoinError::ValueTaken));
+}
