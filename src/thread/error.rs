@@ -180,7 +180,7 @@ impl Error for JoinError {}
 /// use std::time::Duration;
 /// use threadlet::error::JoinTimeoutError;
 ///
-/// let t = threadlet::spawn(std::future::pending::<()>());
+/// let mut t = threadlet::spawn(std::future::pending::<()>());
 /// let err = t.join_timeout(Duration::from_millis(10)).await.unwrap_err();
 /// assert_eq!(err, JoinTimeoutError::Timeout);
 /// assert!(t.is_alive());

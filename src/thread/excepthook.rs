@@ -141,8 +141,9 @@ impl ExceptHookArgs {
     ///     f.lock().unwrap().push(args.thread().clone());
     /// });
     /// let t = threadlet::spawn(async { panic!("x") });
+    /// let r = t.thread_ref();
     /// let _ = t.join().await;
-    /// assert_eq!(*failed.lock().unwrap(), vec![t.thread_ref()]);
+    /// assert_eq!(*failed.lock().unwrap(), vec![r]);
     /// # threadlet::set_excepthook(threadlet::default_excepthook);
     /// # }
     /// ```

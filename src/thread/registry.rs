@@ -184,10 +184,11 @@ fn stored() -> usize {
 ///     .name("worker")
 ///     .spawn(async move { g.notified().await })
 ///     .unwrap();
-/// assert!(threadlet::enumerate().contains(&t.thread_ref()));
+/// let r = t.thread_ref();
+/// assert!(threadlet::enumerate().contains(&r));
 /// gate.notify_one();
 /// t.join().await.unwrap();
-/// assert!(!threadlet::enumerate().contains(&t.thread_ref()));
+/// assert!(!threadlet::enumerate().contains(&r));
 /// # }
 /// ```
 pub fn enumerate() -> Vec<ThreadRef> {

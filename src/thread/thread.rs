@@ -551,7 +551,8 @@ impl<T: Send + 'static> Thread<T> {
     /// let t = threadlet::Thread::new(async { tokio::task::id() });
     /// assert_eq!(t.ident(), None);
     /// t.start().unwrap();
-    /// assert_eq!(Some(t.join().await.unwrap()), t.ident());
+    /// let ident = t.ident();
+    /// assert_eq!(Some(t.join().await.unwrap()), ident);
     /// # }
     /// ```
     pub fn ident(&self) -> Option<Id> {
@@ -618,7 +619,7 @@ impl<T: Send + 'static> Thread<T> {
     /// assert!(!t.is_alive());
     /// t.start().unwrap();
     /// assert!(t.is_alive()); // not polled yet on this single-threaded runtime
-    /// t.join().await.unwrap();
+    /// t.thread_ref().join().await.unwrap();
     /// assert!(!t.is_alive());
     /// # }
     /// ```
@@ -636,7 +637,8 @@ impl<T: Send + 'static> Thread<T> {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let t = threadlet::spawn(async { threadlet::current_thread() });
-    /// assert_eq!(t.join().await.unwrap(), t.thread_ref());
+    /// let r = t.thread_ref();
+    /// assert_eq!(t.join().await.unwrap(), r);
     /// # }
     /// ```
     pub fn thread_ref(&self) -> ThreadRef {
