@@ -11,9 +11,8 @@ use tokio::task::Id;
 
 use super::core::{self, Core, Inner, Kind, Shared, Stage};
 use super::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
-use crate::sync::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
-use crate::wait::timeout::deadline;
+use crate::wait::timeout::{Wait, deadline};
 
 /// A thread's body as a type: Python's subclass form, `class MyThread(Thread)`
 /// with a `run` method.
