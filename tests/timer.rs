@@ -134,6 +134,15 @@ async fn join_before_start_is_an_error() {
 #[tokio::test(start_paused = true)]
 async fn finished_is_the_event_cancel_sets() {
     let t = Timer::new(Duration::from_secs(5), async { 1 });
+    let finished = t.finished().clone();
+    t.start().unwrap();
+    assert_eq!(t.join().await, Ok(1));
+    assert!(
+        finished.is_set(),
+        "set once the future has run, as in Python"
+    );
+
+    let t = Timer::new(Duration::from_secs(5), async { 1 });
     assert!(!t.finished().is_set());
     t.cancel();
     assert!(t.finished().is_set());

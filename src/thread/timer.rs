@@ -84,16 +84,17 @@ impl<T: Send + 'static> Timer<T> {
         F: Future<Output = T> + Send + 'static,
     {
         let finished = Event::new();
-        let cancelled = finished.clone();
+        let f = finished.clone();
         let body = async move {
             // Python: `finished.wait(interval)`, then run unless `finished`
-            // is set. `wait_timeout` is the crate's timed-form rule: zero
-            // only checks, `Duration::MAX` waits for `cancel` alone.
-            if cancelled.wait_timeout(delay).await || cancelled.is_set() {
+            // is set, then set it. `wait_timeout` is the crate's timed-form
+            // rule: zero only checks, `Duration::MAX` waits for `cancel`.
+            if f.wait_timeout(delay).await || f.is_set() {
                 return None;
             }
-            drop(cancelled);
-            Some(future.await)
+            let value = future.await;
+            f.set();
+            Some(value)
         };
         Self {
             thread: Thread::from_parts(None, None, Box::pin(body)),
@@ -128,7 +129,8 @@ impl<T: Send + 'static> Timer<T> {
     /// The event the timer waits on during its delay: Python's
     /// `Timer.finished`. Setting it (on this handle or on a clone) is
     /// [`cancel`](Timer::cancel), so a clone is how another task or thread
-    /// cancels a timer it does not own.
+    /// cancels a timer it does not own. As in Python, the timer sets it too
+    /// once its future has run.
     ///
     /// # Examples
     ///
@@ -358,7 +360,7 @@ impl<T: Send + 'static> fmt::Debug for Timer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timer")
             .field("thread", &self.thread)
-            .field("cancelled", &self.finished.is_set())
+            .field("finished", &self.finished.is_set())
             .finish()
     }
 }
