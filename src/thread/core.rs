@@ -108,6 +108,7 @@ impl Core {
     }
 
     /// Joiners waiting right now (test introspection).
+    #[cfg(test)]
     pub(crate) fn join_waiters(&self) -> usize {
         self.joiners.get().map_or(0, |j| j.snapshot().slots)
     }
@@ -278,6 +279,9 @@ pub(crate) enum Stage<T> {
     Initial(BoxFuture<T>),
     Running,
     Done(Result<T, JoinError>),
+    /// Ended with a value, which its one owner has taken
+    /// ([`Inner::take_output`]): joiners still see "ended with a value".
+    Taken,
 }
 
 impl<T> Stage<T> {
@@ -302,23 +306,39 @@ impl<T: Send + 'static> Erased for Inner<T> {
     }
 
     fn failure(&self) -> Option<JoinError> {
-        self.read_output(|result| result.as_ref().err().cloned())
+        self.read_failure()
     }
 }
 
 impl<T> Inner<T> {
-    /// Waits until the thread is done, then reads its outcome with `read`.
-    pub(crate) async fn output<R>(&self, read: impl FnOnce(&Result<T, JoinError>) -> R) -> R {
-        self.core.wait_done().await;
-        self.read_output(read)
+    /// Once done: `None` if the thread ended with a value (taken or not),
+    /// else how it failed.
+    fn read_failure(&self) -> Option<JoinError> {
+        match &*lock(&self.stage) {
+            Stage::Done(Ok(_)) | Stage::Taken => None,
+            Stage::Done(Err(err)) => Some(err.clone()),
+            // Unreachable: the outcome is stored before `DONE` is set.
+            Stage::Initial(_) | Stage::Running => Some(JoinError::NotStarted),
+        }
     }
 
-    /// Reads the outcome of a finished thread.
-    fn read_output<R>(&self, read: impl FnOnce(&Result<T, JoinError>) -> R) -> R {
-        match &*lock(&self.stage) {
-            Stage::Done(result) => read(result),
+    /// Takes the value of a finished thread, for its one owner; a failure
+    /// stays in place for every later joiner to see, and a second take is
+    /// [`JoinError::ValueTaken`], never a wait.
+    pub(crate) fn take_output(&self) -> Result<T, JoinError> {
+        let mut stage = lock(&self.stage);
+        match std::mem::replace(&mut *stage, Stage::Taken) {
+            Stage::Done(Ok(value)) => Ok(value),
+            Stage::Taken => Err(JoinError::ValueTaken),
+            Stage::Done(Err(err)) => {
+                *stage = Stage::Done(Err(err.clone()));
+                Err(err)
+            }
             // Unreachable: the outcome is stored before `DONE` is set.
-            Stage::Initial(_) | Stage::Running => read(&Err(JoinError::NotStarted)),
+            other @ (Stage::Initial(_) | Stage::Running) => {
+                *stage = other;
+                Err(JoinError::NotStarted)
+            }
         }
     }
 }

@@ -6,7 +6,8 @@
 //! | `Thread(target=f, args=a).start()` | [`spawn`]`(f(a))`, or [`Thread::new`]`(f(a))` + [`Thread::start`] |
 //! | `class T(Thread): def run(self)` | `impl` [`ThreadRun`] `for T`, then [`Thread::from_run`] |
 //! | `Thread(name=..., daemon=...)` | [`Builder`] |
-//! | `t.join()`, `t.join(timeout)` | [`Thread::join`], [`Thread::join_timeout`] (with the thread's value or a [`JoinError`]) |
+//! | `t.join()`, `t.join(timeout)` | [`Thread::join`] (the value, to the handle's one owner) and [`ThreadRef::join`] (the status, for any number of joiners), each with `try_join`, `join_timeout`, `blocking_join`, `blocking_join_timeout`; a [`JoinError`] says how a thread failed |
+//! | `Timer.finished` | [`Timer::finished`] (an [`Event`](crate::Event)) |
 //! | `t.name`, `t.ident`, `t.daemon`, `t.is_alive()` | [`Thread::name`] / [`set_name`](Thread::set_name), [`Thread::ident`] (the tokio task id), [`Thread::is_daemon`] / [`set_daemon`](Thread::set_daemon), [`Thread::is_alive`] |
 //! | `current_thread()`, `main_thread()`, `enumerate()`, `active_count()` | [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`] (as [`ThreadRef`]s) |
 //! | `threading.excepthook` | [`set_excepthook`], [`default_excepthook`], [`ExceptHookArgs`] |
@@ -17,16 +18,19 @@
 //!
 //! A threadlet thread is a tokio task plus what Python promises about threads:
 //! a name, a registry, a daemon flag that decides whether [`run`](crate::run) waits for
-//! it, a panic report, and a result any number of tasks may join. When none
+//! it, a panic report, and an end any number of tasks may join. When none
 //! of that matters, `tokio::spawn` is the leaner tool: starting and joining a
 //! threadlet thread costs about 1.3–1.6x a bare tokio task on a multi-thread
 //! runtime, about 1.7x on a current-thread one (see BENCHMARKS.md).
 //!
 //! # Differences from Python
 //!
-//! - `join` returns the thread's value (a clone, so every joiner gets it) or a
-//!   [`JoinError`] saying it panicked or was cancelled; Python's returns
-//!   `None`. A panic still goes to the excepthook first.
+//! - [`Thread::join`] returns the thread's value or a [`JoinError`] saying
+//!   it panicked or was cancelled; Python's returns `None`. The value goes to
+//!   the one owner of the [`Thread`] handle (it is not `Clone`, like
+//!   `std::thread::JoinHandle`), so it needs no `Clone`; everyone else joins
+//!   a [`ThreadRef`], which gives the status only, as Python's `join` does.
+//!   A panic still goes to the excepthook first.
 //! - Daemon threads are cancelled when [`run`](crate::run) returns: their futures are
 //!   dropped, so destructors run (Python stops them abruptly). Blocking work
 //!   still running then (`spawn_blocking`, a `blocking_*` call on a worker)

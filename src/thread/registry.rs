@@ -184,10 +184,11 @@ fn stored() -> usize {
 ///     .name("worker")
 ///     .spawn(async move { g.notified().await })
 ///     .unwrap();
-/// assert!(threadlet::enumerate().contains(&t.thread_ref()));
+/// let r = t.thread_ref();
+/// assert!(threadlet::enumerate().contains(&r));
 /// gate.notify_one();
 /// t.join().await.unwrap();
-/// assert!(!threadlet::enumerate().contains(&t.thread_ref()));
+/// assert!(!threadlet::enumerate().contains(&r));
 /// # }
 /// ```
 pub fn enumerate() -> Vec<ThreadRef> {
@@ -351,10 +352,9 @@ mod tests {
         let threads: Vec<_> = (0..100_000)
             .map(|i| crate::spawn(async move { i }))
             .collect();
-        for t in &threads {
+        for t in threads {
             t.join().await.unwrap();
         }
-        drop(threads);
         let _ = active_count();
         // Finished threads gave their slots back (a few threads of
         // concurrently running unit tests may be live).
