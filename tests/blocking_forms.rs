@@ -39,6 +39,12 @@ const CASES: &[(&str, fn())] = &[
         assert!(Lock::new().blocking_acquire_timeout(MS));
     }),
     ("Lock::blocking_lock", || drop(Lock::new().blocking_lock())),
+    ("Lock::blocking_lock_timeout", || {
+        let lock = Lock::with_value(1);
+        let guard = lock.blocking_lock_timeout(MS).unwrap();
+        assert_eq!(*guard, 1);
+        assert!(lock.blocking_lock_timeout(MS).is_none());
+    }),
     ("RLock::blocking_acquire", || {
         RLock::new().blocking_acquire()
     }),
@@ -47,6 +53,12 @@ const CASES: &[(&str, fn())] = &[
     }),
     ("RLock::blocking_lock", || {
         drop(RLock::new().blocking_lock())
+    }),
+    ("RLock::blocking_lock_timeout", || {
+        let lock = RLock::with_value(2);
+        let outer = lock.blocking_lock_timeout(MS).unwrap();
+        let inner = lock.blocking_lock_timeout(MS).unwrap(); // re-entry
+        assert_eq!((*outer, *inner), (2, 2));
     }),
     ("Semaphore::blocking_acquire", || {
         Semaphore::new(1).blocking_acquire();
@@ -57,6 +69,11 @@ const CASES: &[(&str, fn())] = &[
     ("Semaphore::blocking_permit", || {
         drop(Semaphore::new(1).blocking_permit());
     }),
+    ("Semaphore::blocking_permit_timeout", || {
+        let sem = Semaphore::new(1);
+        let _permit = sem.blocking_permit_timeout(MS).unwrap();
+        assert!(sem.blocking_permit_timeout(MS).is_none());
+    }),
     ("BoundedSemaphore::blocking_acquire", || {
         BoundedSemaphore::new(1).blocking_acquire();
     }),
@@ -66,8 +83,18 @@ const CASES: &[(&str, fn())] = &[
     ("BoundedSemaphore::blocking_permit", || {
         drop(BoundedSemaphore::new(1).blocking_permit());
     }),
+    ("BoundedSemaphore::blocking_permit_timeout", || {
+        let sem = BoundedSemaphore::new(1);
+        let _permit = sem.blocking_permit_timeout(MS).unwrap();
+        assert!(sem.blocking_permit_timeout(MS).is_none());
+    }),
     ("Condition::blocking_lock", || {
         drop(Condition::new().blocking_lock());
+    }),
+    ("Condition::blocking_lock_timeout", || {
+        let cond = Condition::with_lock(Lock::new());
+        let _guard = cond.blocking_lock_timeout(MS).unwrap();
+        assert!(cond.blocking_lock_timeout(MS).is_none());
     }),
     ("Condition::blocking_acquire", || {
         Condition::new().blocking_acquire();
@@ -89,7 +116,12 @@ const CASES: &[(&str, fn())] = &[
     ("Condition::blocking_wait_for", || {
         let cond = Condition::new();
         let _guard = ready(cond.lock());
-        assert_eq!(cond.blocking_wait_for(|| false, MS), Ok(false));
+        assert_eq!(cond.blocking_wait_for(|| true), Ok(()));
+    }),
+    ("Condition::blocking_wait_for_timeout", || {
+        let cond = Condition::new();
+        let _guard = ready(cond.lock());
+        assert_eq!(cond.blocking_wait_for_timeout(|| false, MS), Ok(false));
     }),
     ("ConditionGuard::blocking_wait", || {
         let cond = Condition::new();
@@ -105,7 +137,19 @@ const CASES: &[(&str, fn())] = &[
     ("ConditionGuard::blocking_wait_for", || {
         let cond = Condition::new();
         let mut guard = ready(cond.lock());
-        assert_eq!(guard.blocking_wait_for(|| false, MS), Ok(false));
+        let mut checks = 0;
+        notifier(&cond);
+        // False once, then true after the notifier's wake-up.
+        let pred = || {
+            checks += 1;
+            checks > 1
+        };
+        guard.blocking_wait_for(pred).unwrap();
+    }),
+    ("ConditionGuard::blocking_wait_for_timeout", || {
+        let cond = Condition::new();
+        let mut guard = ready(cond.lock());
+        assert_eq!(guard.blocking_wait_for_timeout(|| false, MS), Ok(false));
     }),
     ("Barrier::blocking_wait", || {
         assert_eq!(Barrier::new(1).unwrap().blocking_wait(), Ok(0));

@@ -18,7 +18,7 @@ use tokio_test::{assert_pending, assert_ready};
 #[test]
 fn unbounded_release_without_acquire_raises_the_value() {
     let sem = Semaphore::new(0);
-    sem.release();
+    sem.release().unwrap();
     sem.release_n(3).unwrap();
     assert_eq!(sem.value(), 4);
     assert!((0..4).all(|_| sem.try_acquire()));
@@ -70,7 +70,7 @@ fn release_n_wakes_that_many_waiters_in_fifo_order() {
     assert_ready!(w[0].poll());
     assert_ready!(w[1].poll());
     assert_pending!(w[2].poll());
-    sem.release();
+    sem.release().unwrap();
     assert!(w[2].is_woken() && !w[3].is_woken());
     assert_ready!(w[2].poll());
     drop(w);
@@ -92,7 +92,7 @@ fn cancel_at_every_state_leaks_nothing() {
     drop(a);
     assert_eq!(sem.state(), (0, 2));
     // Woken, not yet run: the wake-up passes on.
-    sem.release();
+    sem.release().unwrap();
     assert!(b.is_woken());
     drop(b);
     assert!(c.is_woken());
@@ -103,11 +103,11 @@ fn cancel_at_every_state_leaks_nothing() {
     let mut e = spawn(sem.acquire());
     assert_pending!(d.poll());
     assert_pending!(e.poll());
-    sem.release();
+    sem.release().unwrap();
     assert!(sem.try_acquire()); // barger
     assert_pending!(d.poll());
     std::thread::sleep(threadlet::STARVATION_BOUND);
-    sem.release(); // granted to d
+    sem.release().unwrap(); // granted to d
     assert_eq!(sem.value(), 0);
     drop(d);
     assert!(e.is_woken());
@@ -136,7 +136,7 @@ fn starvation_bound_under_a_barging_storm() {
             break;
         }
         std::thread::sleep(threadlet::STARVATION_BOUND); // a long critical section
-        sem.release(); // the holder (barger or waiter) gives its permit back
+        sem.release().unwrap(); // the holder (barger or waiter) gives its permit back
         if sem.try_acquire() {
             barges += 1;
         }
@@ -154,7 +154,7 @@ fn starvation_bound_under_a_barging_storm() {
     }
     assert_eq!(done, [0, 1, 2, 3, 4, 5]);
     assert!(barges >= 6, "the storm never barged: {barges}");
-    sem.release();
+    sem.release().unwrap();
     drop(w);
     assert_eq!(sem.state(), (1, 0));
 }
@@ -168,7 +168,7 @@ async fn acquire_timeout_is_exact_under_paused_time() {
     let s = sem.clone();
     let t = tokio::spawn(async move { s.acquire_timeout(Duration::from_secs(10)).await });
     tokio::time::sleep(Duration::from_secs(5)).await;
-    sem.release();
+    sem.release().unwrap();
     assert!(t.await.unwrap());
     assert_eq!(sem.state(), (0, 0));
 }
@@ -216,7 +216,7 @@ fn blocking_forms_from_threads() {
     });
     // No permit exists until the timed attempt has reported.
     assert!(!rx.recv().unwrap());
-    sem.release();
+    sem.release().unwrap();
     t.join().unwrap();
     assert_eq!(sem.state(), (0, 0));
 }
@@ -303,7 +303,7 @@ mod model {
                         } else {
                             released_extra += 1; // Python allows it
                         }
-                        sem.release();
+                        sem.release().unwrap();
                     }
                     Op::Barge if sem.try_acquire() => held += 1,
                     _ => {}
@@ -336,7 +336,7 @@ mod model {
             }
             drop(pending);
             for _ in 0..held {
-                sem.release();
+                sem.release().unwrap();
             }
             // Conservation: nothing leaked, nothing duplicated, no slot left.
             prop_assert_eq!(sem.state(), (permits + released_extra, 0));

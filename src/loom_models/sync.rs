@@ -88,14 +88,14 @@ fn semaphore_conserves_permits() {
                     block_on(sem.acquire());
                     assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
                     inside.fetch_sub(1, Ordering::SeqCst);
-                    sem.release();
+                    sem.release().unwrap();
                 })
             })
             .collect();
         block_on(sem.acquire());
         assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
         inside.fetch_sub(1, Ordering::SeqCst);
-        sem.release();
+        sem.release().unwrap();
         for u in users {
             u.join().unwrap();
         }

@@ -160,6 +160,7 @@
 //! [`error`]: crate::error
 
 mod barrier;
+mod cell;
 mod condition;
 pub(crate) mod error;
 pub(crate) mod event;
@@ -186,10 +187,10 @@ pub const STARVATION_BOUND: std::time::Duration = crate::wait::core::HANDOFF_AFT
 pub use barrier::{Barrier, BarrierBuilder};
 pub use condition::{Condition, ConditionGuard};
 pub use event::Event;
-pub use lock::{Lock, LockGuard};
+pub use lock::{Lock, LockGuard, OwnedLockGuard};
 pub use raw_lock::ConditionLock;
-pub use rlock::{RLock, RLockGuard};
-pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
+pub use rlock::{OwnedRLockGuard, RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, OwnedSemaphoreGuard, Semaphore, SemaphoreGuard};
 pub use statistics::{
     ConditionStatistics, EventStatistics, LockStatistics, RLockStatistics, SemaphoreStatistics,
 };
