@@ -399,3 +399,38 @@ fn condition_over_an_existing_lock_shares_it() {
     assert!(!lock.locked());
     assert!(format!("{cond:?}").starts_with("Condition {"));
 }
+
+/// The lock side has every form: `try_lock`, `lock_timeout` (paused clock),
+/// `blocking_lock_timeout`; over the default RLock the owner re-enters.
+#[tokio::test(start_paused = true)]
+async fn lock_side_forms() {
+    let cond = plain();
+    let guard = cond.try_lock().unwrap();
+    assert!(cond.try_lock().is_none());
+    let start = tokio::time::Instant::now();
+    assert!(cond.lock_timeout(Duration::from_millis(20)).await.is_none());
+    assert_eq!(start.elapsed(), Duration::from_millis(20));
+    drop(guard);
+    let guard = cond.lock_timeout(Duration::from_millis(20)).await.unwrap();
+    assert!(guard.is_held());
+    guard.notify_all().unwrap();
+    drop(guard);
+    assert!(!cond.locked());
+
+    let cond = Condition::new();
+    let outer = cond.lock_timeout(Duration::from_millis(20)).await.unwrap();
+    let inner = cond.try_lock().unwrap(); // re-entry
+    assert_eq!(cond.get_lock().recursion_count(), 2);
+    let c = cond.clone();
+    let other = tokio::task::spawn_blocking(move || {
+        c.blocking_lock_timeout(Duration::from_millis(5)).is_some()
+    });
+    assert!(!other.await.unwrap());
+    drop((inner, outer));
+    let c = cond.clone();
+    let other = tokio::task::spawn_blocking(move || {
+        c.blocking_lock_timeout(Duration::from_millis(5)).is_some()
+    });
+    assert!(other.await.unwrap());
+    assert!(!cond.locked());
+}

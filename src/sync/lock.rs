@@ -241,6 +241,17 @@ impl Lock {
     /// assert_eq!(lock.release(), Ok(()));
     /// assert!(lock.release().is_err());
     /// ```
+    ///
+    /// A `Lock<T>` with data has no `release`: a release by somebody else
+    /// could let a second guard reach the data while the first still holds
+    /// `&mut T`.
+    ///
+    /// ```compile_fail
+    /// let n = threadlet::Lock::with_value(0u64);
+    /// let mut guard = n.try_lock().unwrap();
+    /// n.release().unwrap(); // error: no method `release` on `Lock<u64>`
+    /// *guard += 1;
+    /// ```
     pub fn release(&self) -> Result<(), LockReleaseError> {
         self.give_back()
     }
@@ -598,6 +609,7 @@ impl<T> Lock<T> {
     /// assert_eq!(log.lock().await.len(), 1);
     /// # }
     /// ```
+    #[doc(alias = "lock_arc")]
     pub fn lock_owned(&self) -> impl Future<Output = OwnedLockGuard<T>> + use<T> {
         let lock = self.clone();
         async move {

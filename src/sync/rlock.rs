@@ -720,7 +720,8 @@ impl<T> RLock<T> {
             name: "RLock::blocking_lock_timeout",
             instead: "`.lock_timeout(timeout).await`",
         };
-        block_on(op, deadline(timeout), self.acquire_held()).map(|hold| RLockGuard { lock: self, hold })
+        block_on(op, deadline(timeout), self.acquire_held())
+            .map(|hold| RLockGuard { lock: self, hold })
     }
 
     /// [`lock`](RLock::lock) returning an [`OwnedRLockGuard`], which keeps
@@ -745,6 +746,7 @@ impl<T> RLock<T> {
     /// assert!(!lock.locked()); // released where the guard dropped
     /// # }
     /// ```
+    #[doc(alias = "lock_arc")]
     pub fn lock_owned(&self) -> impl Future<Output = OwnedRLockGuard<T>> + use<T> {
         let lock = self.clone();
         async move {

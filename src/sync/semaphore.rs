@@ -444,6 +444,8 @@ macro_rules! semaphore_methods {
             /// assert_eq!(sem.value(), 2);
             /// # }
             /// ```
+            #[doc(alias = "acquire_owned")]
+            #[doc(alias = "acquire_arc")]
             pub fn permit_owned(&self) -> impl Future<Output = OwnedSemaphoreGuard> + Send + use<> {
                 let inner = self.inner.clone();
                 async move {
@@ -859,6 +861,7 @@ impl Drop for OwnedSemaphoreGuard {
 
 impl fmt::Debug for OwnedSemaphoreGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedSemaphoreGuard").finish_non_exhaustive()
+        f.debug_struct("OwnedSemaphoreGuard")
+            .finish_non_exhaustive()
     }
 }
