@@ -299,3 +299,21 @@ async fn owned_guard_releases_where_it_drops() {
     let g = tokio::spawn(lock.lock_owned()).await.unwrap();
     assert_eq!(*g, "config");
 }
+
+/// Guards give `&T` to whichever task holds them, so sharing an `RLock<T>`
+/// needs `T: Send + Sync`: a `Cell` inside keeps it on one thread.
+#[test]
+fn auto_traits_need_sync_data() {
+    use std::cell::Cell;
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<RLock<std::sync::atomic::AtomicU8>>();
+    send_sync::<threadlet::OwnedRLockGuard<u8>>();
+    // `<T as NotSync<_>>::check()` compiles only if `T` is not `Sync`.
+    trait NotSync<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> NotSync<()> for T {}
+    impl<T: ?Sized + Sync> NotSync<u8> for T {}
+    <RLock<Cell<u8>> as NotSync<_>>::check();
+    <threadlet::RLockGuard<'static, Cell<u8>> as NotSync<_>>::check();
+}

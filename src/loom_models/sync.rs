@@ -162,12 +162,14 @@ fn bounded_semaphore_refuses_over_release() {
     });
 }
 
-/// Condition: a notify after the predicate changed always reaches the
-/// waiter (no lost wake-up between its check and its wait).
+/// Condition (over a plain Lock, the fast one; these two models check the
+/// core's notify mode, which both locks share): a notify after the predicate
+/// changed always reaches the waiter (no lost wake-up between its check and
+/// its wait).
 #[test]
 fn condition_no_lost_wakeup() {
     model(|| {
-        let cond = Arc::new(Condition::new());
+        let cond = Arc::new(Condition::with_lock(Lock::new()));
         let ready = Arc::new(AtomicBool::new(false));
         let waiter = {
             let (cond, ready) = (cond.clone(), ready.clone());
@@ -195,7 +197,7 @@ fn condition_no_lost_wakeup() {
 #[test]
 fn condition_cancelled_waiter_passes_notify_on() {
     model(|| {
-        let cond = Arc::new(Condition::new());
+        let cond = Arc::new(Condition::with_lock(Lock::new()));
         let ready = Arc::new(AtomicBool::new(false));
         let waiter = {
             let (cond, ready) = (cond.clone(), ready.clone());

@@ -219,9 +219,12 @@ impl<L: ConditionLock> Condition<L> {
     /// # Examples
     ///
     /// ```
-    /// let cond = threadlet::Condition::new();
+    /// let cond = threadlet::Condition::new(); // over an RLock
     /// assert!(cond.try_acquire());
-    /// assert!(!cond.try_acquire());
+    /// assert!(cond.try_acquire()); // the owner re-enters
+    /// let plain = threadlet::Condition::with_lock(threadlet::Lock::new());
+    /// assert!(plain.try_acquire());
+    /// assert!(!plain.try_acquire());
     /// ```
     #[doc(alias = "acquire_nowait")]
     #[must_use = "if the lock was taken it must be released"]
@@ -249,7 +252,7 @@ impl<L: ConditionLock> Condition<L> {
     /// # async fn main() {
     /// use std::time::Duration;
     ///
-    /// let cond = threadlet::Condition::new();
+    /// let cond = threadlet::Condition::with_lock(threadlet::Lock::new());
     /// assert!(cond.acquire_timeout(Duration::from_millis(5)).await);
     /// assert!(!cond.acquire_timeout(Duration::from_millis(5)).await);
     /// # }
@@ -284,7 +287,7 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let cond = threadlet::Condition::new();
+    /// let cond = threadlet::Condition::with_lock(threadlet::Lock::new());
     /// assert!(cond.blocking_acquire_timeout(Duration::from_millis(5)));
     /// assert!(!cond.blocking_acquire_timeout(Duration::from_millis(5)));
     /// ```
