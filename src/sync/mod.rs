@@ -3,10 +3,13 @@
 //! [`Barrier`].
 //!
 //! Every primitive serves async tasks (`op().await`, `try_op()`,
-//! `op_timeout(d).await`) and plain OS threads (`blocking_op()`) at the same
-//! time, and every handle is a cheap `Clone` (an `Arc` inside) that is
-//! `Send + Sync`, so it moves into tasks the way Python objects are shared
-//! between threads. They are all thin layers over one wait queue, so they
+//! `op_timeout(d).await`) and plain OS threads (`blocking_op()`,
+//! `blocking_op_timeout(d)`) at the same time: every waiting operation has
+//! all five forms (Event's non-blocking one is `is_set`; a Barrier wait has
+//! none, as in Python). Every handle is a cheap `Clone` (an `Arc` inside)
+//! that is `Send + Sync` (a `Lock<T>` when `T: Send`, an `RLock<T>` when
+//! `T: Send + Sync`), so it moves into tasks the way Python objects are
+//! shared between threads. They are all thin layers over one wait queue, so they
 //! share its fairness and cancel-safety guarantees.
 //!
 //! | Python | threadlet | for |
