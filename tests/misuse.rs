@@ -184,6 +184,20 @@ async fn semaphore_release_of_zero_permits() {
 }
 
 #[tokio::test]
+async fn semaphore_release_past_its_maximum() {
+    let sem = Semaphore::new(usize::MAX >> 2);
+    let err = sem.release().unwrap_err();
+    assert_eq!(err, SemaphoreReleaseError::Overflow);
+    assert_eq!(err.to_string(), "Semaphore value would exceed its maximum");
+    assert_eq!(sem.value(), usize::MAX >> 2, "the value is unchanged");
+
+    // Still usable.
+    sem.acquire().await;
+    sem.release().unwrap();
+    assert_eq!(sem.value(), usize::MAX >> 2);
+}
+
+#[tokio::test]
 async fn semaphore_release_n_past_its_maximum() {
     let sem = Semaphore::new(1);
     let err = sem.release_n(usize::MAX).unwrap_err();
