@@ -24,9 +24,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::child::MARKER;
 use super::children;
 use super::codec::{self, Report};
-use super::lock;
 use super::record::{Outcome, Record};
 use crate::queue::Queue;
+use crate::wait::loom::lock;
 
 /// A request to spawn one `Process` child.
 pub(crate) struct Job {

@@ -211,12 +211,6 @@ pub(crate) async fn shutdown_children() {
     children::shutdown().await;
 }
 
-/// Locks `m`, ignoring poisoning: every value behind the process layer's
-/// locks is valid after any panic (each is replaced whole).
-pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[doc(hidden)]
 pub mod __private {
     //! Support for [`test_support!`](crate::process::test_support); not public API.

@@ -36,11 +36,11 @@ use tokio::io::AsyncWriteExt;
 
 use super::calls::Idle;
 use super::codec::{self, FrameError};
-use super::lock;
 use super::queue::{Held, Server as Inbox, Wait};
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::PipeError;
 use crate::sync::Event;
+use crate::wait::loom::lock;
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Request {

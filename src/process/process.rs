@@ -15,10 +15,10 @@ use serde::de::DeserializeOwned;
 use super::codec::{self, Launch};
 use super::current::{self, INITIALIZED, identity_name, next_identity};
 use super::driver::{self, Job};
-use super::lock;
 use super::record::{Meta, Outcome, Record, State};
 use super::registry::{self, Lookup, ProcessRun};
 use crate::error::{ProcessJoinError, ProcessStartError, ProcessStateError};
+use crate::wait::loom::lock;
 
 /// A child OS process running a registered target: Python's
 /// `multiprocessing.Process` with the `spawn` start method.

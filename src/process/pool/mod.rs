@@ -24,9 +24,9 @@ use self::results::{ChunkAnswers, collect};
 use self::shared::{PoolJob, PoolShared};
 use super::current::{self, INITIALIZED};
 use super::driver;
-use super::lock;
 use super::registry::{self, Lookup};
 use crate::error::PoolError;
+use crate::wait::loom::lock;
 
 /// A pool of worker processes: Python's `multiprocessing.Pool`.
 ///
