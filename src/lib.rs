@@ -90,7 +90,10 @@ pub mod thread;
 // Errors have one path only: `threadlet::error::X`. Modules keep the rest
 // (`queue::BaseQueue`, `sync::ConditionLock`, ...).
 pub use queue::{LifoQueue, PriorityQueue, Queue};
-pub use runtime::{RuntimeBuilder, run, wait_non_daemon};
+pub use runtime::{
+    RuntimeBuilder, blocking_wait_non_daemon, blocking_wait_non_daemon_timeout, run, scope,
+    wait_non_daemon, wait_non_daemon_timeout,
+};
 pub use sync::{
     Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock,
     ConditionStatistics, Event, EventStatistics, Lock, LockGuard, LockStatistics, RLock,
@@ -100,3 +103,7 @@ pub use thread::{
     Builder, ExceptHookArgs, Thread, ThreadRef, ThreadRun, Timer, active_count, current_thread,
     default_excepthook, enumerate, main_thread, set_excepthook, spawn,
 };
+/// The attributes `#[threadlet::main]` and `#[threadlet::test]` (feature
+/// `macros`, on by default).
+#[cfg(feature = "macros")]
+pub use threadlet_macros::{main, test};

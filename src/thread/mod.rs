@@ -54,6 +54,7 @@ mod core;
 pub(crate) mod error;
 mod excepthook;
 mod registry;
+mod scope;
 mod task;
 #[allow(clippy::module_inception)]
 mod thread;
@@ -71,5 +72,10 @@ pub use timer::Timer;
 
 // What the runtime entry point (`crate::runtime`) and a child process need.
 pub(crate) use excepthook::install_panic_hook;
-pub(crate) use registry::{end_main, join_non_daemon};
+pub(crate) use registry::{
+    abort_daemons, caller_scope, cancel_daemons, end_main, join_non_daemon, join_scope,
+};
+pub(crate) use scope::{
+    ScopeId, adopt, enter_body, forget, leave_body, next as next_scope, set_runtime,
+};
 pub(crate) use task::run_main;

@@ -67,7 +67,10 @@ impl std::fmt::Debug for Config {
             .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads.map(|(n, _)| n))
             .field("start_paused", &self.start_paused.map(|(b, _)| b))
-            .field("crate", &self.krate.as_ref().map(|p| quote::quote!(#p).to_string()))
+            .field(
+                "crate",
+                &self.krate.as_ref().map(|p| quote::quote!(#p).to_string()),
+            )
             .finish()
     }
 }
@@ -300,7 +303,10 @@ mod tests {
     use syn::parse::Parser;
 
     fn parse(kind: Kind, args: proc_macro2::TokenStream) -> syn::Result<Config> {
-        let input: ItemFn = syn::parse2(quote!(async fn f() {})).unwrap();
+        let input: ItemFn = syn::parse2(quote!(
+            async fn f() {}
+        ))
+        .unwrap();
         let args = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
         Config::parse(kind, &input, args)
     }
@@ -311,15 +317,25 @@ mod tests {
 
     #[test]
     fn defaults_follow_run_and_tokio_test() {
-        assert_eq!(parse(Kind::Main, quote!()).unwrap().flavor, Flavor::MultiThread);
-        assert_eq!(parse(Kind::Test, quote!()).unwrap().flavor, Flavor::CurrentThread);
+        assert_eq!(
+            parse(Kind::Main, quote!()).unwrap().flavor,
+            Flavor::MultiThread
+        );
+        assert_eq!(
+            parse(Kind::Test, quote!()).unwrap().flavor,
+            Flavor::CurrentThread
+        );
     }
 
     #[test]
     fn every_option_is_read() {
         let c = parse(
             Kind::Test,
-            quote!(flavor = "multi_thread", worker_threads = 3, crate = "::x::threadlet"),
+            quote!(
+                flavor = "multi_thread",
+                worker_threads = 3,
+                crate = "::x::threadlet"
+            ),
         )
         .unwrap();
         assert_eq!(c.flavor, Flavor::MultiThread);
@@ -336,8 +352,11 @@ mod tests {
         assert!(error(Kind::Test, quote!(worker_threads = 0)).contains("may not be 0"));
         assert!(error(Kind::Test, quote!(worker_threads = 2)).contains("`multi_thread` flavor"));
         assert!(
-            error(Kind::Test, quote!(flavor = "multi_thread", start_paused = true))
-                .contains("`current_thread` flavor")
+            error(
+                Kind::Test,
+                quote!(flavor = "multi_thread", start_paused = true)
+            )
+            .contains("`current_thread` flavor")
         );
         assert!(error(Kind::Test, quote!(flavor = "fast")).contains("no such runtime flavor"));
         assert!(error(Kind::Test, quote!(flavor = 1)).contains("must be a string"));
@@ -346,8 +365,11 @@ mod tests {
         assert!(error(Kind::Test, quote!(multi_thread)).contains("flavor = \"multi_thread\""));
         assert!(error(Kind::Test, quote!(flavor)).contains("needs a value"));
         assert!(
-            error(Kind::Test, quote!(flavor = "multi_thread", flavor = "multi_thread"))
-                .contains("more than once")
+            error(
+                Kind::Test,
+                quote!(flavor = "multi_thread", flavor = "multi_thread")
+            )
+            .contains("more than once")
         );
         assert!(error(Kind::Main, quote!(crate = "not a path")).contains("must be a path"));
     }
@@ -358,9 +380,42 @@ mod tests {
             let input: ItemFn = syn::parse2(item).unwrap();
             check_function(kind, &input).unwrap_err().to_string()
         };
-        assert!(check(quote!(fn main() {}), Kind::Main).contains("`async` keyword is missing"));
-        assert!(check(quote!(async fn main(x: u8) {}), Kind::Main).contains("arguments"));
-        assert!(check(quote!(async fn t<T>() {}), Kind::Test).contains("generic"));
-        assert!(check(quote!(#[test] async fn t() {}), Kind::Test).contains("remove this"));
+        assert!(
+            check(
+                quote!(
+                    fn main() {}
+                ),
+                Kind::Main
+            )
+            .contains("`async` keyword is missing")
+        );
+        assert!(
+            check(
+                quote!(
+                    async fn main(x: u8) {}
+                ),
+                Kind::Main
+            )
+            .contains("arguments")
+        );
+        assert!(
+            check(
+                quote!(
+                    async fn t<T>() {}
+                ),
+                Kind::Test
+            )
+            .contains("generic")
+        );
+        assert!(
+            check(
+                quote!(
+                    #[test]
+                    async fn t() {}
+                ),
+                Kind::Test
+            )
+            .contains("remove this")
+        );
     }
 }

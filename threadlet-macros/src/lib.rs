@@ -220,10 +220,10 @@ fn expand(kind: Kind, input: ItemFn, config: &Config) -> TokenStream2 {
         block,
         ..
     } = input;
-    let krate = config.krate.as_ref().map_or_else(
-        || quote!(::threadlet),
-        |path| path.to_token_stream(),
-    );
+    let krate = config
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::threadlet), |path| path.to_token_stream());
     // Spans at the function's name: a type error in the expansion (say, a
     // future that is not `Send` for `main`) points at the function.
     let span = sig.ident.span();
