@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `threading.Thread(target=f).start()` | [`spawn`]`(f())`, or [`Thread::new`] + [`Thread::start`] |
 //! | `threading.current_thread()`, `main_thread()`, `enumerate()`, `active_count()` | [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`] |
-//! | interpreter exit waits for non-daemon threads | [`run`] |
+//! | interpreter exit waits for non-daemon threads | [`run`] / `#[threadlet::main]`; per test `#[threadlet::test]`; per block [`scope`] — each waits for its own threads ([scopes](runtime#scopes)) |
 //! | `threading.Timer` | [`Timer`] |
 //! | `threading.Lock`, `RLock`, `Condition` | [`Lock`], [`RLock`], [`Condition`] |
 //! | `threading.Event`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`Event`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`] |

@@ -345,3 +345,31 @@ async fn enumerate_and_active_count_stay_process_wide() {
     gate.set();
     outside.join().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_thread_belongs_to_the_scope_that_starts_it() {
+    tokio::time::pause();
+    let gate = Arc::new(Event::new());
+    let g = gate.clone();
+    // Made here (the root scope), started inside the scope: the scope's.
+    let t = threadlet::Thread::new(async move { g.wait().await });
+    let t_ref = t.thread_ref();
+    let gate_setter = gate.clone();
+    let waited = tokio::time::timeout(
+        Duration::from_secs(10),
+        threadlet::scope(async move {
+            t.start().unwrap();
+            // Opened only after the scope has waited a while.
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                gate_setter.set();
+            });
+        }),
+    )
+    .await;
+    assert!(waited.is_ok());
+    assert!(
+        !t_ref.is_alive(),
+        "the scope waited for the thread it started"
+    );
+}
