@@ -74,9 +74,9 @@ pub use timer::Timer;
 
 // What the runtime entry point (`crate::runtime`) and a child process need.
 pub(crate) use excepthook::install_panic_hook;
-pub(crate) use registry::{
-    abort_daemons, caller_scope, cancel_daemons, end_main, join_non_daemon, join_scope,
-};
+#[cfg(all(feature = "process", target_os = "linux"))]
+pub(crate) use registry::join_non_daemon;
+pub(crate) use registry::{abort_daemons, caller_scope, cancel_daemons, end_main, join_scope};
 pub(crate) use scope::{
     ScopeId, adopt, enter_body, forget, leave_body, next as next_scope, set_runtime,
 };

@@ -356,9 +356,10 @@ pub(crate) async fn join_scope(target: ScopeId, me: Option<usize>) {
     }
 }
 
-/// [`join_scope`] for the caller's scope: the body of
-/// [`wait_non_daemon`](crate::wait_non_daemon), and what a child process
-/// waits for before it exits.
+/// [`join_scope`] for the caller's scope (as
+/// [`wait_non_daemon`](crate::wait_non_daemon)): what a child process waits
+/// for before it exits.
+#[cfg(all(feature = "process", target_os = "linux"))]
 pub(crate) async fn join_non_daemon() {
     let (target, me) = caller_scope();
     join_scope(target, me).await;
