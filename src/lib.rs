@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `threading.Thread(target=f).start()` | [`spawn`]`(f())`, or [`Thread::new`] + [`Thread::start`] |
 //! | `threading.current_thread()`, `main_thread()`, `enumerate()`, `active_count()` | [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`] |
-//! | interpreter exit waits for non-daemon threads | [`run`] |
+//! | interpreter exit waits for non-daemon threads | [`run`] / `#[threadlet::main]`; per test `#[threadlet::test]`; per block [`scope`] — each waits for its own threads ([scopes](runtime#scopes)) |
 //! | `threading.Timer` | [`Timer`] |
 //! | `threading.Lock`, `RLock`, `Condition` | [`Lock`], [`RLock`], [`Condition`] |
 //! | `threading.Event`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`Event`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`] |
@@ -92,7 +92,10 @@ pub mod thread;
 // Errors have one path only: `threadlet::error::X`. Modules keep the rest
 // (`queue::BaseQueue`, `sync::ConditionLock`, ...).
 pub use queue::{LifoQueue, PriorityQueue, Queue, QueueStatistics};
-pub use runtime::{RuntimeBuilder, run, wait_non_daemon};
+pub use runtime::{
+    RuntimeBuilder, blocking_wait_non_daemon, blocking_wait_non_daemon_timeout, run, scope,
+    wait_non_daemon, wait_non_daemon_timeout,
+};
 pub use sync::{
     Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock,
     ConditionStatistics, Event, EventStatistics, Lock, LockGuard, LockStatistics, OwnedLockGuard,
@@ -103,3 +106,7 @@ pub use thread::{
     Builder, ExceptHookArgs, Thread, ThreadRef, ThreadRun, Timer, active_count, current_thread,
     default_excepthook, enumerate, main_thread, set_excepthook, spawn,
 };
+/// The attributes `#[threadlet::main]` and `#[threadlet::test]` (feature
+/// `macros`, on by default).
+#[cfg(feature = "macros")]
+pub use threadlet_macros::{main, test};

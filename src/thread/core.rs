@@ -58,6 +58,9 @@ pub(crate) struct Core {
     /// formatted from `number` only when asked for.
     name: Mutex<Option<Box<str>>>,
     task: OnceLock<Task>,
+    /// The scope the thread belongs to (`thread/scope.rs`), set when it
+    /// starts; 0, the root scope, until then.
+    scope: AtomicU64,
     /// Joiners waiting for `DONE`: made by the first join that has to wait
     /// (most threads are joined after they finish, or never), which keeps a
     /// thread small.
@@ -76,7 +79,32 @@ impl Core {
             number,
             name: Mutex::new(name),
             task: OnceLock::new(),
+            scope: AtomicU64::new(0),
             joiners: OnceLock::new(),
+        }
+    }
+
+    /// The scope the thread belongs to.
+    pub(crate) fn scope(&self) -> u64 {
+        self.scope.load(Ordering::Relaxed)
+    }
+
+    /// Sets the scope of a thread that is starting (before it is registered,
+    /// so that the registry's lock publishes it).
+    pub(crate) fn set_scope(&self, scope: u64) {
+        self.scope.store(scope, Ordering::Relaxed);
+    }
+
+    /// Cancels a started thread's task (a scope ending cancels its daemon
+    /// threads). `false` when its task handle is not stored yet: it was
+    /// caught between registering and storing it.
+    pub(crate) fn abort(&self) -> bool {
+        match self.task.get() {
+            Some(Task::Handle(task)) => {
+                task.abort();
+                true
+            }
+            Some(Task::Id(_)) | None => false,
         }
     }
 

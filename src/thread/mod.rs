@@ -11,7 +11,7 @@
 //! | `t.name`, `t.ident`, `t.daemon`, `t.is_alive()` | [`Thread::name`] / [`set_name`](Thread::set_name), [`Thread::ident`] (the tokio task id), [`Thread::is_daemon`] / [`set_daemon`](Thread::set_daemon), [`Thread::is_alive`] |
 //! | `current_thread()`, `main_thread()`, `enumerate()`, `active_count()` | [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`] (as [`ThreadRef`]s) |
 //! | `threading.excepthook` | [`set_excepthook`], [`default_excepthook`], [`ExceptHookArgs`] |
-//! | interpreter exit waits for non-daemon threads | [`run`](crate::run) / [`RuntimeBuilder`](crate::RuntimeBuilder); [`wait_non_daemon`](crate::wait_non_daemon) inside `#[tokio::test]` |
+//! | interpreter exit waits for non-daemon threads | [`run`](crate::run) / `#[threadlet::main]`, `#[threadlet::test]`, [`scope`](crate::scope), each for its own threads ([scopes](crate::runtime#scopes)); [`wait_non_daemon`](crate::wait_non_daemon) |
 //! | `Timer(interval, f)`, `cancel()` | [`Timer`], [`Timer::cancel`] |
 //!
 //! # Which one should I use?
@@ -39,14 +39,16 @@
 //! - Dummy threads are not listed by [`enumerate`]: threadlet cannot observe
 //!   when a task it did not start ends. A thread created outside any
 //!   threadlet thread is non-daemon (Python would inherit the dummy's
-//!   `daemon=True`), so [`wait_non_daemon`](crate::wait_non_daemon) in a `#[tokio::test]` waits for it.
+//!   `daemon=True`), so the scope it starts in waits for it.
 //! - Default names are `Thread-N` without Python's `(target)` suffix: a
 //!   future has no name to give.
 //! - `MainThread` is [`run`](crate::run)'s main task; elsewhere (`#[tokio::main]`, a
 //!   `block_on`) the caller is a dummy thread, and [`main_thread`] is an
 //!   alive `MainThread` with no ident standing for the program's main thread.
-//! - The registry and the non-daemon count are process-wide, as in Python,
-//!   even when several tokio runtimes run in the process.
+//! - The registry ([`enumerate`], [`active_count`]) is process-wide, as in
+//!   Python, even when several tokio runtimes run in the process; the wait
+//!   for non-daemon threads is per [scope](crate::runtime#scopes), so tests
+//!   running in parallel do not wait for each other's threads.
 
 // Layers, each file importing only the ones above it in this list:
 // error; core (the shared thread state, "current thread"); thread_ref;
@@ -58,6 +60,7 @@ mod core;
 pub(crate) mod error;
 mod excepthook;
 mod registry;
+mod scope;
 mod task;
 #[allow(clippy::module_inception)]
 mod thread;
@@ -75,7 +78,12 @@ pub use timer::Timer;
 
 // What the runtime entry point (`crate::runtime`) and a child process need.
 pub(crate) use excepthook::install_panic_hook;
-pub(crate) use registry::{end_main, join_non_daemon};
+#[cfg(all(feature = "process", target_os = "linux"))]
+pub(crate) use registry::join_non_daemon;
+pub(crate) use registry::{abort_daemons, caller_scope, cancel_daemons, end_main, join_scope};
+pub(crate) use scope::{
+    ScopeId, adopt, enter_body, forget, leave_body, next as next_scope, set_runtime,
+};
 pub(crate) use task::run_main;
 // The loom models of thread join.
 #[cfg(all(test, threadlet_loom))]
