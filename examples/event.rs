@@ -10,11 +10,20 @@ use threadlet::Event;
 
 async fn boss(event: Event) {
     println!("BOSS: everybody works overtime until 22:00 tonight.");
-    println!("{}", event.is_set());
+    // The article prints `event.isSet()` here: nobody has set the event yet.
+    println!(
+        "{}  (is_set before the first set: the workers are still waiting)",
+        event.is_set()
+    );
     event.set();
     tokio::time::sleep(Duration::from_millis(500)).await;
     println!("BOSS: <22:00> you can go home now.");
-    println!("{}", event.is_set());
+    // False again: after the first set, the workers cleared the event so
+    // that their second `wait` blocks until this second set.
+    println!(
+        "{}  (is_set before the second set: the workers cleared it and wait again)",
+        event.is_set()
+    );
     event.set();
 }
 
@@ -27,15 +36,15 @@ async fn worker(event: Event) {
     println!("Worker: OhYeah!");
 }
 
-#[tokio::main]
+#[threadlet::main]
 async fn main() {
     let event = Event::new();
-    let mut tasks = Vec::new();
+    let mut threads = Vec::new();
     for _ in 0..5 {
-        tasks.push(tokio::spawn(worker(event.clone())));
+        threads.push(threadlet::spawn(worker(event.clone())));
     }
-    tasks.push(tokio::spawn(boss(event.clone())));
-    for t in tasks {
-        t.await.unwrap();
+    threads.push(threadlet::spawn(boss(event.clone())));
+    for t in threads {
+        t.join().await.unwrap();
     }
 }
