@@ -164,6 +164,7 @@ mod driver;
 pub(crate) mod error;
 mod pipe;
 mod pool;
+mod preamble;
 #[allow(clippy::module_inception)]
 mod process;
 mod queue;
@@ -243,51 +244,18 @@ pub mod __private {
         static ONCE: Once = Once::new();
         ONCE.call_once(|| {
             register();
-            set_child_args(vec![entry_path(module_path, entry)]);
+            // Children run the one libtest test `entry` of this test binary,
+            // with the harness's header dropped from their stdout.
+            let mut args = vec![entry_path(module_path, entry)];
+            args.extend(
+                ["--exact", "--nocapture", "--test-threads=1", "--quiet"].map(String::from),
+            );
+            super::driver::set_child_args(args, true);
         });
         super::init();
     }
-
-    /// Makes children run the one libtest test `name` of this test binary
-    /// (`NAME --exact --nocapture --test-threads=1 --quiet`), with the harness's
-    /// header dropped from their stdout.
-    pub fn set_child_args(name: Vec<String>) {
-        let mut args = name;
-        args.extend(["--exact", "--nocapture", "--test-threads=1", "--quiet"].map(String::from));
-        super::driver::set_child_args(args, true);
-    }
 }
 
-/// Lets an integration test file (libtest harness) start children of the test
-/// binary.
-///
-/// `test_support!(register_fn)` defines a `#[test] fn threadlet_process_child`
-/// that a child runs (`--exact`) and a `fn threadlet_process_setup()` that every
-/// test calls first. `register_fn` is a `fn()` that registers the file's targets.
-/// In the parent's test run the entry test only does the setup.
-///
-/// # Examples
-///
-/// ```
-/// // tests/my_processes.rs
-/// fn double(x: u32) -> u32 {
-///     x * 2
-/// }
-///
-/// fn targets() {
-///     threadlet::process::register(double);
-/// }
-///
-/// threadlet::process::test_support!(targets);
-///
-/// #[tokio::test]
-/// async fn doubles_in_a_child() {
-///     threadlet_process_setup();
-///     let p = threadlet::process::spawn_process(double, 21).unwrap();
-///     assert_eq!(p.join().await.unwrap(), 42);
-/// }
-/// # fn main() { targets(); }
-/// ```
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __threadlet_process_test_support {

@@ -455,6 +455,8 @@ impl<R> Process<R> {
     /// - [`ProcessStartError::DaemonChild`]: the current process is a daemon;
     /// - [`ProcessStartError::NotInitialized`]: [`init`](super::init) was never
     ///   called in this process;
+    /// - [`ProcessStartError::NoTestSupport`]: this is a `cargo test` binary
+    ///   (libtest harness) whose file lacks [`test_support!`](super::test_support);
     /// - [`ProcessStartError::UnknownTarget`] / [`ProcessStartError::AmbiguousTarget`]:
     ///   the target is not registered here, or its name is shared;
     /// - [`ProcessStartError::Spawn`]: the OS refused.
@@ -492,6 +494,9 @@ impl<R> Process<R> {
             }
             if !INITIALIZED.load(Ordering::Acquire) {
                 return Err(ProcessStartError::NotInitialized);
+            }
+            if driver::unprepared_test_harness() {
+                return Err(ProcessStartError::NoTestSupport);
             }
             match registry::lookup(shared.key, Some(shared.type_id)) {
                 Ok(_) => {}
@@ -626,7 +631,7 @@ impl<R> Process<R> {
     where
         R: DeserializeOwned,
     {
-        crate::wait::timeout::with_timeout(timeout, self.join())
+        driver::real_timeout(timeout, self.join())
             .await
             .unwrap_or(Err(ProcessJoinError::Timeout))
     }
@@ -701,9 +706,12 @@ impl<R> Process<R> {
             }),
             Outcome::UnknownTarget(key) => Err(ProcessJoinError::UnknownTarget(key.clone())),
             Outcome::Codec(msg) => Err(ProcessJoinError::Codec(msg.clone())),
-            Outcome::NoReport { started: true } => Err(ended()),
-            Outcome::NoReport { started: false } if exitcode < 0 => Err(ended()),
-            Outcome::NoReport { started: false } => Err(ProcessJoinError::NoInit { exitcode }),
+            Outcome::NoReport => Err(ended()),
+            Outcome::NoInit { .. } if exitcode < 0 => Err(ended()),
+            Outcome::NoInit { stderr } => Err(ProcessJoinError::NoInit {
+                exitcode,
+                stderr: stderr.clone(),
+            }),
         }
     }
 

@@ -24,9 +24,10 @@ pub(crate) enum Outcome {
     UnknownTarget(String),
     /// The child could not decode its arguments or encode the value.
     Codec(String),
-    /// No final report: killed, or exited from the target. `started` tells
-    /// whether it reached `init()` at all.
-    NoReport { started: bool },
+    /// No final report: killed, or exited from the target.
+    NoReport,
+    /// It never reached `init()`: `stderr` is the end of what it printed.
+    NoInit { stderr: String },
 }
 
 /// Where a child is in its life.
