@@ -73,11 +73,11 @@ fn pipe_owner_that_exits(_: ()) -> Connection<u8> {
 fn blocking_forms(q: Queue<u32>) -> Vec<String> {
     let show = |r: Result<(), ProcessQueueError>| format!("{r:?}");
     vec![
-        show(q.blocking_put_nowait(1)),
-        show(q.blocking_put_nowait(2)),
+        show(q.put_nowait(1)),
+        show(q.put_nowait(2)),
         show(q.blocking_put_timeout(3, Duration::from_millis(20))),
-        format!("{:?}", q.blocking_get_nowait()),
-        format!("{:?}", q.blocking_get_nowait()),
+        format!("{:?}", q.get_nowait()),
+        format!("{:?}", q.get_nowait()),
         show(q.blocking_put_timeout(4, Duration::from_millis(20))),
         format!("{:?}", q.blocking_get_timeout(Duration::from_millis(20))),
     ]
@@ -129,7 +129,7 @@ async fn four_producers_ten_thousand_items_each_arrive_exactly_once() {
             .collect();
         assert_eq!(mine, (0..N).collect::<Vec<_>>());
     }
-    assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
+    assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
     assert_eq!(q.qsize().unwrap(), 0);
 }
 
@@ -149,15 +149,15 @@ async fn a_bounded_queue_feeds_a_child() {
 async fn nowait_timeout_and_full() {
     threadlet_process_setup();
     let q: Queue<u8> = Queue::new(2).unwrap();
-    assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
+    assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
     assert_eq!(
         q.get_timeout(Duration::from_millis(20)).await,
         Err(ProcessQueueError::Empty)
     );
-    q.put_nowait(1).await.unwrap();
+    q.put_nowait(1).unwrap();
     q.put(2).await.unwrap();
     assert_eq!(q.qsize().unwrap(), 2);
-    assert_eq!(q.put_nowait(3).await, Err(ProcessQueueError::Full));
+    assert_eq!(q.put_nowait(3), Err(ProcessQueueError::Full));
     assert_eq!(
         q.put_timeout(3, Duration::from_millis(20)).await,
         Err(ProcessQueueError::Full)
@@ -208,7 +208,7 @@ async fn a_cancelled_get_loses_nothing() {
     // ... then an item arrives: it is not lost, this handle hands it out next.
     other.put('x').await.unwrap();
     assert_eq!(q.get_timeout(Duration::from_secs(10)).await.unwrap(), 'x');
-    assert_eq!(other.get_nowait().await, Err(ProcessQueueError::Empty));
+    assert_eq!(other.get_nowait(), Err(ProcessQueueError::Empty));
 }
 
 // ===== Pipe =====
@@ -305,14 +305,14 @@ async fn a_handle_does_not_hoard_items_another_handle_could_take() {
     assert_eq!(q.get().await.unwrap(), 0);
     // The items `q` did not take are visible to every other handle, at once.
     assert_eq!(other.qsize().unwrap(), 2);
-    assert_eq!(other.get_nowait().await.unwrap(), 1);
+    assert_eq!(other.get_nowait().unwrap(), 1);
     assert_eq!(
         other
             .blocking_get_timeout(Duration::from_millis(10))
             .unwrap(),
         2
     );
-    assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
+    assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
 }
 
 #[test]
@@ -381,9 +381,9 @@ async fn a_bounded_queue_keeps_the_room_of_an_unacknowledged_item() {
     }
     assert_eq!(q.qsize(), Ok(0));
     // The room came back exactly once: one put fits, the next does not.
-    q.put_nowait(2).await.unwrap();
-    assert_eq!(q.put_nowait(3).await, Err(ProcessQueueError::Full));
-    assert_eq!(q.get_nowait().await, Ok(2));
+    q.put_nowait(2).unwrap();
+    assert_eq!(q.put_nowait(3), Err(ProcessQueueError::Full));
+    assert_eq!(q.get_nowait(), Ok(2));
 }
 
 #[tokio::test]

@@ -684,10 +684,30 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// assert_eq!(a.blocking_recv_timeout(Duration::from_millis(10)), Err(PipeError::Timeout));
     /// ```
     pub fn blocking_recv_timeout(&self, timeout: Duration) -> Result<T, PipeError> {
-        if timeout == Duration::MAX {
-            return self.recv_inner(None);
-        }
-        self.recv_inner(Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)))
+        self.recv_inner(millis_of(timeout))
+    }
+
+    /// Receives a message only if one is there now (Python's `poll()` then
+    /// `recv()`). A plain method: it never waits for a message, only for the
+    /// owner's answer (one round trip over a local socket).
+    ///
+    /// # Errors
+    ///
+    /// [`PipeError::Timeout`] when there is none; otherwise as `recv`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::PipeError;
+    ///
+    /// let (a, b) = threadlet::process::Pipe::<u8>::new(true).unwrap();
+    /// assert_eq!(a.try_recv(), Err(PipeError::Timeout));
+    /// b.blocking_send(&3).unwrap();
+    /// assert_eq!(a.try_recv(), Ok(3));
+    /// ```
+    #[doc(alias = "poll")]
+    pub fn try_recv(&self) -> Result<T, PipeError> {
+        self.recv_inner(Some(0))
     }
 
     /// Sends a message (Python's `send`).
@@ -748,4 +768,50 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         }
         received(self.call(&Request::Recv { millis: None }).await?)
     }
+
+    /// Receives the next message, waiting at most `timeout` (Python's
+    /// `poll(timeout)` then `recv()`; `Duration::MAX` waits forever, zero
+    /// never waits). The owner of the pipe times the wait, in real time, so a
+    /// paused tokio clock does not expire it.
+    ///
+    /// # Errors
+    ///
+    /// [`PipeError::Timeout`] when none came in time; otherwise as `recv`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`recv`](Connection::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use threadlet::error::PipeError;
+    ///
+    /// let (a, b) = threadlet::process::Pipe::<u8>::new(true).unwrap();
+    /// assert_eq!(a.recv_timeout(Duration::from_millis(10)).await, Err(PipeError::Timeout));
+    /// b.send(&5).await.unwrap();
+    /// assert_eq!(a.recv_timeout(Duration::from_secs(60)).await, Ok(5));
+    /// # }
+    /// ```
+    pub async fn recv_timeout(&self, timeout: Duration) -> Result<T, PipeError> {
+        if !self.can_recv {
+            return Err(PipeError::WrongDirection);
+        }
+        received(
+            self.call(&Request::Recv {
+                millis: millis_of(timeout),
+            })
+            .await?,
+        )
+    }
+}
+
+/// A receive timeout as the owner takes it: whole milliseconds, `None`
+/// for `Duration::MAX` (forever; a larger-than-`u64` count of milliseconds
+/// is forever too, on the owner's side).
+fn millis_of(timeout: Duration) -> Option<u64> {
+    (timeout != Duration::MAX).then(|| u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
 }

@@ -593,7 +593,12 @@ impl<R> Process<R> {
     }
 
     /// [`join`](Process::join) for at most `timeout` (`Duration::MAX` waits
-    /// forever).
+    /// forever, zero never waits).
+    ///
+    /// The timeout is measured in real time, on the process driver's own
+    /// clock: under a paused tokio clock (`start_paused`, `time::pause`) it
+    /// does not expire the moment the runtime auto-advances, since the child
+    /// runs in real time. It needs no timer of the caller's runtime.
     ///
     /// # Errors
     ///
@@ -669,6 +674,97 @@ impl<R> Process<R> {
         }
         self.shared.blocking_wait_done();
         self.result()
+    }
+
+    /// [`join`](Process::join) without waiting: the target's value if the
+    /// child has already been reaped, [`ProcessJoinError::Timeout`] while it
+    /// runs (Python's `join(0)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Process::join), plus [`ProcessJoinError::Timeout`] while
+    /// the child is still running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::ProcessJoinError;
+    /// use threadlet::process::{self, Process};
+    ///
+    /// fn nap(ms: u64) {
+    ///     std::thread::sleep(std::time::Duration::from_millis(ms));
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(nap);
+    ///     process::init();
+    ///     let p = Process::new(nap, 10_000).unwrap();
+    ///     assert_eq!(p.try_join(), Err(ProcessJoinError::NotStarted));
+    ///     p.start().unwrap();
+    ///     assert_eq!(p.try_join(), Err(ProcessJoinError::Timeout));
+    ///     p.kill().unwrap();
+    ///     assert!(p.blocking_join().is_err());
+    ///     assert!(matches!(p.try_join(), Err(ProcessJoinError::Killed { signal: 9, .. })));
+    /// }
+    /// ```
+    pub fn try_join(&self) -> Result<R, ProcessJoinError>
+    where
+        R: DeserializeOwned,
+    {
+        if !self.shared.is_started() {
+            return Err(ProcessJoinError::NotStarted);
+        }
+        if !self.shared.is_done() {
+            return Err(ProcessJoinError::Timeout);
+        }
+        self.result()
+    }
+
+    /// [`blocking_join`](Process::blocking_join) for at most `timeout`
+    /// (`Duration::MAX` waits forever, zero is
+    /// [`try_join`](Process::try_join)); it needs no tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Process::join), plus [`ProcessJoinError::Timeout`] when the
+    /// child is still running at the deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::process::{self, Process};
+    ///
+    /// fn nap(ms: u64) {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(nap);
+    ///     process::init();
+    ///     let p = Process::new(nap, 10_000).unwrap();
+    ///     p.start().unwrap();
+    ///     assert!(p.blocking_join_timeout(Duration::from_millis(10)).unwrap_err().is_timeout());
+    ///     p.kill().unwrap();
+    ///     assert!(p.blocking_join_timeout(Duration::MAX).is_err());
+    ///     assert_eq!(p.exitcode(), Some(-9));
+    /// }
+    /// ```
+    pub fn blocking_join_timeout(&self, timeout: Duration) -> Result<R, ProcessJoinError>
+    where
+        R: DeserializeOwned,
+    {
+        if !self.shared.is_started() {
+            return Err(ProcessJoinError::NotStarted);
+        }
+        if self
+            .shared
+            .blocking_wait_done_until(crate::wait::timeout::deadline(timeout))
+        {
+            self.result()
+        } else {
+            Err(ProcessJoinError::Timeout)
+        }
     }
 
     fn result(&self) -> Result<R, ProcessJoinError>

@@ -585,28 +585,6 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
         self.blocking_get_wait(Wait::Forever)
     }
 
-    /// Puts `item` if there is room right now, from a plain thread (a process
-    /// target needs no runtime for it). The answer is one round trip to the
-    /// owner away; nothing waits for room.
-    ///
-    /// # Errors
-    ///
-    /// [`ProcessQueueError::Full`] when a bounded queue has no room;
-    /// `Closed`, `Codec` and `Authentication` as for [`blocking_put`](Queue::blocking_put).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadlet::error::ProcessQueueError;
-    ///
-    /// let q = threadlet::process::Queue::new(1).unwrap();
-    /// q.blocking_put_nowait(1u8).unwrap();
-    /// assert_eq!(q.blocking_put_nowait(2), Err(ProcessQueueError::Full));
-    /// ```
-    pub fn blocking_put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
-        self.blocking_put_wait(&item, Wait::No)
-    }
-
     /// Puts `item`, blocking this thread for at most `timeout` while a
     /// bounded queue is full (`Duration::MAX` waits forever).
     ///
@@ -634,28 +612,6 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
         timeout: Duration,
     ) -> Result<(), ProcessQueueError> {
         self.blocking_put_wait(&item, Wait::of(timeout))
-    }
-
-    /// Takes the oldest item if there is one right now, from a plain thread.
-    ///
-    /// # Errors
-    ///
-    /// [`ProcessQueueError::Empty`] when there is none; `Closed` as for
-    /// [`blocking_get`](Queue::blocking_get).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadlet::error::ProcessQueueError;
-    ///
-    /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
-    /// assert_eq!(q.blocking_get_nowait(), Err(ProcessQueueError::Empty));
-    /// q.blocking_put(7).unwrap();
-    /// assert_eq!(q.blocking_get_nowait(), Ok(7));
-    /// ```
-    #[doc(alias = "try_get")]
-    pub fn blocking_get_nowait(&self) -> Result<T, ProcessQueueError> {
-        self.blocking_get_wait(Wait::No)
     }
 
     /// Takes the oldest item, blocking this thread for at most `timeout`.
@@ -724,28 +680,28 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 
     /// Puts an item only if there is room now (Python's `put_nowait`).
     ///
+    /// A plain method, like the in-process queue's: it never waits for room,
+    /// only for the owner's answer (one round trip over a local socket, as
+    /// [`qsize`](Queue::qsize)), so it serves async code, plain threads and
+    /// process targets without a runtime alike. Into an unbounded queue it
+    /// does not even wait for that.
+    ///
     /// # Errors
     ///
-    /// [`ProcessQueueError::Full`] when full; `Closed` / `Codec` as `put`.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`put`](Queue::put).
+    /// [`ProcessQueueError::Full`] when a bounded queue has no room;
+    /// `Closed`, `Codec` and `Authentication` as for [`put`](Queue::put).
     ///
     /// # Examples
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
     /// use threadlet::error::ProcessQueueError;
     ///
     /// let q = threadlet::process::Queue::new(1).unwrap();
-    /// q.put_nowait(1u8).await.unwrap();
-    /// assert_eq!(q.put_nowait(2).await, Err(ProcessQueueError::Full));
-    /// # }
+    /// q.put_nowait(1u8).unwrap();
+    /// assert_eq!(q.put_nowait(2), Err(ProcessQueueError::Full));
     /// ```
-    pub async fn put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
-        self.put_wait(&item, Wait::No).await
+    pub fn put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
+        self.blocking_put_wait(&item, Wait::No)
     }
 
     /// Puts an item, waiting at most `timeout` for room.
@@ -806,28 +762,28 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 
     /// Takes the oldest item if there is one now (Python's `get_nowait`).
     ///
+    /// A plain method, like the in-process queue's: it never waits for an
+    /// item, only for the owner's answer (one round trip over a local
+    /// socket, as [`qsize`](Queue::qsize)).
+    ///
     /// # Errors
     ///
-    /// [`ProcessQueueError::Empty`] when empty; `Closed` as `get`.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`get`](Queue::get).
+    /// [`ProcessQueueError::Empty`] when empty; `Closed` and
+    /// `Authentication` as for [`get`](Queue::get).
     ///
     /// # Examples
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
     /// use threadlet::error::ProcessQueueError;
     ///
     /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
-    /// assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
-    /// # }
+    /// assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
+    /// q.put_nowait(7).unwrap();
+    /// assert_eq!(q.get_nowait(), Ok(7));
     /// ```
     #[doc(alias = "try_get")]
-    pub async fn get_nowait(&self) -> Result<T, ProcessQueueError> {
-        self.get_wait(Wait::No).await
+    pub fn get_nowait(&self) -> Result<T, ProcessQueueError> {
+        self.blocking_get_wait(Wait::No)
     }
 
     /// Takes the oldest item, waiting at most `timeout`.

@@ -158,6 +158,17 @@ impl Record {
         self.done.wait().await;
     }
 
+    /// Whether the child was reaped.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done.is_set()
+    }
+
+    /// [`blocking_wait_done`](Self::blocking_wait_done) until `deadline`
+    /// (`None`: forever); whether the child was reaped by then.
+    pub(crate) fn blocking_wait_done_until(&self, deadline: Option<std::time::Instant>) -> bool {
+        crate::wait::blocking::block_on_deadline(self.done.wait(), deadline).is_some()
+    }
+
     /// [`wait_done`](Self::wait_done) for a plain thread. The driver thread
     /// reaps and sets `done`, so this wait needs no progress of a runtime on
     /// the calling thread (it is not refused there).
