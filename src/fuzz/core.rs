@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Rng, for_each_seed, ops};
-use crate::wait::core::{Mode, RawSemaphore, Snapshot};
+use crate::wait::{Mode, RawSemaphore, Snapshot};
 
 const TASKS: usize = 16;
 
@@ -66,7 +66,7 @@ fn counting_mode_conserves_permits_under_cancellation() {
     });
 }
 
-/// Notify mode (Condition): waiters register and wait with random
+/// `Mode::PassOn` (Condition): waiters register and wait with random
 /// abandonment while notifiers hand out single wake-ups. No slot is left, and
 /// every waiter that returned `Ok` consumed exactly one notification or a
 /// passed-on one: the count of successful waits never exceeds the
@@ -74,7 +74,7 @@ fn counting_mode_conserves_permits_under_cancellation() {
 #[test]
 fn notify_mode_never_loses_or_invents_wakeups() {
     for_each_seed(|seed| async move {
-        let sem = Arc::new(RawSemaphore::new(0, Mode::Notify));
+        let sem = Arc::new(RawSemaphore::new(0, Mode::PassOn));
         let delivered = Arc::new(AtomicUsize::new(0));
         let woken = Arc::new(AtomicUsize::new(0));
         let per_task = ops() / TASKS;

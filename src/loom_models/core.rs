@@ -1,4 +1,4 @@
-//! Models of the wait queue (`wait::core::RawSemaphore`).
+//! Models of the wait queue (`wait::semaphore::RawSemaphore`).
 
 use std::task::Poll;
 
@@ -8,7 +8,7 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
 use super::{model, poll_once};
-use crate::wait::core::{Mode, RawSemaphore, Snapshot};
+use crate::wait::{Mode, RawSemaphore, Snapshot};
 
 fn counting(permits: usize) -> Arc<RawSemaphore> {
     Arc::new(RawSemaphore::new(permits, Mode::Counting))
@@ -131,7 +131,7 @@ fn granted_waiter_dropped_hands_the_permit_on() {
 #[test]
 fn notify_survives_a_cancelled_waiter() {
     model(|| {
-        let sem = Arc::new(RawSemaphore::new(0, Mode::Notify));
+        let sem = Arc::new(RawSemaphore::new(0, Mode::PassOn));
         let first = sem.register();
         let second = sem.register();
         let notifier = {
@@ -147,11 +147,11 @@ fn notify_survives_a_cancelled_waiter() {
     });
 }
 
-/// Broadcast (Event, Barrier): every queued waiter wakes, blocking or async.
+/// `Mode::Discard` (Event, Barrier): every queued waiter wakes, blocking or async.
 #[test]
 fn broadcast_wakes_everyone() {
     model(|| {
-        let sem = Arc::new(RawSemaphore::new(0, Mode::Broadcast));
+        let sem = Arc::new(RawSemaphore::new(0, Mode::Discard));
         let queued = Arc::new(AtomicUsize::new(0));
         let spawn_waiter = |blocking: bool| {
             let (sem, queued) = (sem.clone(), queued.clone());

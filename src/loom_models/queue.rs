@@ -1,6 +1,6 @@
 //! Models of the queue core (`queue::core`): one mutex over the store, the
 //! unfinished count and the shutdown flag, with the getters' and putters'
-//! wait lists ([`RawSemaphore`](crate::wait::core::RawSemaphore) in Notify
+//! wait lists ([`RawSemaphore`](crate::wait::RawSemaphore) in PassOn
 //! mode) and `join`'s broadcast list — through the public API, async
 //! (`loom::future::block_on`) and blocking forms. Planted bugs (`.ci/loom`):
 //! `queue-register-late` (a getter registers after unlocking: the classic

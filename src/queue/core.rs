@@ -5,8 +5,8 @@
 //! `unfinished_tasks`, the places held by sinks and the shutdown flag — and is
 //! held only for a push or a pop, never across an `.await` and never while
 //! waking anybody. Waiting goes through the crate's one wait list
-//! ([`RawSemaphore`]) in [`Mode::Notify`]: `getters` (waiting for an item),
-//! `putters` (waiting for a place) and, in [`Mode::Broadcast`], `all_done`
+//! ([`RawSemaphore`]) in [`Mode::PassOn`]: `getters` (waiting for an item),
+//! `putters` (waiting for a place) and, in [`Mode::Discard`], `all_done`
 //! (`join`). An uncontended put + get costs one lock and one unlock each, plus
 //! one atomic load per side to see that nobody waits (the old two counting
 //! semaphores over a store cost eight atomic read-modify-writes).
@@ -34,7 +34,7 @@
 //!   place already taken by a caller that did not wait (barging, as in
 //!   Python) waits again at the head of its list, not the tail. A waiter
 //!   dropped after it was woken passes the wake-up to the next waiter
-//!   ([`Mode::Notify`]), so nothing it was woken for is stranded.
+//!   ([`Mode::PassOn`]), so nothing it was woken for is stranded.
 //! * **I5 (shutdown).** The flag is set under the mutex, then both wait lists
 //!   are closed: every waiter wakes and re-checks under the mutex, and nobody
 //!   registers after the flag is set. Nothing enters a shut-down queue.
@@ -49,9 +49,9 @@ use std::time::Duration;
 
 use super::error::{GetError, PutError, TaskDoneError};
 use crate::wait::blocking::{Op, block_on, block_on_forever, block_on_until};
-use crate::wait::core::{Acquire, Mode, RawSemaphore};
 use crate::wait::loom::{Arc, Mutex, MutexGuard, planted};
 use crate::wait::timeout::deadline;
+use crate::wait::{Acquire, Mode, RawSemaphore};
 
 pub(crate) mod sealed {
     /// Only this crate's orderings implement [`Order`](super::Order).
@@ -395,9 +395,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                     reserved: 0,
                     shutdown: false,
                 }),
-                getters: RawSemaphore::new(0, Mode::Notify),
-                putters: RawSemaphore::new(0, Mode::Notify),
-                all_done: RawSemaphore::new(0, Mode::Broadcast),
+                getters: RawSemaphore::new(0, Mode::PassOn),
+                putters: RawSemaphore::new(0, Mode::PassOn),
+                all_done: RawSemaphore::new(0, Mode::Discard),
                 maxsize,
                 cap: if maxsize == 0 { usize::MAX } else { maxsize },
             }),

@@ -7,12 +7,12 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::time::Duration;
 
 use super::error::{BarrierPartiesError, BrokenBarrierError};
-use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on_timed};
-use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::seq_cst_fence;
 use crate::wait::loom::{Arc, AtomicUsize, Mutex, Ordering};
+use crate::wait::timeout::Wait;
 use crate::wait::timeout::deadline;
+use crate::wait::{Mode, RawSemaphore};
 
 const PENDING: usize = 0;
 const PASSED: usize = 1;
@@ -29,7 +29,7 @@ struct Generation {
 impl Generation {
     fn new() -> Arc<Self> {
         Arc::new(Self {
-            waiters: RawSemaphore::new(0, Mode::Broadcast),
+            waiters: RawSemaphore::new(0, Mode::Discard),
             outcome: AtomicUsize::new(PENDING),
         })
     }

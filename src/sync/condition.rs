@@ -12,11 +12,11 @@ use super::raw_lock::ConditionLock;
 #[cfg(doc)]
 use super::rlock::RLock;
 use super::statistics::ConditionStatistics;
-use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever, block_on_timed};
-use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::Arc;
+use crate::wait::timeout::Wait;
 use crate::wait::timeout::deadline;
+use crate::wait::{Mode, RawSemaphore};
 
 #[derive(Debug)]
 struct Inner<L> {
@@ -158,7 +158,7 @@ impl<L: ConditionLock> Condition<L> {
         Self {
             inner: Arc::new(Inner {
                 lock,
-                waiters: RawSemaphore::new(0, Mode::Notify),
+                waiters: RawSemaphore::new(0, Mode::PassOn),
             }),
         }
     }

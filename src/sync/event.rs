@@ -16,12 +16,12 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::statistics::EventStatistics;
-use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
-use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::seq_cst_fence as fence;
 use crate::wait::loom::{Arc, AtomicUsize, Ordering};
+use crate::wait::timeout::Wait;
 use crate::wait::timeout::deadline;
+use crate::wait::{Mode, RawSemaphore};
 
 /// Bit 0 of the flag word: the flag. The bits above count the `set`s that
 /// raised it.
@@ -86,7 +86,7 @@ impl Event {
         Self {
             inner: Arc::new(Inner {
                 flag: AtomicUsize::new(0),
-                raw: RawSemaphore::new(0, Mode::Broadcast),
+                raw: RawSemaphore::new(0, Mode::Discard),
             }),
         }
     }
@@ -318,7 +318,7 @@ fn announce(raw: &RawSemaphore) {
 }
 
 /// Waits until `is_set()` holds, where whoever sets the flag then calls
-/// [`announce`] on `raw` (a semaphore in [`Mode::Broadcast`]). Used by
+/// [`announce`] on `raw` (a semaphore in [`Mode::Discard`]). Used by
 /// [`Event::wait`] and by thread joins.
 ///
 /// The first poll queues the waiter with its waker in one pass over the

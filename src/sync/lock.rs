@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use super::error::LockReleaseError;
 use super::statistics::LockStatistics;
-use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
-use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
+use crate::wait::timeout::Wait;
 use crate::wait::timeout::deadline;
+use crate::wait::{Mode, RawSemaphore};
 
 /// The permit plus the stamp of the current hold, so that a guard can tell
 /// whether the hold it was made for is still the current one.

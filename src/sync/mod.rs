@@ -168,20 +168,8 @@ mod raw_lock;
 mod rlock;
 mod semaphore;
 mod statistics;
-pub(crate) mod timed;
 
-/// The fairness bound shared by every primitive and queue: a waiter at the
-/// head of the queue that was woken and lost its permit (or item) to a barging
-/// caller is handed the next release directly once it has waited this long.
-/// A waiter at the head is therefore overtaken for at most about this bound
-/// plus one wake-up; waiters are always woken in FIFO order.
-///
-/// # Examples
-///
-/// ```
-/// assert!(threadlet::STARVATION_BOUND < std::time::Duration::from_millis(1));
-/// ```
-pub const STARVATION_BOUND: std::time::Duration = crate::wait::core::HANDOFF_AFTER;
+pub use crate::wait::STARVATION_BOUND;
 
 pub use barrier::{Barrier, BarrierBuilder};
 pub use condition::{Condition, ConditionGuard};

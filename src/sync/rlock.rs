@@ -17,11 +17,11 @@ use std::time::Duration;
 
 use super::error::RLockReleaseError;
 use super::statistics::RLockStatistics;
-use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
-use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
+use crate::wait::timeout::Wait;
 use crate::wait::timeout::deadline;
+use crate::wait::{Mode, RawSemaphore};
 
 /// Nobody owns the lock.
 const UNOWNED: u64 = 0;

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use super::error::SemaphoreReleaseError;
 use super::statistics::SemaphoreStatistics;
-use super::timed::Wait;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
-use crate::wait::core::{MAX_PERMITS, Mode, RawSemaphore};
 use crate::wait::loom::Arc;
+use crate::wait::timeout::Wait;
 use crate::wait::timeout::deadline;
+use crate::wait::{MAX_PERMITS, Mode, RawSemaphore};
 
 /// What both semaphores share: the counter and the release ceiling.
 #[derive(Debug)]

@@ -25,8 +25,8 @@ use tokio::task::Id;
 use super::error::JoinError;
 use super::{excepthook, registry};
 use crate::sync::event::wait_until;
-use crate::wait::core::{Mode, RawSemaphore};
 use crate::wait::loom::seq_cst_fence;
+use crate::wait::{Mode, RawSemaphore};
 
 /// State bits. A thread is alive while `STARTED` is set and `DONE` is not.
 pub(crate) const DAEMON: u8 = 1;
@@ -112,7 +112,7 @@ impl Core {
         // list: either it finds the list, or the joiner sees `DONE`.
         let joiners = self
             .joiners
-            .get_or_init(|| Box::new(RawSemaphore::new(0, Mode::Broadcast)));
+            .get_or_init(|| Box::new(RawSemaphore::new(0, Mode::Discard)));
         wait_until(joiners, done).await;
     }
 

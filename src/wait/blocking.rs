@@ -46,7 +46,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use super::loom::{Thread, current_thread, park_until};
-use crate::sync::timed::Wait;
+use crate::wait::timeout::Wait;
 
 /// Wakes a thread parked in [`block_on_deadline`].
 struct ThreadWaker(Thread);

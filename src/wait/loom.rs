@@ -1,5 +1,5 @@
 //! The switch module: every atomic, mutex and thread-parking call made by the
-//! crate's cores (`wait::core`, `queue::core`) goes through here, so that the
+//! crate's cores (`wait::list` and `wait::semaphore`, `queue::core`) goes through here, so that the
 //! same code runs on `std` normally and on [loom](https://docs.rs/loom) when
 //! built with `RUSTFLAGS="--cfg threadlet_loom"` (a crate-specific cfg: a plain
 //! `--cfg loom` would also switch tokio's internals and break its process module).

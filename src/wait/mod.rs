@@ -1,14 +1,70 @@
 //! The wait layer: the one waiting mechanism every primitive and queue sits on.
 //!
+//! - [`list`]: the FIFO list of waiters (a slab-threaded doubly linked list,
+//!   its sleeper cursor, arrival numbers, and the shrink after a burst);
+//! - [`semaphore`]: [`RawSemaphore`](semaphore::RawSemaphore), the counting
+//!   semaphore over that list (permits, barging with a bounded bypass,
+//!   hand-off, close, cancellation);
+//! - [`mode`]: what a semaphore stores and what happens to a dropped waiter's
+//!   wake-up ([`Mode::Counting`](mode::Mode::Counting),
+//!   [`Mode::PassOn`](mode::Mode::PassOn), [`Mode::Discard`](mode::Mode::Discard)),
+//!   and the signal modes' notification of the waiters already queued;
 //! - [`blocking`]: the one driver every `blocking_*` method runs its async
 //!   future with (and the rule for when a blocking call is refused);
-//! - [`core`]: the FIFO wait list and the counting / notify / broadcast modes
-//!   (`RawSemaphore`), with its invariants;
+//! - [`timeout`]: every timeout turned into a deadline by one code path, and
+//!   the one rule every timed form follows ([`Wait`](timeout::Wait));
 //! - [`loom`]: the std / loom switch every atomic and mutex of the cores goes
-//!   through (`--cfg threadlet_loom` swaps in loom);
-//! - [`timeout`]: every timeout turned into a deadline by one code path.
+//!   through (`--cfg threadlet_loom` swaps in loom).
+//!
+//! # Invariants
+//!
+//! Every site that enforces one of these names it in a comment, e.g.
+//! `// [I-passon]`; the loom models in `src/loom_models/core.rs` check them.
+//!
+//! - **`[I-fifo]`** Waiters are linked in arrival order and woken or granted
+//!   oldest first. The only insertion not at the tail is `register_first`
+//!   (a woken waiter whose item was taken goes back to the head, keeping its
+//!   turn); arrival numbers (`seq`) stay in list order either way.
+//! - **`[I-sleeper]`** The sleeper cursor is the oldest linked waiter that is
+//!   asleep (`Waiting`); every linked waiter before it is already woken
+//!   (`Notified`). It only moves forward past woken waiters, except when an
+//!   older woken waiter goes back to sleep and becomes the cursor.
+//! - **`[I-flag]`** The `WAITERS` bit of the state is set whenever a linked
+//!   waiter is asleep: it is set under the list's lock before a waiter goes
+//!   to sleep, and cleared only under the lock once every linked waiter is
+//!   woken. So a release that sees it clear may just add to the counter.
+//! - **`[I-counter]`** (Counting) Every woken waiter has a permit in the
+//!   counter waiting for it: a sleeper is woken for the counter only while
+//!   the counter holds more permits than there are woken waiters.
+//! - **`[I-handoff]`** A woken waiter that lost its permit to a barger and has
+//!   waited [`STARVATION_BOUND`](crate::STARVATION_BOUND) since is handed the
+//!   next released permit directly, out of the barger's reach (barging with a
+//!   bounded bypass).
+//! - **`[I-passon]`** A waiter that stops waiting (its future dropped, its
+//!   blocking call timed out) loses nothing: woken for a counter permit, it
+//!   wakes the next sleeper for it; handed a permit, it gives it back (to the
+//!   next waiter, or the counter); handed a notification, it passes it to the
+//!   next sleeper in [`Mode::PassOn`](mode::Mode::PassOn) and drops it in
+//!   [`Mode::Discard`](mode::Mode::Discard), where every waiter was woken.
+//! - **`[I-slot]`** A waiter's slot is owned by exactly one future (or key
+//!   holder) and returned to the slab by it alone, when it completes or is
+//!   cancelled; the slab is shrunk only when no slot is in use.
+//! - **`[I-wake-unlocked]`** Wakers are collected under the list's lock and
+//!   woken after it is released, so a woken task never contends for it with
+//!   its waker.
+//! - **`[I-close]`** `close` wakes every queued waiter with `Closed`; permits
+//!   already in the counter are still handed out before acquires fail.
+//! - **`[I-unchanged]`** A refused `release_bounded` (overflow) changes
+//!   nothing: no permit is added and no waiter is woken.
 
 pub(crate) mod blocking;
-pub(crate) mod core;
+pub(crate) mod list;
 pub(crate) mod loom;
+pub(crate) mod mode;
+pub(crate) mod semaphore;
 pub(crate) mod timeout;
+
+pub(crate) use mode::Mode;
+pub use semaphore::STARVATION_BOUND;
+#[allow(unused_imports)] // `Snapshot`: the tests', fuzz's and loom models'
+pub(crate) use semaphore::{Acquire, MAX_PERMITS, RawSemaphore, Snapshot};

@@ -1,12 +1,16 @@
-//! The one wait queue of the crate.
+//! The one wait queue of the crate: [`RawSemaphore`], a permit counter over
+//! the FIFO [`List`] of waiters.
 //!
-//! [`RawSemaphore`] is a permit counter with a FIFO list of waiters. Lock,
-//! RLock, Semaphore and BoundedSemaphore are permits in [`Mode::Counting`];
-//! Condition, Event, Barrier and the queue's `join` use the same list in
-//! [`Mode::Notify`] / [`Mode::Broadcast`], where nothing is stored and a
-//! `notify` hands wake-ups to the tasks already waiting. The queues keep
-//! their getters and putters in two lists in `Mode::Notify` beside one mutex
+//! Lock, RLock, Semaphore and BoundedSemaphore are permits in
+//! [`Mode::Counting`]; Condition, Event, Barrier, thread join and the queues
+//! use the same list in the signal modes ([`Mode::PassOn`],
+//! [`Mode::Discard`], see [`mode`](super::mode)), where nothing is stored and
+//! a `notify` hands wake-ups to the tasks already waiting. The queues keep
+//! their getters and putters in two lists in `Mode::PassOn` beside one mutex
 //! over the store (`queue::core`).
+//!
+//! The invariants (`[I-…]`) are listed once, in the [wait layer's
+//! docs](super#invariants); the sites below that enforce them name them.
 //!
 //! # Fairness: barging with a bounded bypass
 //!
@@ -15,7 +19,7 @@
 //! others wait (barging, as in Python, parking_lot and async-lock): a woken
 //! waiter then has to win the permit when it runs. Waiters are woken in FIFO
 //! order, and a woken waiter that loses the race to a barger is marked *passed
-//! over*; once it has been passed over for [`HANDOFF_AFTER`] (200 µs), the
+//! over*; once it has been passed over for [`STARVATION_BOUND`] (200 µs), the
 //! next permit released while it is the oldest waiter that is not already
 //! running is handed to it directly (it never reaches the counter, so no
 //! barger can take it). So a waiter at the head of the queue is overtaken for
@@ -36,22 +40,36 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
+use super::list::{List, NIL, Source, State, Wake, Wakes};
+use super::mode::{Mode, notify_waiters};
 use crate::wait::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, now, planted};
 
-/// How long a waiter that lost its permit to a barger may keep losing before
-/// the next release is handed to it directly (see the module docs). Chosen by
-/// measurement (BENCHMARKS.md): long enough that a task which releases and
-/// re-acquires in a loop keeps its fast path, short enough that no waiter
-/// waits more than about this plus one wake-up once it reaches the head.
-pub(crate) const HANDOFF_AFTER: std::time::Duration = std::time::Duration::from_micros(200);
+/// The fairness bound shared by every primitive and queue: a waiter at the
+/// head of the queue that was woken and lost its permit (or item) to a barging
+/// caller is handed the next release directly once it has waited this long.
+/// A waiter at the head is therefore overtaken for at most about this bound
+/// plus one wake-up; waiters are always woken in FIFO order.
+///
+/// Chosen by measurement (BENCHMARKS.md): long enough that a task which
+/// releases and re-acquires in a loop keeps its fast path, short enough that
+/// no waiter waits more than about this plus one wake-up once it reaches the
+/// head.
+///
+/// # Examples
+///
+/// ```
+/// assert!(threadlet::STARVATION_BOUND < std::time::Duration::from_millis(1));
+/// ```
+pub const STARVATION_BOUND: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// Whether a waiter passed over at `since` has waited long enough to be
-/// handed the next permit. Under loom there is no clock: at once.
+/// handed the next permit (`[I-handoff]`). Under loom there is no clock: at
+/// once.
 fn starved(since: Instant) -> bool {
-    cfg!(threadlet_loom) || since.elapsed() >= HANDOFF_AFTER
+    cfg!(threadlet_loom) || since.elapsed() >= STARVATION_BOUND
 }
 
 /// Bit 0 of `state`: the list has waiters asleep (linked and not yet woken),
@@ -64,20 +82,6 @@ const CLOSED: usize = 2;
 const ONE: usize = 4;
 /// The largest number of permits a semaphore can hold.
 pub(crate) const MAX_PERMITS: usize = usize::MAX >> 2;
-
-/// How released permits and notifications behave.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// Permits are counted and wait in `state` for future acquirers.
-    Counting,
-    /// Nothing is counted: [`RawSemaphore::notify`] wakes waiters already in
-    /// the list; a woken waiter dropped before it returned passes its wake-up to
-    /// the next waiter (Condition).
-    Notify,
-    /// Like `Notify`, but a wake-up given to a waiter that is then dropped is
-    /// discarded (Event, Barrier, queue `join`: every waiter is woken anyway).
-    Broadcast,
-}
 
 /// The semaphore was closed and had no permit left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,333 +112,6 @@ pub(crate) struct Snapshot {
     pub(crate) slots: usize,
     /// Whether [`RawSemaphore::close`] was called.
     pub(crate) closed: bool,
-}
-
-/// How to wake a parked waiter (a blocked OS thread is woken through a
-/// waker too: see `wait::blocking`).
-#[derive(Debug)]
-enum Wake {
-    None,
-    Task(Waker),
-}
-
-impl Wake {
-    fn wake(self) {
-        match self {
-            Wake::None => {}
-            Wake::Task(waker) => waker.wake(),
-        }
-    }
-}
-
-/// Who is polling: a task, or an OS thread in `wait::blocking`'s driver,
-/// with its waker.
-#[derive(Clone, Copy)]
-enum Source<'a> {
-    Task(&'a Waker),
-}
-
-impl Source<'_> {
-    /// Stores this source's wake handle in `slot` unless it is already there.
-    fn store(self, slot: &mut Wake) {
-        match (self, &*slot) {
-            (Source::Task(new), Wake::Task(old)) if old.will_wake(new) => {}
-            (Source::Task(new), _) => *slot = Wake::Task(new.clone()),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    /// Queued, asleep.
-    Waiting,
-    /// Queued and woken: a permit was put in the counter for it to take.
-    Notified,
-    /// Out of the queue, holding a permit (or a notification) handed over directly.
-    Granted,
-    /// Out of the queue: the semaphore was closed.
-    Closed,
-}
-
-const NIL: usize = usize::MAX;
-
-/// The first arrival number: nodes pushed at the back count up from it, nodes
-/// pushed at the front count down below it.
-const SEQ_START: u64 = 1 << 63;
-
-/// A slab grown past this many slots is given back once no waiter is left.
-const SHRINK_ABOVE: usize = 1024;
-/// The room a shrunk slab keeps.
-const SHRINK_TO: usize = 64;
-
-#[derive(Debug)]
-struct Node {
-    prev: usize,
-    next: usize,
-    state: State,
-    /// Its place in arrival order (for re-inserting the sleeper cursor).
-    seq: u64,
-    /// When it was first woken and found its permit taken by a barger.
-    passed_over: Option<Instant>,
-    wake: Wake,
-}
-
-#[derive(Debug)]
-enum Slot {
-    Used(Node),
-    Free { next_free: usize },
-}
-
-/// A FIFO of waiters: a doubly linked list threaded through a slab, so a
-/// cancelled waiter leaves from the middle in O(1) and slots are reused
-/// (no allocation per wait once the slab has grown; a slab grown past
-/// [`SHRINK_ABOVE`] by a burst is given back once no waiter is left).
-///
-/// Woken (`Notified`) waiters stay linked until they run, so the oldest
-/// *sleeper* is not always the head: `sleeper` points at it, and moves
-/// forward past woken nodes only, so handing out N permits to N sleepers
-/// visits O(N) nodes in all, never rescanning those already woken.
-#[derive(Debug)]
-struct List {
-    slots: Vec<Slot>,
-    free: usize,
-    head: usize,
-    tail: usize,
-    /// Nodes in the linked FIFO (states `Waiting` and `Notified`).
-    linked: usize,
-    /// Linked nodes in state `Notified`.
-    notified: usize,
-    /// Slots in use (linked, or granted/closed and not yet collected).
-    used: usize,
-    /// The oldest linked node in state `Waiting` (`NIL` if none): every
-    /// linked node before it is `Notified`.
-    sleeper: usize,
-    /// The `seq` of the next node pushed at the back.
-    next_seq: u64,
-    /// The `seq` of the last node pushed at the front (counts down from
-    /// below `next_seq`'s start, so `seq` order is list order).
-    first_seq: u64,
-    /// Test-only: list nodes visited while looking for a sleeper.
-    #[cfg(test)]
-    visits: usize,
-}
-
-impl List {
-    const fn new() -> Self {
-        Self {
-            slots: Vec::new(),
-            free: NIL,
-            head: NIL,
-            tail: NIL,
-            linked: 0,
-            notified: 0,
-            used: 0,
-            sleeper: NIL,
-            next_seq: SEQ_START,
-            first_seq: SEQ_START,
-            #[cfg(test)]
-            visits: 0,
-        }
-    }
-
-    fn node(&mut self, key: usize) -> &mut Node {
-        match &mut self.slots[key] {
-            Slot::Used(node) => node,
-            Slot::Free { .. } => unreachable!("waiter slot {key} is free"),
-        }
-    }
-
-    /// Appends a new `Waiting` node and returns its key.
-    fn push_back(&mut self, wake: Wake) -> usize {
-        let node = Node {
-            prev: self.tail,
-            next: NIL,
-            state: State::Waiting,
-            seq: self.next_seq,
-            passed_over: None,
-            wake,
-        };
-        self.next_seq += 1;
-        let key = if self.free == NIL {
-            self.slots.push(Slot::Used(node));
-            self.slots.len() - 1
-        } else {
-            let key = self.free;
-            if let Slot::Free { next_free } = self.slots[key] {
-                self.free = next_free;
-            }
-            self.slots[key] = Slot::Used(node);
-            key
-        };
-        if self.tail == NIL {
-            self.head = key;
-        } else {
-            self.node(self.tail).next = key;
-        }
-        self.tail = key;
-        self.linked += 1;
-        self.used += 1;
-        if self.sleeper == NIL {
-            self.sleeper = key;
-        }
-        key
-    }
-
-    /// The first `Waiting` node after `key` in the FIFO (`NIL` if none).
-    /// Only woken nodes are stepped over.
-    fn next_sleeper(&mut self, key: usize) -> usize {
-        let mut key = self.node(key).next;
-        while key != NIL {
-            #[cfg(test)]
-            {
-                self.visits += 1;
-            }
-            let node = self.node(key);
-            if node.state == State::Waiting {
-                break;
-            }
-            key = node.next;
-        }
-        key
-    }
-
-    /// Links a new `Waiting` node at the head of the FIFO and returns its key
-    /// (a queue's woken waiter that found its item taken goes back first).
-    fn push_front(&mut self, wake: Wake) -> usize {
-        let key = self.push_back(wake);
-        if self.head != key {
-            // Move it from the tail to the head.
-            let prev = self.node(key).prev;
-            self.node(prev).next = NIL;
-            self.tail = prev;
-            let head = self.head;
-            let node = self.node(key);
-            node.prev = NIL;
-            node.next = head;
-            self.node(head).prev = key;
-            self.head = key;
-        }
-        // It is now the oldest node, and asleep: the sleeper cursor, with an
-        // arrival number below every other linked node's (keeps `seq` in
-        // list order, which `resleep` relies on).
-        self.first_seq -= 1;
-        self.node(key).seq = self.first_seq;
-        self.sleeper = key;
-        key
-    }
-
-    /// Moves the sleeper cursor off `key`, which stops sleeping.
-    fn leave_sleepers(&mut self, key: usize) {
-        if self.sleeper == key {
-            self.sleeper = self.next_sleeper(key);
-        }
-    }
-
-    /// A woken linked node goes back to sleep (it lost its permit to a
-    /// barger); it becomes the sleeper cursor if it is older than it.
-    fn resleep(&mut self, key: usize) -> &mut Node {
-        self.notified -= 1;
-        let sleeper_seq = match self.sleeper {
-            NIL => u64::MAX,
-            sleeper => self.node(sleeper).seq,
-        };
-        let node = self.node(key);
-        node.state = State::Waiting;
-        if node.seq < sleeper_seq && !planted("lost-sleeper") {
-            self.sleeper = key;
-        }
-        self.node(key)
-    }
-
-    /// Takes a linked node out of the FIFO (its slot stays in use).
-    fn unlink(&mut self, key: usize) {
-        self.leave_sleepers(key);
-        let (prev, next, state) = {
-            let node = self.node(key);
-            let links = (node.prev, node.next, node.state);
-            node.prev = NIL;
-            node.next = NIL;
-            links
-        };
-        if prev == NIL {
-            self.head = next;
-        } else {
-            self.node(prev).next = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            self.node(next).prev = prev;
-        }
-        self.linked -= 1;
-        if state == State::Notified {
-            self.notified -= 1;
-        }
-    }
-
-    /// Returns an unlinked node's slot to the free list.
-    fn release_slot(&mut self, key: usize) {
-        self.slots[key] = Slot::Free {
-            next_free: self.free,
-        };
-        self.free = key;
-        self.used -= 1;
-        if self.used == 0 && self.slots.capacity() > SHRINK_ABOVE {
-            // The burst is over: give its memory back. Keys are only held by
-            // waiters, and none is left.
-            self.slots.clear();
-            self.slots.shrink_to(SHRINK_TO);
-            self.free = NIL;
-        }
-    }
-
-    /// The oldest linked node that is asleep (not already woken): O(1).
-    fn first_waiting(&self) -> Option<usize> {
-        (self.sleeper != NIL).then_some(self.sleeper)
-    }
-
-    /// Unlinks `key` and marks it `Granted`; returns its wake handle.
-    fn grant(&mut self, key: usize) -> Wake {
-        self.unlink(key);
-        let node = self.node(key);
-        node.state = State::Granted;
-        std::mem::replace(&mut node.wake, Wake::None)
-    }
-
-    /// Marks a linked `Waiting` node `Notified`; returns its wake handle.
-    fn notify(&mut self, key: usize) -> Wake {
-        self.leave_sleepers(key);
-        self.notified += 1;
-        let node = self.node(key);
-        node.state = State::Notified;
-        std::mem::replace(&mut node.wake, Wake::None)
-    }
-}
-
-/// Wake handles collected under the list's lock, woken after it is released.
-#[derive(Debug, Default)]
-struct Wakes {
-    first: Option<Wake>,
-    rest: Vec<Wake>,
-}
-
-impl Wakes {
-    fn push(&mut self, wake: Wake) {
-        if self.first.is_none() {
-            self.first = Some(wake);
-        } else {
-            self.rest.push(wake);
-        }
-    }
-
-    fn wake_all(self) {
-        if let Some(first) = self.first {
-            first.wake();
-        }
-        for wake in self.rest {
-            wake.wake();
-        }
-    }
 }
 
 /// The shared wait queue: permits plus a fair, cancel-safe FIFO of waiters.
@@ -507,7 +184,8 @@ impl RawSemaphore {
         }
     }
 
-    /// Takes a permit if one is free, barging ahead of queued waiters.
+    /// Takes a permit if one is free, barging ahead of queued waiters (the
+    /// bypass `[I-handoff]` bounds).
     pub(crate) fn try_acquire(&self) -> Result<(), TryAcquireError> {
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
@@ -542,6 +220,7 @@ impl RawSemaphore {
             } else if state & WAITERS != 0 {
                 return Ok(false);
             } else {
+                // [I-flag]: set under the lock, before the caller sleeps.
                 state | WAITERS
             };
             match self
@@ -558,6 +237,7 @@ impl RawSemaphore {
     /// (a woken waiter that then finds no permit sets it again, in
     /// `take_or_flag`, before it goes back to sleep).
     fn settle(&self, list: &MutexGuard<'_, List>) {
+        // [I-flag]: cleared under the lock, only when nobody linked sleeps.
         if list.linked == list.notified {
             self.state.fetch_and(!WAITERS, Ordering::Release);
         }
@@ -577,6 +257,7 @@ impl RawSemaphore {
     pub(crate) fn register(&self) -> Acquire<'_> {
         let mut list = self.list.lock();
         let key = list.push_back(Wake::None);
+        // [I-flag]
         self.state.fetch_or(WAITERS, Ordering::AcqRel);
         drop(list);
         Acquire {
@@ -586,11 +267,13 @@ impl RawSemaphore {
     }
 
     /// [`register`](Self::register) at the head of the line instead of the
-    /// tail (Notify mode): for a waiter that was woken, found what it was
+    /// tail (`Mode::PassOn`): for a waiter that was woken, found what it was
     /// woken for already taken, and waits again without losing its turn.
     pub(crate) fn register_first(&self) -> Acquire<'_> {
         let mut list = self.list.lock();
+        // [I-fifo]: the one insertion at the head, keeping its turn.
         let key = list.push_front(Wake::None);
+        // [I-flag]
         self.state.fetch_or(WAITERS, Ordering::AcqRel);
         drop(list);
         Acquire {
@@ -640,6 +323,7 @@ impl RawSemaphore {
         let Some(k) = *key else {
             match self.try_acquire() {
                 Ok(()) => return Poll::Ready(Ok(())),
+                // [I-close]: the counter's permits first, then `Closed`.
                 Err(TryAcquireError::Closed) => return Poll::Ready(Err(Closed)),
                 Err(TryAcquireError::NoPermits) => {}
             }
@@ -650,6 +334,7 @@ impl RawSemaphore {
                 Ok(false) => {
                     let mut wake = Wake::None;
                     source.store(&mut wake);
+                    // [I-fifo]: at the tail, in arrival order.
                     *key = Some(list.push_back(wake));
                     Poll::Pending
                 }
@@ -676,7 +361,8 @@ impl RawSemaphore {
                 }
                 Ok(false) => {
                     // A barger took the permit: back to sleep, first in line
-                    // for a direct hand-off.
+                    // for a direct hand-off ([I-handoff], [I-sleeper]).
+                    // `take_or_flag` set `WAITERS` again ([I-flag]).
                     let node = list.resleep(k);
                     node.passed_over.get_or_insert_with(now);
                     source.store(&mut node.wake);
@@ -684,13 +370,14 @@ impl RawSemaphore {
                 }
             },
         };
+        // [I-slot]: the owner returns its slot, once.
         list.release_slot(k);
         *key = None;
         Poll::Ready(result)
     }
 
     /// Gives up the slot `key` of a waiter that stopped waiting before it
-    /// returned, passing on whatever it had been given.
+    /// returned, passing on whatever it had been given (`[I-passon]`).
     fn cancel(&self, key: usize) {
         let mut wakes = Wakes::default();
         let mut list = self.list.lock();
@@ -699,8 +386,8 @@ impl RawSemaphore {
             State::Waiting => list.unlink(key),
             State::Notified => {
                 list.unlink(key);
-                // The permit it was woken for is still in the counter: wake
-                // the next sleeper for it.
+                // [I-passon], [I-counter]: the permit it was woken for is
+                // still in the counter: wake the next sleeper for it.
                 if !planted("lost-wakeup") {
                     self.wake_for_counter(&mut list, &mut wakes);
                 }
@@ -708,27 +395,25 @@ impl RawSemaphore {
             State::Granted => {}
             State::Closed => {}
         }
+        // [I-slot]
         list.release_slot(key);
-        if state == State::Granted && !planted("lost-permit") {
-            match self.mode {
-                Mode::Counting => self.give(&mut list, 1, &mut wakes),
-                Mode::Notify if planted("lost-notify") => {}
-                Mode::Notify => {
-                    if let Some(next) = list.first_waiting() {
-                        wakes.push(list.grant(next));
-                    }
-                }
-                Mode::Broadcast => {}
-            }
+        // [I-passon]: what the mode does with what it was handed.
+        if state == State::Granted
+            && !planted("lost-permit")
+            && self.mode.pass_on_granted(&mut list, &mut wakes)
+        {
+            self.give(&mut list, 1, &mut wakes);
         }
         self.settle(&list);
         drop(list);
+        // [I-wake-unlocked]
         wakes.wake_all();
     }
 
     /// With the list locked: if the counter holds more permits than there are
     /// woken waiters, wakes the oldest sleeper.
     fn wake_for_counter(&self, list: &mut List, wakes: &mut Wakes) {
+        // [I-counter]: one woken waiter per counter permit at most.
         if self.available() > list.notified
             && let Some(next) = list.first_waiting()
         {
@@ -741,9 +426,11 @@ impl RawSemaphore {
     /// counter, waking the oldest sleeper to come and take it.
     fn give(&self, list: &mut List, mut n: usize, wakes: &mut Wakes) {
         while n > 0 {
+            // [I-fifo], [I-sleeper]: the oldest sleeper, in O(1).
             let Some(next) = list.first_waiting() else {
                 break;
             };
+            // [I-handoff]: straight to a starved waiter, out of bargers' reach.
             if list.node(next).passed_over.is_some_and(starved) {
                 wakes.push(list.grant(next));
             } else {
@@ -774,7 +461,9 @@ impl RawSemaphore {
         // Checked: `n` may be anything up to `usize::MAX`.
         let fits = |available: usize| available.checked_add(n).is_some_and(|total| total <= max);
         let mut state = self.state.load(Ordering::Relaxed);
+        // [I-flag]: nobody asleep, so the permits just go to the counter.
         while state & WAITERS == 0 {
+            // [I-unchanged]
             if !fits(state / ONE) {
                 return Err(Overflow);
             }
@@ -789,7 +478,8 @@ impl RawSemaphore {
             }
         }
         let mut list = self.list.lock();
-        // Under the lock the counter can only shrink (bargers), so the check holds.
+        // Under the lock the counter can only shrink (bargers), so the check
+        // holds ([I-unchanged]).
         if !fits(self.available()) {
             return Err(Overflow);
         }
@@ -797,6 +487,7 @@ impl RawSemaphore {
         self.give(&mut list, n, &mut wakes);
         self.settle(&list);
         drop(list);
+        // [I-wake-unlocked]
         wakes.wake_all();
         Ok(())
     }
@@ -812,22 +503,16 @@ impl RawSemaphore {
     /// modes); returns how many were woken.
     pub(crate) fn notify(&self, n: usize) -> usize {
         debug_assert_ne!(self.mode, Mode::Counting);
-        if self.state.load(Ordering::Acquire) & WAITERS == 0 {
+        // [I-flag]: nobody asleep, nobody to notify.
+        if !self.has_sleepers() {
             return 0;
         }
         let mut wakes = Wakes::default();
         let mut list = self.list.lock();
-        let mut woken = 0;
-        while woken < n {
-            let head = list.head;
-            if head == NIL {
-                break;
-            }
-            wakes.push(list.grant(head));
-            woken += 1;
-        }
+        let woken = notify_waiters(&mut list, n, &mut wakes);
         self.settle(&list);
         drop(list);
+        // [I-wake-unlocked]
         wakes.wake_all();
         woken
     }
@@ -838,6 +523,7 @@ impl RawSemaphore {
         let mut wakes = Wakes::default();
         let mut list = self.list.lock();
         self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        // [I-close]: every queued waiter, asleep or woken.
         while list.head != NIL {
             let head = list.head;
             list.unlink(head);
@@ -847,6 +533,7 @@ impl RawSemaphore {
         }
         self.settle(&list);
         drop(list);
+        // [I-wake-unlocked]
         wakes.wake_all();
     }
 }
@@ -902,6 +589,7 @@ impl Drop for Acquire<'_> {
 #[cfg(all(test, not(threadlet_loom)))]
 mod tests {
     use super::*;
+    use crate::wait::list::SHRINK_TO;
     use std::sync::Arc;
     use std::time::Duration;
     use tokio_test::task::spawn;
@@ -1057,7 +745,7 @@ mod tests {
         // A barger takes the permit before `a` runs.
         assert_eq!(s.try_acquire(), Ok(()));
         assert_pending!(a.poll());
-        std::thread::sleep(HANDOFF_AFTER); // `a` has now waited past the bound
+        std::thread::sleep(STARVATION_BOUND); // `a` has now waited past the bound
         s.release(1);
         // Handed over: the barger cannot take it.
         assert_eq!(s.try_acquire(), Err(TryAcquireError::NoPermits));
@@ -1090,7 +778,7 @@ mod tests {
         s.release(1);
         assert_eq!(s.try_acquire(), Ok(()));
         assert_pending!(a.poll()); // passed over
-        std::thread::sleep(HANDOFF_AFTER);
+        std::thread::sleep(STARVATION_BOUND);
         s.release(1); // granted to a
         drop(a);
         assert!(b.is_woken());
@@ -1114,7 +802,7 @@ mod tests {
         s.release(1);
         assert_eq!(s.try_acquire(), Ok(()));
         assert_pending!(a.poll());
-        std::thread::sleep(HANDOFF_AFTER);
+        std::thread::sleep(STARVATION_BOUND);
         s.release(1);
         drop(a);
         assert_eq!(
@@ -1138,8 +826,8 @@ mod tests {
     }
 
     #[test]
-    fn notify_mode_wakes_only_current_waiters_and_passes_on() {
-        let s = RawSemaphore::new(0, Mode::Notify);
+    fn pass_on_mode_wakes_only_current_waiters_and_passes_on() {
+        let s = RawSemaphore::new(0, Mode::PassOn);
         assert_eq!(s.notify(1), 0);
         let mut a = spawn(s.register());
         let mut b = spawn(s.register());
@@ -1155,8 +843,8 @@ mod tests {
     }
 
     #[test]
-    fn broadcast_mode_discards_dropped_wakeups() {
-        let s = RawSemaphore::new(0, Mode::Broadcast);
+    fn discard_mode_discards_dropped_wakeups() {
+        let s = RawSemaphore::new(0, Mode::Discard);
         let a = s.register();
         let mut b = spawn(s.register());
         assert_eq!(s.notify(1), 1);
