@@ -111,6 +111,19 @@ mod scenarios {
             );
             p.kill().unwrap();
             assert!(p.join().await.is_err());
+
+            // A process queue's and a pipe's async forms talk to their owner
+            // over sockets; the paused clock must not time that out either.
+            let q = threadlet::process::Queue::new(0).unwrap();
+            for i in 0..20u32 {
+                q.put(i).await.unwrap();
+                assert_eq!(q.get().await.unwrap(), i);
+            }
+            let (a, b) = threadlet::process::Pipe::<u32>::new(true).unwrap();
+            for i in 0..20u32 {
+                b.send(&i).await.unwrap();
+                assert_eq!(a.recv().await.unwrap(), i);
+            }
         });
     }
 

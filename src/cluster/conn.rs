@@ -94,10 +94,9 @@ fn round_trip(op_timeout: Duration, deadline: Option<Instant>) -> Duration {
     op_timeout.min(remaining(deadline).max(LAST_CHECK))
 }
 
-/// A caller's deadline: `None` is forever.
-pub(crate) fn deadline(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
-}
+/// A caller's deadline, by the crate's one rule: `None` (forever) for
+/// `Duration::MAX` or any timeout too large for the clock.
+pub(crate) use crate::wait::timeout::deadline;
 
 /// Time left before `deadline` (`Duration::MAX` for none).
 pub(crate) fn remaining(deadline: Option<Instant>) -> Duration {

@@ -30,7 +30,7 @@ use super::lock;
 use super::preamble::Preamble;
 use super::record::{Outcome, Record};
 use crate::queue::Queue;
-use crate::sync::timed::Wait;
+use crate::wait::timeout::Wait;
 
 /// A request to spawn one `Process` child.
 pub(crate) struct Job {
