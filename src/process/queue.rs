@@ -420,7 +420,9 @@ fn qsize_result(response: Option<Response>) -> Result<usize, ProcessQueueError> 
 /// serves the queue; pass the handle to children as (part of) a target's
 /// arguments and use it from both sides. If the owner exits, every operation
 /// fails with [`ProcessQueueError::Closed`] instead of hanging. Async methods
-/// for tasks, `blocking_*` ones for process targets (plain functions).
+/// for tasks, `blocking_*` ones for process targets (plain functions), and
+/// the non-waiting `put_nowait` / `get_nowait` / `qsize` are plain methods
+/// for both.
 ///
 /// `qsize` is what the owner holds (see [`qsize`](Queue::qsize)). Each handle
 /// has its own connection; clones open their own. The async methods need a

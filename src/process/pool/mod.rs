@@ -273,7 +273,7 @@ impl Pool {
 
     /// [`map`](Pool::map) for at most `timeout` of real time (`Duration::MAX`
     /// waits forever; measured as
-    /// [`Process::join_timeout`](super::Process::join_timeout) is). On a
+    /// [`Process::join_timeout`](crate::process::Process::join_timeout) is). On a
     /// timeout the chunks already queued still run; their values are dropped.
     ///
     /// # Errors
@@ -911,6 +911,8 @@ impl Pool {
     ///     threadlet::process::register(noop);
     ///     threadlet::process::init();
     ///     let pool = threadlet::process::Pool::new(1).unwrap();
+    ///     let not_closed = pool.blocking_join_timeout(Duration::ZERO);
+    ///     assert_eq!(not_closed, Err(PoolError::StillRunning));
     ///     pool.close();
     ///     assert_eq!(pool.blocking_join_timeout(Duration::from_secs(60)), Ok(()));
     /// }

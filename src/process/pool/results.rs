@@ -145,7 +145,7 @@ impl<R: DeserializeOwned> AsyncResult<R> {
 
     /// [`get`](AsyncResult::get) for at most `timeout` of real time
     /// (`Duration::MAX` waits forever, zero never waits; measured as
-    /// [`Process::join_timeout`](super::Process::join_timeout) is, so a
+    /// [`Process::join_timeout`](crate::process::Process::join_timeout) is, so a
     /// paused tokio clock does not expire it).
     ///
     /// # Errors
