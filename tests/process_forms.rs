@@ -304,10 +304,7 @@ async fn cancelled_joins_lose_nothing() {
         let task = tokio::spawn(async move { s.join().await });
         tokio::task::yield_now().await;
         task.abort();
-        assert!(
-            slow.blocking_join_timeout(Duration::ZERO).is_err(),
-            "still running"
-        );
+        assert_eq!(slow.try_join(), Err(ProcessJoinError::Timeout));
     }
     for stayer in stayers {
         assert_eq!(stayer.await.unwrap(), Ok(400));
@@ -356,4 +353,75 @@ async fn cancelled_pool_waits_lose_nothing() {
     assert_eq!(kept.try_get(), Ok(300));
     pool.close();
     pool.join().await.unwrap();
+}
+
+// ===== blocking forms on a runtime thread =====
+
+/// Every process `blocking_*` form refuses at once, at the caller's line, on
+/// a thread that drives a tokio runtime (here a current-thread test body),
+/// instead of hanging: what it waits for may have to run on this thread.
+#[tokio::test]
+async fn blocking_forms_refuse_a_runtime_thread() {
+    threadlet_process_setup();
+    fn refused(what: &str, f: impl FnOnce()) {
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .expect_err(what)
+            .downcast::<String>()
+            .map(|s| *s)
+            .unwrap_or_default();
+        assert!(err.contains(what), "{err}");
+        assert!(err.contains("would block"), "{err}");
+        assert!(
+            err.contains("process_forms.rs"),
+            "not the caller's line: {err}"
+        );
+    }
+    let p = Process::new(square, 2).unwrap();
+    refused("Process::blocking_join", || drop(p.blocking_join()));
+    refused("Process::blocking_join_timeout", || {
+        drop(p.blocking_join_timeout(Duration::ZERO));
+    });
+    let q = Queue::<u64>::new(0).unwrap();
+    refused("Queue::blocking_put", || drop(q.blocking_put(1)));
+    refused("Queue::blocking_get", || drop(q.blocking_get()));
+    refused("Queue::blocking_put_timeout", || {
+        drop(q.blocking_put_timeout(1, Duration::ZERO));
+    });
+    refused("Queue::blocking_get_timeout", || {
+        drop(q.blocking_get_timeout(Duration::ZERO));
+    });
+    let (a, _b) = process::Pipe::<u64>::new(true).unwrap();
+    refused("Connection::blocking_send", || drop(a.blocking_send(&1)));
+    refused("Connection::blocking_recv", || drop(a.blocking_recv()));
+    refused("Connection::blocking_recv_timeout", || {
+        drop(a.blocking_recv_timeout(Duration::ZERO));
+    });
+    let pool = Pool::new(1).unwrap();
+    refused("Pool::blocking_map", || {
+        drop(pool.blocking_map(square, [1]))
+    });
+    refused("Pool::blocking_map_timeout", || {
+        drop(pool.blocking_map_timeout(square, [1], Duration::ZERO));
+    });
+    refused("Pool::blocking_apply", || {
+        drop(pool.blocking_apply(square, 1))
+    });
+    refused("Pool::blocking_apply_timeout", || {
+        drop(pool.blocking_apply_timeout(square, 1, Duration::ZERO));
+    });
+    refused("Pool::blocking_join", || drop(pool.blocking_join()));
+    refused("Pool::blocking_join_timeout", || {
+        drop(pool.blocking_join_timeout(Duration::ZERO));
+    });
+    let r = pool.apply_async(square, 3).unwrap();
+    refused("AsyncResult::blocking_get", || drop(r.blocking_get()));
+    refused("AsyncResult::blocking_get_timeout", || {
+        drop(r.blocking_get_timeout(Duration::ZERO));
+    });
+    // The non-waiting forms are not refused, and the same waits work from a
+    // thread that may block.
+    assert_eq!(p.try_join(), Err(ProcessJoinError::NotStarted));
+    assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
+    let got = tokio::task::spawn_blocking(move || r.blocking_get());
+    assert_eq!(got.await.unwrap(), Ok(9));
 }

@@ -164,7 +164,7 @@ async fn nowait_timeout_and_full() {
     );
     assert_eq!(q.get().await.unwrap(), 1);
     q.put_timeout(3, Duration::from_secs(5)).await.unwrap();
-    assert_eq!(q.blocking_get().unwrap(), 2);
+    assert_eq!(q.get().await.unwrap(), 2);
     assert_eq!(q.get_timeout(Duration::MAX).await.unwrap(), 3);
 }
 
@@ -251,7 +251,7 @@ async fn pipe_eof_when_the_peer_is_killed() {
     child.kill().unwrap();
     assert!(child.join().await.is_err());
     assert_eq!(
-        ours.blocking_recv_timeout(Duration::from_secs(10)),
+        ours.recv_timeout(Duration::from_secs(10)).await,
         Err(PipeError::Eof)
     );
 }
@@ -261,10 +261,22 @@ async fn one_way_pipes_and_timeouts() {
     threadlet_process_setup();
     let (reader, writer) = Pipe::<u8>::new(false).unwrap();
     assert_eq!(reader.send(&1).await, Err(PipeError::WrongDirection));
-    assert_eq!(writer.blocking_recv(), Err(PipeError::WrongDirection));
+    assert_eq!(writer.recv().await, Err(PipeError::WrongDirection));
     assert_eq!(
-        reader.blocking_recv_timeout(Duration::from_millis(20)),
+        reader.recv_timeout(Duration::from_millis(20)).await,
         Err(PipeError::Timeout)
+    );
+    // The blocking forms, from a thread that may block.
+    let (r, w) = (reader.clone(), writer.clone());
+    let blocking = tokio::task::spawn_blocking(move || {
+        (
+            w.blocking_recv(),
+            r.blocking_recv_timeout(Duration::from_millis(20)),
+        )
+    });
+    assert_eq!(
+        blocking.await.unwrap(),
+        (Err(PipeError::WrongDirection), Err(PipeError::Timeout))
     );
     writer.send(&7).await.unwrap();
     assert_eq!(reader.recv().await.unwrap(), 7);
@@ -289,8 +301,12 @@ async fn qsize_after_put_put_get_is_one() {
     q.put(2).await.unwrap();
     assert_eq!(q.get().await.unwrap(), 1);
     assert_eq!(q.qsize().unwrap(), 1);
-    q.blocking_put(3).unwrap();
-    assert_eq!(q.blocking_get().unwrap(), 2);
+    let blocking = q.clone();
+    let got = tokio::task::spawn_blocking(move || {
+        blocking.blocking_put(3).unwrap();
+        blocking.blocking_get().unwrap()
+    });
+    assert_eq!(got.await.unwrap(), 2);
     assert_eq!(q.qsize().unwrap(), 1);
 }
 
@@ -307,9 +323,7 @@ async fn a_handle_does_not_hoard_items_another_handle_could_take() {
     assert_eq!(other.qsize().unwrap(), 2);
     assert_eq!(other.get_nowait().unwrap(), 1);
     assert_eq!(
-        other
-            .blocking_get_timeout(Duration::from_millis(10))
-            .unwrap(),
+        other.get_timeout(Duration::from_millis(10)).await.unwrap(),
         2
     );
     assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
@@ -395,7 +409,7 @@ async fn a_pipe_end_passed_on_to_a_grandchild_still_works() {
     let child = process::spawn_process(hand_to_grandchild, (theirs, 3)).unwrap();
     for i in 0..3 {
         assert_eq!(
-            ours.blocking_recv_timeout(Duration::from_secs(20)),
+            ours.recv_timeout(Duration::from_secs(20)).await,
             Ok(i),
             "message {i}"
         );
@@ -403,7 +417,7 @@ async fn a_pipe_end_passed_on_to_a_grandchild_still_works() {
     child.join().await.unwrap();
     // The child waited for its grandchild at exit: both ends are gone now.
     assert_eq!(
-        ours.blocking_recv_timeout(Duration::from_secs(20)),
+        ours.recv_timeout(Duration::from_secs(20)).await,
         Err(PipeError::Eof)
     );
 }
@@ -416,7 +430,7 @@ async fn two_processes_may_share_one_end() {
     let b = process::spawn_process(send_n, (theirs, 5)).unwrap();
     let mut got = Vec::new();
     for _ in 0..10 {
-        got.push(ours.blocking_recv_timeout(Duration::from_secs(20)).unwrap());
+        got.push(ours.recv_timeout(Duration::from_secs(20)).await.unwrap());
     }
     got.sort_unstable();
     assert_eq!(got, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
@@ -424,7 +438,7 @@ async fn two_processes_may_share_one_end() {
     b.join().await.unwrap();
     // EOF only once every process holding the end is gone.
     assert_eq!(
-        ours.blocking_recv_timeout(Duration::from_secs(20)),
+        ours.recv_timeout(Duration::from_secs(20)).await,
         Err(PipeError::Eof)
     );
 }

@@ -349,7 +349,7 @@ async fn a_wrong_secret_is_refused() {
     let forged = forged_queue(&name, secret);
     assert_eq!(forged.get_nowait(), Err(ProcessQueueError::Authentication));
     assert_eq!(
-        forged.blocking_get_timeout(Duration::from_millis(10)),
+        forged.get_timeout(Duration::from_millis(10)).await,
         Err(ProcessQueueError::Authentication)
     );
     assert_eq!(
@@ -372,7 +372,7 @@ async fn a_wrong_secret_is_refused() {
     secret[31] ^= 0x80;
     let forged: Connection<u8> =
         postcard::from_bytes(&postcard::to_stdvec(&((name, secret), rest)).unwrap()).unwrap();
-    assert_eq!(forged.blocking_send(&9), Err(PipeError::Authentication));
+    assert_eq!(forged.send(&9).await, Err(PipeError::Authentication));
 
     // The real handles are unaffected.
     b.send(&1).await.unwrap();

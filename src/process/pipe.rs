@@ -38,6 +38,7 @@ use super::calls::Idle;
 use super::codec::{self, FrameError};
 use super::lock;
 use super::queue::{Held, Server as Inbox, Wait};
+use super::refuse_runtime_thread;
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::PipeError;
 use crate::sync::Event;
@@ -628,6 +629,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// [`PipeError::BrokenPipe`] if the other end is gone; `Closed` if the
     /// pipe's creator is gone; `WrongDirection` on a receive-only end.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.send(msg).await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -635,7 +642,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// a.blocking_send(&"ping".to_string()).unwrap();
     /// assert_eq!(b.blocking_recv().unwrap(), "ping");
     /// ```
+    #[track_caller]
     pub fn blocking_send(&self, msg: &T) -> Result<(), PipeError> {
+        refuse_runtime_thread("Connection::blocking_send", "`.send(msg).await`");
         if !self.can_send {
             return Err(PipeError::WrongDirection);
         }
@@ -656,6 +665,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// [`PipeError::Eof`] when nothing is left and the other end is gone.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.recv().await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -663,7 +678,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// b.blocking_send(&1u32).unwrap();
     /// assert_eq!(a.blocking_recv().unwrap(), 1);
     /// ```
+    #[track_caller]
     pub fn blocking_recv(&self) -> Result<T, PipeError> {
+        refuse_runtime_thread("Connection::blocking_recv", "`.recv().await`");
         self.recv_inner(None)
     }
 
@@ -674,6 +691,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// [`PipeError::Timeout`] when none came in time; otherwise as `recv`.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.recv_timeout(timeout).await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -683,7 +706,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// let (a, _b) = threadlet::process::Pipe::<u8>::new(true).unwrap();
     /// assert_eq!(a.blocking_recv_timeout(Duration::from_millis(10)), Err(PipeError::Timeout));
     /// ```
+    #[track_caller]
     pub fn blocking_recv_timeout(&self, timeout: Duration) -> Result<T, PipeError> {
+        refuse_runtime_thread(
+            "Connection::blocking_recv_timeout",
+            "`.recv_timeout(timeout).await`",
+        );
         self.recv_inner(millis_of(timeout))
     }
 

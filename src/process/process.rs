@@ -15,9 +15,9 @@ use serde::de::DeserializeOwned;
 use super::codec::{self, Launch};
 use super::current::{self, INITIALIZED, identity_name, next_identity};
 use super::driver::{self, Job};
-use super::lock;
 use super::record::{Meta, Outcome, Record, State};
 use super::registry::{self, Lookup, ProcessRun};
+use super::{lock, refuse_runtime_thread};
 use crate::error::{ProcessJoinError, ProcessStartError, ProcessStateError};
 
 /// A child OS process running a registered target: Python's
@@ -642,11 +642,16 @@ impl<R> Process<R> {
     }
 
     /// [`join`](Process::join) for plain OS threads: blocks the calling thread.
-    /// Do not call it from an async task (it blocks a runtime worker).
     ///
     /// # Errors
     ///
     /// As [`join`](Process::join).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.join().await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -665,10 +670,12 @@ impl<R> Process<R> {
     ///     assert_eq!(p.blocking_join().unwrap(), 1);
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_join(&self) -> Result<R, ProcessJoinError>
     where
         R: DeserializeOwned,
     {
+        refuse_runtime_thread("Process::blocking_join", "`.join().await`");
         if !self.shared.is_started() {
             return Err(ProcessJoinError::NotStarted);
         }
@@ -729,6 +736,12 @@ impl<R> Process<R> {
     /// As [`join`](Process::join), plus [`ProcessJoinError::Timeout`] when the
     /// child is still running at the deadline.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.join_timeout(timeout).await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -750,10 +763,15 @@ impl<R> Process<R> {
     ///     assert_eq!(p.exitcode(), Some(-9));
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_join_timeout(&self, timeout: Duration) -> Result<R, ProcessJoinError>
     where
         R: DeserializeOwned,
     {
+        refuse_runtime_thread(
+            "Process::blocking_join_timeout",
+            "`.join_timeout(timeout).await`",
+        );
         if !self.shared.is_started() {
             return Err(ProcessJoinError::NotStarted);
         }

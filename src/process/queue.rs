@@ -28,6 +28,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::calls::Idle;
 use super::codec::{self, FrameError};
+use super::refuse_runtime_thread;
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::ProcessQueueError;
 use crate::queue::PriorityQueue;
@@ -559,6 +560,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// [`ProcessQueueError::Closed`] if the owner is gone;
     /// [`ProcessQueueError::Codec`] if the item cannot be encoded.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.put(item).await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -566,7 +573,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// q.blocking_put(1u8).unwrap();
     /// assert_eq!(q.blocking_get().unwrap(), 1);
     /// ```
+    #[track_caller]
     pub fn blocking_put(&self, item: T) -> Result<(), ProcessQueueError> {
+        refuse_runtime_thread("Queue::blocking_put", "`.put(item).await`");
         self.blocking_put_wait(&item, Wait::Forever)
     }
 
@@ -576,6 +585,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     ///
     /// [`ProcessQueueError::Closed`] if the owner is gone.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.get().await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -583,7 +598,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// q.blocking_put("x".to_string()).unwrap();
     /// assert_eq!(q.blocking_get().unwrap(), "x");
     /// ```
+    #[track_caller]
     pub fn blocking_get(&self) -> Result<T, ProcessQueueError> {
+        refuse_runtime_thread("Queue::blocking_get", "`.get().await`");
         self.blocking_get_wait(Wait::Forever)
     }
 
@@ -594,6 +611,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     ///
     /// [`ProcessQueueError::Full`] when no room came in time; `Closed`,
     /// `Codec` and `Authentication` as for [`blocking_put`](Queue::blocking_put).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.put_timeout(item, timeout).await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -608,11 +631,16 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     ///     Err(ProcessQueueError::Full)
     /// );
     /// ```
+    #[track_caller]
     pub fn blocking_put_timeout(
         &self,
         item: T,
         timeout: Duration,
     ) -> Result<(), ProcessQueueError> {
+        refuse_runtime_thread(
+            "Queue::blocking_put_timeout",
+            "`.put_timeout(item, timeout).await`",
+        );
         self.blocking_put_wait(&item, Wait::of(timeout))
     }
 
@@ -621,6 +649,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # Errors
     ///
     /// [`ProcessQueueError::Empty`] when none came in time; `Closed` as above.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.get_timeout(timeout).await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -631,7 +665,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
     /// assert_eq!(q.blocking_get_timeout(Duration::from_millis(10)), Err(ProcessQueueError::Empty));
     /// ```
+    #[track_caller]
     pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
+        refuse_runtime_thread(
+            "Queue::blocking_get_timeout",
+            "`.get_timeout(timeout).await`",
+        );
         self.blocking_get_wait(Wait::of(timeout))
     }
 

@@ -25,8 +25,8 @@ use self::results::{ChunkAnswers, collect};
 use self::shared::{PoolJob, PoolShared};
 use super::current::{self, INITIALIZED};
 use super::driver;
-use super::lock;
 use super::registry::{self, Lookup};
+use super::{lock, refuse_runtime_thread};
 use crate::error::PoolError;
 use crate::wait::blocking::block_on_deadline;
 use crate::wait::timeout::deadline;
@@ -329,6 +329,12 @@ impl Pool {
     ///
     /// As `map`.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.map(f, items).await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -345,6 +351,7 @@ impl Pool {
     ///     assert_eq!(pool.blocking_map(inc, 0..3).unwrap(), vec![1, 2, 3]);
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_map<A, R, F>(
         &self,
         f: F,
@@ -355,6 +362,7 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
+        refuse_runtime_thread("Pool::blocking_map", "`.map(f, items).await`");
         self.blocking_map_timeout(f, items, Duration::MAX)
     }
 
@@ -365,6 +373,12 @@ impl Pool {
     /// # Errors
     ///
     /// As `map`, plus [`PoolError::Timeout`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.map_timeout(f, items, timeout).await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -385,6 +399,7 @@ impl Pool {
     ///     assert_eq!(got, Err(PoolError::Timeout));
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_map_timeout<A, R, F>(
         &self,
         f: F,
@@ -396,6 +411,10 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
+        refuse_runtime_thread(
+            "Pool::blocking_map_timeout",
+            "`.map_timeout(f, items, timeout).await`",
+        );
         drop(f);
         let (answers, chunks) = self.submit::<A, R, F>(items, None)?;
         block_on_deadline(collect(answers, chunks), deadline(timeout))
@@ -532,6 +551,12 @@ impl Pool {
     ///
     /// As `apply`.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.apply(f, args).await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -548,12 +573,14 @@ impl Pool {
     ///     assert_eq!(pool.blocking_apply(double, 4), Ok(8));
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_apply<A, R, F>(&self, f: F, args: A) -> Result<R, PoolError>
     where
         F: Fn(A) -> R + Send + Sync + 'static,
         A: Serialize,
         R: DeserializeOwned,
     {
+        refuse_runtime_thread("Pool::blocking_apply", "`.apply(f, args).await`");
         self.apply_async(f, args)?.blocking_get()
     }
 
@@ -563,6 +590,12 @@ impl Pool {
     /// # Errors
     ///
     /// As `apply`, plus [`PoolError::Timeout`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.apply_timeout(f, args, timeout).await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -583,6 +616,7 @@ impl Pool {
     ///     assert_eq!(got, Err(PoolError::Timeout));
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_apply_timeout<A, R, F>(
         &self,
         f: F,
@@ -594,6 +628,10 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
+        refuse_runtime_thread(
+            "Pool::blocking_apply_timeout",
+            "`.apply_timeout(f, args, timeout).await`",
+        );
         self.apply_async(f, args)?.blocking_get_timeout(timeout)
     }
 
@@ -831,7 +869,9 @@ impl Pool {
     /// }
     /// ```
     pub fn try_join(&self) -> Result<(), PoolError> {
-        self.blocking_join_timeout(Duration::ZERO)
+        // Polled once, never parked.
+        block_on_deadline(self.join(), Some(std::time::Instant::now()))
+            .unwrap_or(Err(PoolError::Timeout))
     }
 
     /// [`join`](Pool::join) for at most `timeout` of real time
@@ -874,6 +914,12 @@ impl Pool {
     ///
     /// As `join`.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.join().await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -888,7 +934,9 @@ impl Pool {
     ///     assert!(pool.worker_pids().is_empty());
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_join(&self) -> Result<(), PoolError> {
+        refuse_runtime_thread("Pool::blocking_join", "`.join().await`");
         self.blocking_join_timeout(Duration::MAX)
     }
 
@@ -898,6 +946,12 @@ impl Pool {
     /// # Errors
     ///
     /// As `join`, plus [`PoolError::Timeout`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.join_timeout(timeout).await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -917,7 +971,12 @@ impl Pool {
     ///     assert_eq!(pool.blocking_join_timeout(Duration::from_secs(60)), Ok(()));
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_join_timeout(&self, timeout: Duration) -> Result<(), PoolError> {
+        refuse_runtime_thread(
+            "Pool::blocking_join_timeout",
+            "`.join_timeout(timeout).await`",
+        );
         block_on_deadline(self.join(), deadline(timeout)).unwrap_or(Err(PoolError::Timeout))
     }
 }

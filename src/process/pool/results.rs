@@ -12,7 +12,7 @@ use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::super::driver;
+use super::super::{driver, refuse_runtime_thread};
 use super::shared::ChunkResult;
 use crate::error::PoolError;
 use crate::wait::blocking::block_on_deadline;
@@ -223,6 +223,12 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     ///
     /// As `get`.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.get().await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -240,7 +246,9 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     ///     assert_eq!(r.blocking_get().unwrap(), 7);
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_get(&self) -> Result<R, PoolError> {
+        refuse_runtime_thread("AsyncResult::blocking_get", "`.get().await`");
         block_on_deadline(self.get(), None).unwrap_or(Err(PoolError::Terminated))
     }
 
@@ -251,6 +259,12 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     /// # Errors
     ///
     /// As `get`, plus [`PoolError::Timeout`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.get_timeout(timeout).await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -271,7 +285,12 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     ///     assert_eq!(r.blocking_get_timeout(Duration::from_millis(10)), Err(PoolError::Timeout));
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<R, PoolError> {
+        refuse_runtime_thread(
+            "AsyncResult::blocking_get_timeout",
+            "`.get_timeout(timeout).await`",
+        );
         block_on_deadline(self.get(), deadline(timeout)).unwrap_or(Err(PoolError::Timeout))
     }
 
