@@ -81,6 +81,7 @@ pub mod error;
 #[cfg(all(feature = "process", target_os = "linux"))]
 pub mod process;
 pub mod queue;
+pub mod runtime;
 pub mod sync;
 pub mod thread;
 
@@ -89,13 +90,13 @@ pub mod thread;
 // Errors have one path only: `threadlet::error::X`. Modules keep the rest
 // (`queue::BaseQueue`, `sync::ConditionLock`, ...).
 pub use queue::{LifoQueue, PriorityQueue, Queue};
+pub use runtime::{RuntimeBuilder, run, wait_non_daemon};
 pub use sync::{
     Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock,
     ConditionStatistics, Event, EventStatistics, Lock, LockGuard, LockStatistics, RLock,
     RLockGuard, RLockStatistics, STARVATION_BOUND, Semaphore, SemaphoreGuard, SemaphoreStatistics,
 };
 pub use thread::{
-    Builder, ExceptHookArgs, RuntimeBuilder, Thread, ThreadRef, ThreadRun, Timer, active_count,
-    current_thread, default_excepthook, enumerate, main_thread, run, set_excepthook, spawn,
-    wait_non_daemon,
+    Builder, ExceptHookArgs, Thread, ThreadRef, ThreadRun, Timer, active_count, current_thread,
+    default_excepthook, enumerate, main_thread, set_excepthook, spawn,
 };

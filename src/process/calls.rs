@@ -9,7 +9,7 @@ use std::future::Future;
 use std::os::unix::net::UnixStream;
 use std::sync::Mutex;
 
-use super::lock;
+use crate::wait::loom::lock;
 
 /// At most one connection no call is using.
 #[derive(Debug, Default)]

@@ -114,7 +114,7 @@ pub(crate) fn run_child() -> ! {
     // threads (whether or not the target ran `threadlet::run` itself), then
     // for its own non-daemon children (daemon ones are killed).
     if let Some(runtime) = &runtime {
-        runtime.block_on(crate::thread::wait_non_daemon());
+        runtime.block_on(crate::thread::join_non_daemon());
     }
     drop(entered);
     children::blocking_shutdown();

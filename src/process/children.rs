@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use nix::sys::signal::Signal;
 
-use super::lock;
 use super::record::Record;
+use crate::wait::loom::lock;
 
 static CHILDREN: Mutex<Vec<Arc<Record>>> = Mutex::new(Vec::new());
 

@@ -246,7 +246,7 @@ pub fn active_children() -> Vec<ProcessInfo> {
         .iter()
         .filter_map(|c| {
             let pid = c.running_pid()?;
-            let meta = super::lock(&c.meta);
+            let meta = crate::wait::loom::lock(&c.meta);
             Some(ProcessInfo {
                 name: meta.name.clone(),
                 pid,

@@ -26,10 +26,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::child::MARKER;
 use super::children;
 use super::codec::{self, Report};
-use super::lock;
 use super::preamble::Preamble;
 use super::record::{Outcome, Record};
 use crate::queue::Queue;
+use crate::wait::loom::lock;
 use crate::wait::timeout::Wait;
 
 /// A request to spawn one `Process` child.

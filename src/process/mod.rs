@@ -182,6 +182,7 @@
 //!   exits, the others get a `Closed` error instead of hanging. [`Pipe`]'s ends
 //!   report EOF once the other end's process is gone.
 
+mod blocking;
 mod calls;
 mod child;
 mod children;
@@ -237,27 +238,6 @@ pub fn init() {
 /// the main process exits; `threadlet::run` calls it after `main`.
 pub(crate) async fn shutdown_children() {
     children::shutdown().await;
-}
-
-/// The crate's rule for every `blocking_*` form (see
-/// [`wait::blocking`](crate::wait::blocking)): on a thread that drives a tokio
-/// runtime it panics at the caller's line, naming `instead`, because what the
-/// wait needs (a task that puts, sends or lets a child go on) may have to run
-/// on that very thread. Plain threads, `spawn_blocking`, `block_in_place` and
-/// process targets may block.
-///
-/// # Panics
-///
-/// On a thread driving a tokio runtime.
-#[track_caller]
-pub(crate) fn refuse_runtime_thread(name: &'static str, instead: &'static str) {
-    crate::wait::blocking::assert_may_block(crate::wait::blocking::Op { name, instead });
-}
-
-/// Locks `m`, ignoring poisoning: every value behind the process layer's
-/// locks is valid after any panic (each is replaced whole).
-pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[doc(hidden)]

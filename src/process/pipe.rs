@@ -34,14 +34,14 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 
+use super::blocking::refuse_runtime_thread;
 use super::calls::Idle;
 use super::codec::{self, FrameError};
-use super::lock;
 use super::queue::{Held, Server as Inbox, Wait};
-use super::refuse_runtime_thread;
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::PipeError;
 use crate::sync::Event;
+use crate::wait::loom::lock;
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Request {

@@ -12,13 +12,14 @@ use nix::sys::signal::Signal;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::blocking::refuse_runtime_thread;
 use super::codec::{self, Launch};
 use super::current::{self, INITIALIZED, identity_name, next_identity};
 use super::driver::{self, Job};
 use super::record::{Meta, Outcome, Record, State};
 use super::registry::{self, Lookup, ProcessRun};
-use super::{lock, refuse_runtime_thread};
 use crate::error::{ProcessJoinError, ProcessStartError, ProcessStateError};
+use crate::wait::loom::lock;
 
 /// A child OS process running a registered target: Python's
 /// `multiprocessing.Process` with the `spawn` start method.

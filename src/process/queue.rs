@@ -26,9 +26,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 
+use super::blocking::refuse_runtime_thread;
 use super::calls::Idle;
 use super::codec::{self, FrameError};
-use super::refuse_runtime_thread;
 use super::transport::{self, Address, ConnectError, TransportError};
 use crate::error::ProcessQueueError;
 use crate::queue::PriorityQueue;

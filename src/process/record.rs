@@ -8,10 +8,10 @@ use std::sync::Mutex;
 
 use nix::sys::signal::Signal;
 
-use super::lock;
 use crate::error::ProcessStateError;
 use crate::queue::Queue;
 use crate::sync::Event;
+use crate::wait::loom::lock;
 
 /// What the child reported before it exited.
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::lock;
+use crate::wait::loom::lock;
 
 /// Why a runner could not produce a value (a panic unwinds through it instead).
 pub(crate) enum RunFailure {

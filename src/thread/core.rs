@@ -1,29 +1,24 @@
-//! The one mechanism under every thread: a shared `Inner<T>` (state word, name,
-//! task, the joiners' wait list, output slot), and the task wrapper that runs
-//! a thread's future with "current thread" set, catches its panic, reports
-//! it, and on any ending (value, panic, cancellation or runtime shutdown)
-//! leaves the registry, stores the outcome, marks the thread done and wakes
-//! the joiners.
+//! The shared state under every thread: `Inner<T>` (state word, name, task,
+//! the joiners' wait list, output slot), its type-erased view `Shared`, and
+//! "current thread" (the thread being polled on this OS thread). A leaf of
+//! the thread layer: the task wrapper that runs a thread's future and
+//! finishes it is in `task.rs`, above the registry and the excepthook.
 //!
-//! Joiners wait on the crate's wait core in broadcast mode, as an `Event`'s
+//! Joiners wait on the crate's wait core in `Mode::Discard`, as an `Event`'s
 //! waiters do (the `DONE` bit is the flag): a dropped join leaves the list at
 //! once, so cancelled joins leave nothing behind.
 
 use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
-use std::future::{Future, poll_fn};
-use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::{Pin, pin};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::task::Id;
 
 use super::error::JoinError;
-use super::{excepthook, registry};
 use crate::sync::event::wait_until;
 use crate::wait::loom::seq_cst_fence;
 use crate::wait::{Mode, RawSemaphore};
@@ -40,12 +35,8 @@ pub(crate) fn next_number() -> u64 {
     COUNTER.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Locks a std mutex, ignoring poisoning: nothing here panics while holding one.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+/// The crate's one poison-ignoring lock of a std mutex.
+pub(crate) use crate::wait::loom::lock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -122,7 +113,7 @@ impl Core {
     }
 
     /// Marks the thread done and wakes its joiners.
-    fn mark_done(&self) {
+    pub(crate) fn mark_done(&self) {
         self.state.fetch_or(DONE, Ordering::SeqCst);
         seq_cst_fence();
         if let Some(joiners) = self.joiners.get() {
@@ -209,6 +200,11 @@ impl Core {
 
     pub(crate) fn set_ident(&self, id: Id) {
         let _ = self.task.set(Task::Id(id));
+    }
+
+    /// Keeps the task of a thread just started (see [`Task`]).
+    pub(crate) fn set_handle(&self, task: tokio::task::JoinHandle<()>) {
+        let _ = self.task.set(Task::Handle(task));
     }
 
     /// Errors `join` reports before waiting, in Python's order.
@@ -346,35 +342,6 @@ fn is_current(me: *const ()) -> bool {
     with_current(|current| current.is_some_and(|c| addr(c) == me))
 }
 
-/// Polls `fut` once with `me` installed as the current thread, catching a
-/// panic.
-fn poll_step<F: Future>(
-    me: &mut Option<Shared>,
-    fut: Pin<&mut F>,
-    cx: &mut Context<'_>,
-) -> Poll<Result<F::Output, Box<dyn Any + Send>>> {
-    let previous = CURRENT.replace(me.take());
-    let polled = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
-    *me = CURRENT.replace(previous);
-    match polled {
-        Ok(polled) => {
-            // A panic caught inside the future is printed, not lost.
-            excepthook::flush_pending();
-            polled.map(Ok)
-        }
-        Err(payload) => Poll::Ready(Err(payload)),
-    }
-}
-
-/// Runs `fut` with `me` installed as the current thread, catching a panic.
-pub(crate) async fn poll_as<F: Future>(
-    me: &mut Option<Shared>,
-    fut: F,
-) -> Result<F::Output, Box<dyn Any + Send>> {
-    let mut fut = pin!(fut);
-    poll_fn(|cx| poll_step(me, fut.as_mut(), cx)).await
-}
-
 /// Runs `f` with `me` installed as the current thread.
 pub(crate) fn run_as<R>(me: &mut Option<Shared>, f: impl FnOnce() -> R) -> R {
     let previous = CURRENT.replace(me.take());
@@ -392,101 +359,4 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     } else {
         "Box<dyn Any>".to_owned()
     }
-}
-
-/// Finishes a thread: leaves the registry, stores the outcome, marks it done
-/// and wakes joiners. On drop without [`Finish::complete`] (the task was
-/// cancelled or its runtime shut down) it finishes the thread as cancelled.
-pub(crate) struct Finish<T: Send + 'static> {
-    /// The thread; `None` while installed as the current thread, and once
-    /// finished.
-    pub(crate) me: Option<Shared>,
-    slot: Option<registry::Slot>,
-    output: PhantomData<fn() -> T>,
-}
-
-impl<T: Send + 'static> Finish<T> {
-    pub(crate) fn new(me: Shared, slot: registry::Slot) -> Self {
-        Self {
-            me: Some(me),
-            slot: Some(slot),
-            output: PhantomData,
-        }
-    }
-
-    pub(crate) fn complete(mut self, outcome: Result<T, JoinError>) {
-        self.finish(outcome);
-    }
-
-    fn finish(&mut self, outcome: Result<T, JoinError>) {
-        let (Some(me), Some(slot)) = (self.me.take(), self.slot.take()) else {
-            return;
-        };
-        // Python removes a thread from `_active` before `join` returns.
-        registry::remove(slot);
-        let Some(inner) = me.as_any().downcast_ref::<Inner<T>>() else {
-            return;
-        };
-        *lock(&inner.stage) = Stage::Done(outcome);
-        inner.core.mark_done();
-    }
-}
-
-impl<T: Send + 'static> Drop for Finish<T> {
-    fn drop(&mut self) {
-        self.finish(Err(JoinError::Cancelled));
-    }
-}
-
-/// Starts an already-marked-started thread: registers it and spawns the
-/// wrapper on `handle` (on the current runtime when `None`).
-///
-/// `map` turns the future's output into the thread's (`None`: cancelled); a
-/// function item such as `Some`, so that it takes no room in the task.
-pub(crate) fn launch<T, F, M>(
-    inner: &Arc<Inner<T>>,
-    fut: F,
-    map: M,
-    handle: Option<&tokio::runtime::Handle>,
-) where
-    T: Send + 'static,
-    F: Future + Send + 'static,
-    M: FnOnce(F::Output) -> Option<T> + Send + 'static,
-{
-    excepthook::install_panic_hook();
-    let me: Shared = inner.clone();
-    let slot = registry::insert(me.clone());
-    // The guard is made here, not inside the task's body: a task cancelled
-    // before its first poll drops only its arguments, and must still finish.
-    let finish = Finish::<T>::new(me, slot);
-    let task = run_thread::<T, F, M>(finish, fut, map);
-    let task = match handle {
-        Some(handle) => handle.spawn(task),
-        None => tokio::spawn(task),
-    };
-    let _ = inner.core.task.set(Task::Handle(task));
-}
-
-async fn run_thread<T, F, M>(mut finish: Finish<T>, fut: F, map: M)
-where
-    T: Send + 'static,
-    F: Future + Send + 'static,
-    M: FnOnce(F::Output) -> Option<T> + Send + 'static,
-{
-    let outcome = {
-        // Scoped so that the future is dropped before the thread finishes.
-        let mut fut = pin!(fut);
-        poll_fn(|cx| poll_step(&mut finish.me, fut.as_mut(), cx)).await
-    };
-    let outcome = match outcome.map(map) {
-        Ok(Some(value)) => Ok(value),
-        Ok(None) => Err(JoinError::Cancelled),
-        Err(payload) => {
-            let message = panic_message(&*payload);
-            drop(payload);
-            excepthook::report(&mut finish.me, &message);
-            Err(JoinError::Panicked(message))
-        }
-    };
-    finish.complete(outcome);
 }

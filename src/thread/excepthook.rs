@@ -26,7 +26,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Once, RwLock};
 
 use super::core::{self, Kind, Shared, panic_message};
-use super::thread::ThreadRef;
+use super::thread_ref::ThreadRef;
 
 type Hook = Arc<dyn Fn(&ExceptHookArgs) + Send + Sync + 'static>;
 

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::core::{self, Core, Inner, Kind, STARTED, Shared, Stage};
-use super::thread::ThreadRef;
+use super::thread_ref::ThreadRef;
 
 const SHARDS: usize = 32;
 
@@ -318,6 +318,28 @@ pub fn main_thread() -> ThreadRef {
         })
     });
     ThreadRef::from_shared(thread.clone())
+}
+
+/// Waits until no non-daemon thread other than the caller is alive, also
+/// for threads started while it waits: the body of
+/// [`wait_non_daemon`](crate::wait_non_daemon), for the runtime entry point
+/// and for a child process that waits for its threads before it exits.
+pub(crate) async fn join_non_daemon() {
+    let me = current_thread();
+    loop {
+        // Python's `_shutdown`: join every non-daemon thread, then look again
+        // for threads started meanwhile.
+        let pending: Vec<ThreadRef> = non_daemon()
+            .into_iter()
+            .filter(|thread| *thread != me)
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        for thread in pending {
+            let _ = thread.join().await;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,17 @@ impl<T> Mutex<T> {
     }
 }
 
+/// Locks a plain `std` mutex (one outside the loom-checked cores: thread
+/// state, the process layer's tables), ignoring poisoning like [`Mutex`]:
+/// every value behind such a lock is valid after any panic (nothing panics
+/// while holding one, or the value is replaced whole). The crate's one copy
+/// of this rule.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A sequentially consistent fence between a flag write and the core's
 /// "anybody waiting?" check on one side, and a waiter's registration and its
 /// flag re-check on the other (Event, Barrier): one side always sees the

@@ -23,12 +23,13 @@ use tokio::sync::mpsc::unbounded_channel;
 pub use self::results::{AsyncResult, PoolStream};
 use self::results::{ChunkAnswers, collect};
 use self::shared::{PoolJob, PoolShared};
+use super::blocking::refuse_runtime_thread;
 use super::current::{self, INITIALIZED};
 use super::driver;
 use super::registry::{self, Lookup};
-use super::{lock, refuse_runtime_thread};
 use crate::error::PoolError;
 use crate::wait::blocking::block_on_deadline;
+use crate::wait::loom::lock;
 use crate::wait::timeout::deadline;
 
 /// A pool of worker processes: Python's `multiprocessing.Pool`.

@@ -12,7 +12,8 @@ use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::super::{driver, refuse_runtime_thread};
+use super::super::blocking::refuse_runtime_thread;
+use super::super::driver;
 use super::shared::ChunkResult;
 use crate::error::PoolError;
 use crate::wait::blocking::block_on_deadline;

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::super::lock;
 use crate::error::PoolError;
 use crate::queue::Queue;
 use crate::sync::Event;
+use crate::wait::loom::lock;
 
 /// A chunk's encoded `Vec<R>`, or why it failed.
 pub(super) type ChunkResult = Result<Vec<u8>, PoolError>;

@@ -1,17 +1,19 @@
-//! `run`: Python's interpreter life cycle. Build a multi-thread runtime, run
-//! main as `MainThread`, wait for every non-daemon thread, cancel the daemon
-//! ones, return main's value (or re-raise its panic).
+//! The runtime entry point, Python's interpreter life cycle: [`run`] builds a
+//! multi-thread runtime, runs main as `MainThread`, waits for every
+//! non-daemon thread (and, with the `process` feature, joins the non-daemon
+//! child processes), cancels the daemon threads and returns main's value (or
+//! re-raises its panic).
+//!
+//! It sits above both the thread layer and the process layer: neither
+//! imports it. [`run`], [`RuntimeBuilder`] and [`wait_non_daemon`] are also
+//! re-exported at the crate root.
 
 use std::future::Future;
 use std::io;
 use std::panic::resume_unwind;
 use std::time::Duration;
 
-use super::core::{Finish, Shared, panic_message, poll_as};
-use super::error::JoinError;
-use super::excepthook;
-use super::registry::{self, current_thread};
-use super::thread::ThreadRef;
+use crate::thread;
 
 /// Runs `main` as Python runs a script: on a new multi-thread tokio runtime,
 /// as the thread `MainThread`; then waits for every non-daemon thread
@@ -26,7 +28,8 @@ use super::thread::ThreadRef;
 /// Main runs as a spawned task, so `tokio::task::try_id()` (and with it
 /// `RLock`'s ownership) works there. Daemon threads are cancelled by shutting
 /// the runtime down: their futures are dropped, so unlike Python their
-/// destructors run; their joiners get [`JoinError::Cancelled`].
+/// destructors run; their joiners get
+/// [`JoinError::Cancelled`](crate::error::JoinError::Cancelled).
 ///
 /// # Blocking calls at exit
 ///
@@ -208,32 +211,11 @@ impl RuntimeBuilder {
             builder.worker_threads(workers);
         }
         let runtime = builder.build()?;
-        excepthook::install_panic_hook();
+        thread::install_panic_hook();
 
         let outcome = runtime.block_on(async move {
-            let inner = registry::new_main();
-            let shared: Shared = inner.clone();
-            let slot = registry::insert(shared.clone());
-            let finish = Finish::<()>::new(shared.clone(), slot);
-            let in_task = inner.clone();
-            let task = tokio::spawn(async move {
-                in_task.core.set_ident(tokio::task::id());
-                drop(in_task);
-                let mut me = Some(shared);
-                poll_as(&mut me, main).await
-            });
-            inner.core.set_ident(task.id());
-            let outcome = match task.await {
-                Ok(outcome) => outcome,
-                Err(err) if err.is_panic() => Err(err.into_panic()),
-                Err(_) => Err(Box::new("the main task was cancelled") as _),
-            };
-            // Main is done (a non-daemon thread joining it returns now), then
-            // the interpreter-exit wait.
-            finish.complete(match &outcome {
-                Ok(_) => Ok(()),
-                Err(payload) => Err(JoinError::Panicked(panic_message(&**payload))),
-            });
+            let outcome = thread::run_main(main).await;
+            // Main is done; now the interpreter-exit wait.
             wait_non_daemon().await;
             // As Python at exit: join non-daemon child processes, kill daemon ones.
             #[cfg(all(feature = "process", target_os = "linux"))]
@@ -244,7 +226,7 @@ impl RuntimeBuilder {
         // shutting the runtime down cancels them. Blocking work cannot be
         // cancelled: it is waited for a bounded time, then left detached.
         runtime.shutdown_timeout(self.shutdown_timeout.unwrap_or(SHUTDOWN_TIMEOUT));
-        registry::end_main();
+        thread::end_main();
         match outcome {
             Ok(value) => Ok(value),
             Err(payload) => resume_unwind(payload),
@@ -289,19 +271,5 @@ impl RuntimeBuilder {
 /// # }
 /// ```
 pub async fn wait_non_daemon() {
-    let me = current_thread();
-    loop {
-        // Python's `_shutdown`: join every non-daemon thread, then look again
-        // for threads started meanwhile.
-        let pending: Vec<ThreadRef> = registry::non_daemon()
-            .into_iter()
-            .filter(|thread| *thread != me)
-            .collect();
-        if pending.is_empty() {
-            return;
-        }
-        for thread in pending {
-            let _ = thread.join().await;
-        }
-    }
+    thread::join_non_daemon().await;
 }

@@ -1,0 +1,177 @@
+//! The task wrapper under every thread (and under `run`'s main): it runs the
+//! thread's future with "current thread" set, catches its panic, reports it,
+//! and on any ending (value, panic, cancellation or runtime shutdown) leaves
+//! the registry, stores the outcome, marks the thread done and wakes the
+//! joiners. It sits above `core`, `registry` and `excepthook`, which know
+//! nothing of it.
+
+use std::any::Any;
+use std::future::{Future, poll_fn};
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::core::{Inner, Shared, Stage, lock, panic_message, run_as};
+use super::error::JoinError;
+use super::{excepthook, registry};
+
+/// Polls `fut` once with `me` installed as the current thread, catching a
+/// panic.
+fn poll_step<F: Future>(
+    me: &mut Option<Shared>,
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, Box<dyn Any + Send>>> {
+    let polled = run_as(me, || catch_unwind(AssertUnwindSafe(|| fut.poll(cx))));
+    match polled {
+        Ok(polled) => {
+            // A panic caught inside the future is printed, not lost.
+            excepthook::flush_pending();
+            polled.map(Ok)
+        }
+        Err(payload) => Poll::Ready(Err(payload)),
+    }
+}
+
+/// Runs `fut` with `me` installed as the current thread, catching a panic.
+async fn poll_as<F: Future>(
+    me: &mut Option<Shared>,
+    fut: F,
+) -> Result<F::Output, Box<dyn Any + Send>> {
+    let mut fut = pin!(fut);
+    poll_fn(|cx| poll_step(me, fut.as_mut(), cx)).await
+}
+
+/// Finishes a thread: leaves the registry, stores the outcome, marks it done
+/// and wakes joiners. On drop without [`Finish::complete`] (the task was
+/// cancelled or its runtime shut down) it finishes the thread as cancelled.
+pub(crate) struct Finish<T: Send + 'static> {
+    /// The thread; `None` while installed as the current thread, and once
+    /// finished.
+    pub(crate) me: Option<Shared>,
+    slot: Option<registry::Slot>,
+    output: PhantomData<fn() -> T>,
+}
+
+impl<T: Send + 'static> Finish<T> {
+    pub(crate) fn new(me: Shared, slot: registry::Slot) -> Self {
+        Self {
+            me: Some(me),
+            slot: Some(slot),
+            output: PhantomData,
+        }
+    }
+
+    pub(crate) fn complete(mut self, outcome: Result<T, JoinError>) {
+        self.finish(outcome);
+    }
+
+    fn finish(&mut self, outcome: Result<T, JoinError>) {
+        let (Some(me), Some(slot)) = (self.me.take(), self.slot.take()) else {
+            return;
+        };
+        // Python removes a thread from `_active` before `join` returns.
+        registry::remove(slot);
+        let Some(inner) = me.as_any().downcast_ref::<Inner<T>>() else {
+            return;
+        };
+        *lock(&inner.stage) = Stage::Done(outcome);
+        inner.core.mark_done();
+    }
+}
+
+impl<T: Send + 'static> Drop for Finish<T> {
+    fn drop(&mut self) {
+        self.finish(Err(JoinError::Cancelled));
+    }
+}
+
+/// Starts an already-marked-started thread: registers it and spawns the
+/// wrapper on `handle` (on the current runtime when `None`).
+///
+/// `map` turns the future's output into the thread's (`None`: cancelled); a
+/// function item such as `Some`, so that it takes no room in the task.
+pub(crate) fn launch<T, F, M>(
+    inner: &Arc<Inner<T>>,
+    fut: F,
+    map: M,
+    handle: Option<&tokio::runtime::Handle>,
+) where
+    T: Send + 'static,
+    F: Future + Send + 'static,
+    M: FnOnce(F::Output) -> Option<T> + Send + 'static,
+{
+    excepthook::install_panic_hook();
+    let me: Shared = inner.clone();
+    let slot = registry::insert(me.clone());
+    // The guard is made here, not inside the task's body: a task cancelled
+    // before its first poll drops only its arguments, and must still finish.
+    let finish = Finish::<T>::new(me, slot);
+    let task = run_thread::<T, F, M>(finish, fut, map);
+    let task = match handle {
+        Some(handle) => handle.spawn(task),
+        None => tokio::spawn(task),
+    };
+    inner.core.set_handle(task);
+}
+
+async fn run_thread<T, F, M>(mut finish: Finish<T>, fut: F, map: M)
+where
+    T: Send + 'static,
+    F: Future + Send + 'static,
+    M: FnOnce(F::Output) -> Option<T> + Send + 'static,
+{
+    let outcome = {
+        // Scoped so that the future is dropped before the thread finishes.
+        let mut fut = pin!(fut);
+        poll_fn(|cx| poll_step(&mut finish.me, fut.as_mut(), cx)).await
+    };
+    let outcome = match outcome.map(map) {
+        Ok(Some(value)) => Ok(value),
+        Ok(None) => Err(JoinError::Cancelled),
+        Err(payload) => {
+            let message = panic_message(&*payload);
+            drop(payload);
+            excepthook::report(&mut finish.me, &message);
+            Err(JoinError::Panicked(message))
+        }
+    };
+    finish.complete(outcome);
+}
+
+/// Runs `main` as `MainThread` on the current runtime: registers it, runs it
+/// as a task, and once it has ended marks it done (a non-daemon thread
+/// joining it returns then). Returns main's value or its panic payload; the
+/// interpreter-exit wait and the runtime belong to the caller
+/// ([`run`](crate::run)), which calls [`registry::end_main`] after shutdown.
+pub(crate) async fn run_main<F>(main: F) -> Result<F::Output, Box<dyn Any + Send>>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let inner = registry::new_main();
+    let shared: Shared = inner.clone();
+    let slot = registry::insert(shared.clone());
+    let finish = Finish::<()>::new(shared.clone(), slot);
+    let in_task = inner.clone();
+    let task = tokio::spawn(async move {
+        in_task.core.set_ident(tokio::task::id());
+        drop(in_task);
+        let mut me = Some(shared);
+        poll_as(&mut me, main).await
+    });
+    inner.core.set_ident(task.id());
+    let outcome = match task.await {
+        Ok(outcome) => outcome,
+        Err(err) if err.is_panic() => Err(err.into_panic()),
+        Err(_) => Err(Box::new("the main task was cancelled") as _),
+    };
+    // Main is done (a non-daemon thread joining it returns now).
+    finish.complete(match &outcome {
+        Ok(_) => Ok(()),
+        Err(payload) => Err(JoinError::Panicked(panic_message(&**payload))),
+    });
+    outcome
+}
