@@ -62,7 +62,7 @@ fn main() {
         .unwrap_or(3);
     let server = Server::start();
     let url = server.url();
-    let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/cluster_peers");
+    let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("cluster_peers");
     let rq = Command::new("python3")
         .args(["-c", "import rq"])
         .status()

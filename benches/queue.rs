@@ -318,7 +318,7 @@ fn heap_events(cap: usize) -> Arc<HeapEvents> {
 /// <mode> <items>` prints the seconds its workload took (interpreter start
 /// excluded); `iters` such runs, summed.
 fn python_baozi(mode: &'static str, items: u64) -> Sampler<'static> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/baozi_python.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/baozi_python.py");
     Box::new(move |iters| {
         let mut total = Duration::ZERO;
         for _ in 0..iters {

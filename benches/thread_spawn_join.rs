@@ -39,7 +39,7 @@ fn rounds(rt: &Runtime, how: How, iters: u64) -> Duration {
                 How::Spawn => {
                     let threads: Vec<_> =
                         (0..N).map(|i| threadlet::spawn(async move { i })).collect();
-                    for t in &threads {
+                    for t in threads {
                         sum += t.join().await.unwrap();
                     }
                 }
@@ -51,7 +51,7 @@ fn rounds(rt: &Runtime, how: How, iters: u64) -> Duration {
                             t
                         })
                         .collect();
-                    for t in &threads {
+                    for t in threads {
                         sum += t.join().await.unwrap();
                     }
                 }

@@ -52,7 +52,7 @@ fn threadlet_once(one_by_one: bool) -> Duration {
         || {
             if one_by_one {
                 for _ in 0..WAITERS {
-                    sem.release();
+                    sem.release().unwrap();
                 }
             } else {
                 sem.release_n(WAITERS).unwrap();

@@ -184,7 +184,9 @@ async fn customer(
     let mut rng = Rng(0xC0FF_EE00_D15E_A5E5 ^ (seat as u64 + 1));
     let mut mine = 0;
     loop {
-        let baozi = match steamer.get_nowait() {
+        // `get_task`: the baozi comes in a guard that calls Python's
+        // `task_done()` when it is dropped, even if eating it panics.
+        let baozi = match steamer.get_task_nowait() {
             Ok(baozi) => baozi,
             Err(GetError::Empty) => {
                 if !quiet {
@@ -193,7 +195,7 @@ async fn customer(
                         paint.paint(colour, &format!("[{name}] waits for a baozi ..."))
                     );
                 }
-                match steamer.get().await {
+                match steamer.get_task().await {
                     Ok(baozi) => baozi,
                     Err(GetError::ShutDown) => break, // closing time
                     Err(GetError::Empty) => unreachable!("get waits"),
@@ -216,7 +218,7 @@ async fn customer(
         }
         eaten.lock().unwrap()[baozi.id] += 1;
         mine += 1;
-        steamer.task_done().expect("one task_done per baozi");
+        drop(baozi); // eaten: its task is done (Python's `q.task_done()`)
     }
     if !quiet {
         println!("{}", paint.paint(colour, &format!("[{name}] goes home")));
@@ -291,7 +293,7 @@ async fn main() -> ExitCode {
     for c in cooks {
         c.await.expect("a cook panicked");
     }
-    steamer.join().await; // every baozi put has been eaten (task_done)
+    steamer.join().await; // every baozi put has been eaten (its task done)
     steamer.shutdown(); // closing time: waiting customers go home
     let mut tally = Vec::new();
     for (name, c) in customers {

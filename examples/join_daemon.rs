@@ -51,19 +51,22 @@ async fn scenario(placement: Placement) {
     let begin = Instant::now();
     let t1 = Thread::new(listen_music("水手", begin));
     let t2 = Thread::new(record_blog("python线程", begin));
-    let threads = [t1.clone(), t2];
+    // Python's `join()` returns nothing: wait through each thread's
+    // `ThreadRef`, which any number of joiners may hold.
+    let first = t1.thread_ref();
+    let threads = [t1, t2];
     for t in &threads {
         if let Placement::Daemons = placement {
             t.set_daemon(true).unwrap(); // must be set before start
         }
         t.start().unwrap();
         if let Placement::InsideLoop = placement {
-            t.join().await.unwrap();
+            t.thread_ref().join().await.unwrap();
         }
     }
     match placement {
-        Placement::LastAfterLoop => threads[1].join().await.unwrap(),
-        Placement::FirstAfterLoop => t1.join().await.unwrap(),
+        Placement::LastAfterLoop => threads[1].thread_ref().join().await.unwrap(),
+        Placement::FirstAfterLoop => first.join().await.unwrap(),
         // Give the threads a moment to print their first line, as they do
         // in Python before the main thread gets the GIL back.
         Placement::Daemons => tokio::time::sleep(UNIT / 10).await,

@@ -10,46 +10,46 @@ use std::time::Duration;
 
 use threadlet::RLock;
 
-/// The RLock guards every read-modify-write of the balance.
+/// The balance lives in the RLock: every read-modify-write goes through its
+/// guard. An `RLock<T>` gives shared access (`&T`), since re-entry means two
+/// guards of one task may be alive at once, so the balance is an atomic.
 struct Account {
     id: &'static str,
-    balance: AtomicI64,
-    lock: RLock,
+    balance: RLock<AtomicI64>,
 }
 
 impl Account {
     fn new(id: &'static str, balance: i64) -> Arc<Self> {
         Arc::new(Self {
             id,
-            balance: AtomicI64::new(balance),
-            lock: RLock::new(),
+            balance: RLock::with_value(AtomicI64::new(balance)),
         })
     }
 
-    fn balance(&self) -> i64 {
-        self.balance.load(Ordering::SeqCst)
+    async fn balance(&self) -> i64 {
+        self.balance.lock().await.load(Ordering::SeqCst)
     }
 
     /// Returns how deep the caller now holds the lock (2 when nested).
     async fn withdraw(&self, amount: i64) -> usize {
-        let _g = self.lock.lock().await;
-        let b = self.balance();
+        let balance = self.balance.lock().await;
+        let b = balance.load(Ordering::SeqCst);
         tokio::task::yield_now().await; // a race window, closed by the lock
-        self.balance.store(b - amount, Ordering::SeqCst);
-        self.lock.recursion_count()
+        balance.store(b - amount, Ordering::SeqCst);
+        self.balance.recursion_count()
     }
 
     async fn deposit(&self, amount: i64) {
-        let _g = self.lock.lock().await;
-        let b = self.balance();
+        let balance = self.balance.lock().await;
+        let b = balance.load(Ordering::SeqCst);
         tokio::task::yield_now().await;
-        self.balance.store(b + amount, Ordering::SeqCst);
+        balance.store(b + amount, Ordering::SeqCst);
     }
 
     /// Withdraws `amount` plus 5% interest: takes the lock, then `withdraw`
     /// takes it again. A plain Lock would deadlock here.
     async fn draw_cash(&self, amount: i64) {
-        let _g = self.lock.lock().await;
+        let _g = self.balance.lock().await;
         let interest = amount * 5 / 100;
         let depth = self.withdraw(amount + interest).await;
         println!(
@@ -81,12 +81,12 @@ async fn main() {
     for t in tasks {
         t.await.unwrap();
     }
-    println!(">>> {} {}", alex.id, alex.balance());
-    println!(">>> {} {}", yuan.id, yuan.balance());
-    assert_eq!(alex.balance(), 2000);
-    assert_eq!(yuan.balance(), 0);
+    println!(">>> {} {}", alex.id, alex.balance().await);
+    println!(">>> {} {}", yuan.id, yuan.balance().await);
+    assert_eq!(alex.balance().await, 2000);
+    assert_eq!(yuan.balance().await, 0);
 
     alex.draw_cash(100).await;
-    println!(">>> {} {}", alex.id, alex.balance());
-    assert_eq!(alex.balance(), 1895);
+    println!(">>> {} {}", alex.id, alex.balance().await);
+    assert_eq!(alex.balance().await, 1895);
 }

@@ -1,6 +1,7 @@
 //! The article's "synchronization lock" section: 100 threads each do
 //! `num -= 1` on a shared counter with a pause between reading and writing
-//! it. Without a lock most updates are lost; with a `Lock` the total is right.
+//! it. Without a lock most updates are lost; with the counter inside a `Lock`
+//! the total is right.
 //!
 //! Run with `cargo run --example sync_lock`.
 
@@ -34,22 +35,24 @@ async fn main() {
     println!("without a lock: final num: {racy}  (wrong: the read-pause-write race lost updates)");
     assert_ne!(racy, 0);
 
-    // With a Lock around the read-modify-write (Python's `with lock:`).
-    let num = Arc::new(AtomicI64::new(100));
-    let lock = Lock::new();
+    // With the counter inside a Lock: the guard (Python's `with lock:`) is
+    // the only way to it, and it is held across the read-pause-write.
+    let num = Lock::with_value(100i64);
     let tasks: Vec<_> = (0..100)
         .map(|_| {
-            let (num, lock) = (num.clone(), lock.clone());
+            let num = num.clone();
             tokio::spawn(async move {
-                let _guard = lock.lock().await;
-                sub(&num).await;
+                let mut num = num.lock().await;
+                let temp = *num;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                *num = temp - 1;
             })
         })
         .collect();
     for t in tasks {
         t.await.unwrap();
     }
-    let fixed = num.load(Ordering::SeqCst);
+    let fixed = *num.lock().await;
     println!("with a Lock:    final num: {fixed}");
     assert_eq!(fixed, 0);
 }

@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `threading.Thread(target=f).start()` | [`spawn`]`(f())`, or [`Thread::new`] + [`Thread::start`] |
 //! | `threading.current_thread()`, `main_thread()`, `enumerate()`, `active_count()` | [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`] |
-//! | interpreter exit waits for non-daemon threads | [`run`] |
+//! | interpreter exit waits for non-daemon threads | [`run`] / `#[threadlet::main]`; per test `#[threadlet::test]`; per block [`scope`] — each waits for its own threads ([scopes](runtime#scopes)) |
 //! | `threading.Timer` | [`Timer`] |
 //! | `threading.Lock`, `RLock`, `Condition` | [`Lock`], [`RLock`], [`Condition`] |
 //! | `threading.Event`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`Event`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`] |
@@ -39,7 +39,7 @@
 //! | [`RLock::release`] by a task or OS thread that does not own it, or while unowned | `RuntimeError` | [`RLockReleaseError`](error::RLockReleaseError) | `cannot release un-acquired lock` |
 //! | [`BoundedSemaphore::release`] / `release_n` past the initial value, any `n` up to `usize::MAX` (the value is unchanged) | `ValueError` | [`SemaphoreReleaseError::TooManyReleases`](error::SemaphoreReleaseError::TooManyReleases) | `Semaphore released too many times` |
 //! | [`Semaphore::release_n`]`(0)` | `ValueError` | [`SemaphoreReleaseError::ZeroPermits`](error::SemaphoreReleaseError::ZeroPermits) | `n must be one or more` |
-//! | [`Semaphore::release_n`] past `usize::MAX >> 2`, any `n` up to `usize::MAX` (the value is unchanged; [`Semaphore::release`] panics with the same message) | none (Python's integers do not overflow) | [`SemaphoreReleaseError::Overflow`](error::SemaphoreReleaseError::Overflow) | `Semaphore value would exceed its maximum` |
+//! | [`Semaphore::release`] / [`Semaphore::release_n`] past `usize::MAX >> 2`, any `n` up to `usize::MAX` (the value is unchanged) | none (Python's integers do not overflow) | [`SemaphoreReleaseError::Overflow`](error::SemaphoreReleaseError::Overflow) | `Semaphore value would exceed its maximum` |
 //! | a [`SemaphoreGuard`] of a [`BoundedSemaphore`] given back after a manual `release` in its scope | `ValueError` from `with` | [`SemaphoreGuard::release`] returns [`SemaphoreReleaseError::TooManyReleases`](error::SemaphoreReleaseError::TooManyReleases); a plain drop leaves the value unchanged and panics in debug builds only | `Semaphore released too many times` |
 //! | a guard ([`LockGuard`], [`RLockGuard`], [`ConditionGuard`]) dropped after its hold ended: an explicit `release` in its scope, or a cancelled [`Condition::wait`] (e.g. under `tokio::time::timeout`) | `RuntimeError` from `with` (a `Lock`'s may instead release the next holder's hold) | none: the stale guard's drop does nothing and never releases the next holder's hold ([`ConditionGuard`]'s `wait` / `notify` return the errors below) | — |
 //! | a `wait_for` predicate that panics inside [`ConditionGuard::wait_for`] (first call or re-check) | the exception leaves `with`, which releases | the panic propagates; the guard's drop releases the lock | — |
@@ -59,7 +59,9 @@
 //! | `process::Process::join` before `start` | `AssertionError` | `ProcessJoinError::NotStarted` | `can only join a started process` |
 //! | `process::Process::new` with arguments whose `Serialize` fails | pickling error | `ProcessStartError::Encode` | `cannot encode the process arguments: {codec message}` |
 //! | `process::Process::start` of a target never registered | `AttributeError` in the child | `ProcessStartError::UnknownTarget` | ``unknown process target `{name}`: register it before threadlet::process::init()`` |
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: one module (`sync/cell.rs`, the data of a
+// `Lock<T>`) allows `unsafe`, with a measured reason and a loom model.
+#![deny(unsafe_code)]
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -89,14 +91,22 @@ pub mod thread;
 // `thread` and `queue` (what `threading` and `queue` export in Python).
 // Errors have one path only: `threadlet::error::X`. Modules keep the rest
 // (`queue::BaseQueue`, `sync::ConditionLock`, ...).
-pub use queue::{LifoQueue, PriorityQueue, Queue};
-pub use runtime::{RuntimeBuilder, run, wait_non_daemon};
+pub use queue::{LifoQueue, PriorityQueue, Queue, QueueStatistics};
+pub use runtime::{
+    RuntimeBuilder, blocking_wait_non_daemon, blocking_wait_non_daemon_timeout, run, scope,
+    wait_non_daemon, wait_non_daemon_timeout,
+};
 pub use sync::{
     Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock,
-    ConditionStatistics, Event, EventStatistics, Lock, LockGuard, LockStatistics, RLock,
-    RLockGuard, RLockStatistics, STARVATION_BOUND, Semaphore, SemaphoreGuard, SemaphoreStatistics,
+    ConditionStatistics, Event, EventStatistics, Lock, LockGuard, LockStatistics, OwnedLockGuard,
+    OwnedRLockGuard, OwnedSemaphoreGuard, RLock, RLockGuard, RLockStatistics, STARVATION_BOUND,
+    Semaphore, SemaphoreGuard, SemaphoreStatistics,
 };
 pub use thread::{
     Builder, ExceptHookArgs, Thread, ThreadRef, ThreadRun, Timer, active_count, current_thread,
     default_excepthook, enumerate, main_thread, set_excepthook, spawn,
 };
+/// The attributes `#[threadlet::main]` and `#[threadlet::test]` (feature
+/// `macros`, on by default).
+#[cfg(feature = "macros")]
+pub use threadlet_macros::{main, test};

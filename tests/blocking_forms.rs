@@ -39,6 +39,12 @@ const CASES: &[(&str, fn())] = &[
         assert!(Lock::new().blocking_acquire_timeout(MS));
     }),
     ("Lock::blocking_lock", || drop(Lock::new().blocking_lock())),
+    ("Lock::blocking_lock_timeout", || {
+        let lock = Lock::with_value(1);
+        let guard = lock.blocking_lock_timeout(MS).unwrap();
+        assert_eq!(*guard, 1);
+        assert!(lock.blocking_lock_timeout(MS).is_none());
+    }),
     ("RLock::blocking_acquire", || {
         RLock::new().blocking_acquire()
     }),
@@ -47,6 +53,12 @@ const CASES: &[(&str, fn())] = &[
     }),
     ("RLock::blocking_lock", || {
         drop(RLock::new().blocking_lock())
+    }),
+    ("RLock::blocking_lock_timeout", || {
+        let lock = RLock::with_value(2);
+        let outer = lock.blocking_lock_timeout(MS).unwrap();
+        let inner = lock.blocking_lock_timeout(MS).unwrap(); // re-entry
+        assert_eq!((*outer, *inner), (2, 2));
     }),
     ("Semaphore::blocking_acquire", || {
         Semaphore::new(1).blocking_acquire();
@@ -57,6 +69,11 @@ const CASES: &[(&str, fn())] = &[
     ("Semaphore::blocking_permit", || {
         drop(Semaphore::new(1).blocking_permit());
     }),
+    ("Semaphore::blocking_permit_timeout", || {
+        let sem = Semaphore::new(1);
+        let _permit = sem.blocking_permit_timeout(MS).unwrap();
+        assert!(sem.blocking_permit_timeout(MS).is_none());
+    }),
     ("BoundedSemaphore::blocking_acquire", || {
         BoundedSemaphore::new(1).blocking_acquire();
     }),
@@ -66,8 +83,18 @@ const CASES: &[(&str, fn())] = &[
     ("BoundedSemaphore::blocking_permit", || {
         drop(BoundedSemaphore::new(1).blocking_permit());
     }),
+    ("BoundedSemaphore::blocking_permit_timeout", || {
+        let sem = BoundedSemaphore::new(1);
+        let _permit = sem.blocking_permit_timeout(MS).unwrap();
+        assert!(sem.blocking_permit_timeout(MS).is_none());
+    }),
     ("Condition::blocking_lock", || {
         drop(Condition::new().blocking_lock());
+    }),
+    ("Condition::blocking_lock_timeout", || {
+        let cond = Condition::with_lock(Lock::new());
+        let _guard = cond.blocking_lock_timeout(MS).unwrap();
+        assert!(cond.blocking_lock_timeout(MS).is_none());
     }),
     ("Condition::blocking_acquire", || {
         Condition::new().blocking_acquire();
@@ -89,7 +116,12 @@ const CASES: &[(&str, fn())] = &[
     ("Condition::blocking_wait_for", || {
         let cond = Condition::new();
         let _guard = ready(cond.lock());
-        assert_eq!(cond.blocking_wait_for(|| false, MS), Ok(false));
+        assert_eq!(cond.blocking_wait_for(|| true), Ok(()));
+    }),
+    ("Condition::blocking_wait_for_timeout", || {
+        let cond = Condition::new();
+        let _guard = ready(cond.lock());
+        assert_eq!(cond.blocking_wait_for_timeout(|| false, MS), Ok(false));
     }),
     ("ConditionGuard::blocking_wait", || {
         let cond = Condition::new();
@@ -105,7 +137,19 @@ const CASES: &[(&str, fn())] = &[
     ("ConditionGuard::blocking_wait_for", || {
         let cond = Condition::new();
         let mut guard = ready(cond.lock());
-        assert_eq!(guard.blocking_wait_for(|| false, MS), Ok(false));
+        let mut checks = 0;
+        notifier(&cond);
+        // False once, then true after the notifier's wake-up.
+        let pred = || {
+            checks += 1;
+            checks > 1
+        };
+        guard.blocking_wait_for(pred).unwrap();
+    }),
+    ("ConditionGuard::blocking_wait_for_timeout", || {
+        let cond = Condition::new();
+        let mut guard = ready(cond.lock());
+        assert_eq!(guard.blocking_wait_for_timeout(|| false, MS), Ok(false));
     }),
     ("Barrier::blocking_wait", || {
         assert_eq!(Barrier::new(1).unwrap().blocking_wait(), Ok(0));
@@ -141,6 +185,21 @@ const CASES: &[(&str, fn())] = &[
     }),
     ("Queue::blocking_join", || {
         Queue::<u8>::new(0).blocking_join()
+    }),
+    ("Queue::blocking_join_timeout", || {
+        assert!(Queue::<u8>::new(0).blocking_join_timeout(MS));
+    }),
+    ("Queue::blocking_get_task", || {
+        let q = Queue::new(0);
+        q.put_nowait(1).unwrap();
+        assert_eq!(*q.blocking_get_task().unwrap(), 1);
+    }),
+    ("Queue::blocking_get_task_timeout", || {
+        let q = Queue::<u8>::new(0);
+        assert_eq!(
+            q.blocking_get_task_timeout(MS).unwrap_err(),
+            GetError::Empty
+        );
     }),
 ];
 
@@ -247,4 +306,155 @@ fn works_on_plain_threads() {
     for &(_, call) in CASES {
         call();
     }
+}
+
+/// The table of forms (issue 13 item 2): every waiting sync operation, as
+/// `op().await`, `try_op()`, `op_timeout(d).await`, `blocking_op()` and
+/// `blocking_op_timeout(d)`. Each row names the five methods; this test stops
+/// compiling when one is missing. (Event's non-blocking form is Python's
+/// `is_set`; a non-blocking Barrier wait has no meaning, in Python neither.)
+#[test]
+fn every_sync_form_exists() {
+    use threadlet::{ConditionGuard, OwnedLockGuard, OwnedRLockGuard, OwnedSemaphoreGuard};
+    macro_rules! row {
+        ($($form:expr),* $(,)?) => {{ $(let _ = $form;)* }};
+    }
+    type C = Condition<RLock>;
+    type G<'a> = ConditionGuard<'a, RLock>;
+    // Lock<()>: Python's acquire; Lock<T>: the guard.
+    row!(
+        Lock::acquire,
+        Lock::try_acquire,
+        Lock::acquire_timeout,
+        Lock::blocking_acquire,
+        Lock::blocking_acquire_timeout
+    );
+    row!(
+        Lock::<u8>::lock,
+        Lock::<u8>::try_lock,
+        Lock::<u8>::lock_timeout,
+        Lock::<u8>::blocking_lock,
+        Lock::<u8>::blocking_lock_timeout
+    );
+    row!(
+        Lock::<u8>::lock_owned,
+        Lock::<u8>::try_lock_owned,
+        threadlet::LockGuard::<u8>::into_owned
+    );
+    // RLock<T>.
+    row!(
+        RLock::<u8>::acquire,
+        RLock::<u8>::try_acquire,
+        RLock::<u8>::acquire_timeout,
+        RLock::<u8>::blocking_acquire,
+        RLock::<u8>::blocking_acquire_timeout
+    );
+    row!(
+        RLock::<u8>::lock,
+        RLock::<u8>::try_lock,
+        RLock::<u8>::lock_timeout,
+        RLock::<u8>::blocking_lock,
+        RLock::<u8>::blocking_lock_timeout
+    );
+    row!(
+        RLock::<u8>::lock_owned,
+        RLock::<u8>::try_lock_owned,
+        threadlet::RLockGuard::<u8>::into_owned
+    );
+    // Condition: the lock side, then the waits.
+    row!(
+        C::acquire,
+        C::try_acquire,
+        C::acquire_timeout,
+        C::blocking_acquire,
+        C::blocking_acquire_timeout
+    );
+    row!(
+        C::lock,
+        C::try_lock,
+        C::lock_timeout,
+        C::blocking_lock,
+        C::blocking_lock_timeout
+    );
+    row!(
+        C::wait,
+        C::wait_timeout,
+        C::blocking_wait,
+        C::blocking_wait_timeout
+    );
+    row!(
+        C::wait_for::<fn() -> bool>,
+        C::wait_for_timeout::<fn() -> bool>,
+        C::blocking_wait_for::<fn() -> bool>,
+        C::blocking_wait_for_timeout::<fn() -> bool>
+    );
+    row!(
+        G::wait,
+        G::wait_timeout,
+        G::blocking_wait,
+        G::blocking_wait_timeout
+    );
+    row!(
+        G::wait_for::<fn() -> bool>,
+        G::wait_for_timeout::<fn() -> bool>,
+        G::blocking_wait_for::<fn() -> bool>,
+        G::blocking_wait_for_timeout::<fn() -> bool>
+    );
+    // Semaphores.
+    row!(
+        Semaphore::acquire,
+        Semaphore::try_acquire,
+        Semaphore::acquire_timeout,
+        Semaphore::blocking_acquire,
+        Semaphore::blocking_acquire_timeout
+    );
+    row!(
+        Semaphore::permit,
+        Semaphore::try_permit,
+        Semaphore::permit_timeout,
+        Semaphore::blocking_permit,
+        Semaphore::blocking_permit_timeout
+    );
+    row!(
+        Semaphore::permit_owned,
+        Semaphore::try_permit_owned,
+        threadlet::SemaphoreGuard::into_owned
+    );
+    row!(
+        BoundedSemaphore::acquire,
+        BoundedSemaphore::try_acquire,
+        BoundedSemaphore::acquire_timeout,
+        BoundedSemaphore::blocking_acquire,
+        BoundedSemaphore::blocking_acquire_timeout
+    );
+    row!(
+        BoundedSemaphore::permit,
+        BoundedSemaphore::try_permit,
+        BoundedSemaphore::permit_timeout,
+        BoundedSemaphore::blocking_permit,
+        BoundedSemaphore::blocking_permit_timeout
+    );
+    row!(
+        BoundedSemaphore::permit_owned,
+        BoundedSemaphore::try_permit_owned
+    );
+    // Event and Barrier.
+    row!(
+        Event::wait,
+        Event::is_set,
+        Event::wait_timeout,
+        Event::blocking_wait,
+        Event::blocking_wait_timeout
+    );
+    row!(
+        Barrier::wait,
+        Barrier::wait_timeout,
+        Barrier::blocking_wait,
+        Barrier::blocking_wait_timeout
+    );
+    // Owned guards are Send + 'static.
+    fn owned<T: Send + 'static>() {}
+    owned::<OwnedLockGuard<u8>>();
+    owned::<OwnedRLockGuard<u8>>();
+    owned::<OwnedSemaphoreGuard>();
 }

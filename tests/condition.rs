@@ -12,14 +12,65 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use threadlet::error::{ConditionNotifyError, ConditionWaitError, LockReleaseError};
+use threadlet::error::{
+    ConditionNotifyError, ConditionWaitError, LockReleaseError, RLockReleaseError,
+};
 use threadlet::{Condition, Lock, RLock};
 use tokio_test::task::spawn;
 use tokio_test::{assert_pending, assert_ready};
 
+/// A condition over a plain `Lock` (Python's `Condition(Lock())`): most
+/// tests below take and release it from one thread in turns, which only a
+/// lock without an owner allows.
+fn plain() -> Condition<Lock> {
+    Condition::with_lock(Lock::new())
+}
+
+/// `Condition::new()` is Python's `Condition()`: over an `RLock`, so the
+/// holder may take it again, and only the holder may wait, notify or release.
+#[tokio::test]
+async fn new_sits_on_an_rlock_as_in_python() {
+    let cond: Condition<RLock> = Condition::new();
+    let default: Condition = Condition::default();
+    assert!(!default.locked());
+    let outer = cond.lock().await;
+    let inner = cond.lock().await; // re-entry, no deadlock
+    assert_eq!(cond.get_lock().recursion_count(), 2);
+    // Another task does not own it: every check is Python's.
+    let c = cond.clone();
+    let (wait, notify, release, took) = tokio::spawn(async move {
+        (
+            c.wait_timeout(Duration::from_millis(1)).await,
+            c.notify(1),
+            c.release(),
+            c.try_acquire(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(wait, Err(ConditionWaitError));
+    assert_eq!(notify, Err(ConditionNotifyError));
+    assert_eq!(release, Err(RLockReleaseError));
+    assert!(!took);
+    // The owner may notify, and a wait gives up both levels and restores them.
+    inner.notify(1).unwrap();
+    let c = cond.clone();
+    let notifier = tokio::spawn(async move {
+        let g = c.lock().await; // possible only while the owner waits
+        g.notify(1).unwrap();
+    });
+    let mut inner = inner;
+    inner.wait().await.unwrap();
+    notifier.await.unwrap();
+    assert_eq!(cond.get_lock().recursion_count(), 2);
+    drop(inner);
+    drop(outer);
+    assert!(!cond.locked());
+}
+
 #[tokio::test]
 async fn wait_and_notify_without_the_lock_are_errors_with_pythons_messages() {
-    let cond = Condition::new();
+    let cond = plain();
     let err = cond.wait().await.unwrap_err();
     assert_eq!(err, ConditionWaitError);
     assert_eq!(err.to_string(), "cannot wait on un-acquired lock");
@@ -42,7 +93,7 @@ async fn wait_and_notify_without_the_lock_are_errors_with_pythons_messages() {
 /// Over a plain Lock, Python only checks that somebody holds it.
 #[tokio::test]
 async fn over_a_lock_any_holder_counts() {
-    let cond = Condition::new();
+    let cond = plain();
     cond.acquire().await;
     let c = cond.clone();
     let notified = tokio::spawn(async move { c.notify(1) }).await.unwrap();
@@ -84,7 +135,7 @@ async fn over_an_rlock_ownership_is_checked_and_depth_restored() {
 
 #[test]
 fn notify_wakes_the_oldest_waiters_first() {
-    let cond = Condition::new();
+    let cond = plain();
     let mut w = Vec::new();
     for _ in 0..4 {
         assert!(cond.try_acquire());
@@ -121,7 +172,7 @@ fn notify_wakes_the_oldest_waiters_first() {
 
 #[test]
 fn notify_with_nobody_waiting_is_not_remembered() {
-    let cond = Condition::new();
+    let cond = plain();
     assert!(cond.try_acquire());
     cond.notify(5).unwrap();
     let mut w = spawn(cond.wait());
@@ -133,7 +184,7 @@ fn notify_with_nobody_waiting_is_not_remembered() {
 /// afterwards, and the condition keeps no trace of it.
 #[test]
 fn cancelled_while_waiting_holds_nothing() {
-    let cond = Condition::new();
+    let cond = plain();
     assert!(cond.try_acquire());
     let mut w = spawn(cond.wait());
     assert_pending!(w.poll());
@@ -151,7 +202,7 @@ fn cancelled_while_waiting_holds_nothing() {
 /// notification passes to the next waiter, and the lock is not leaked.
 #[test]
 fn cancelled_while_reacquiring_passes_the_notification_on() {
-    let cond = Condition::new();
+    let cond = plain();
     assert!(cond.try_acquire());
     let mut a = spawn(cond.wait());
     assert_pending!(a.poll());
@@ -186,7 +237,7 @@ fn cancelled_while_reacquiring_passes_the_notification_on() {
 /// it does not release on drop (the lock may be somebody else's by then).
 #[tokio::test]
 async fn guard_knows_it_lost_the_lock_after_a_cancelled_wait() {
-    let cond = Condition::new();
+    let cond = plain();
     let mut guard = cond.lock().await;
     assert!(guard.is_held());
     {
@@ -217,7 +268,7 @@ async fn guard_knows_it_lost_the_lock_after_a_cancelled_wait() {
 
 #[tokio::test(start_paused = true)]
 async fn wait_timeout_reacquires_and_reports_false() {
-    let cond = Condition::new();
+    let cond = plain();
     cond.acquire().await;
     let start = tokio::time::Instant::now();
     assert_eq!(
@@ -232,7 +283,7 @@ async fn wait_timeout_reacquires_and_reports_false() {
 
 #[tokio::test(start_paused = true)]
 async fn wait_for_uses_one_overall_deadline() {
-    let cond = Condition::new();
+    let cond = plain();
     let value = Arc::new(AtomicUsize::new(0));
     let (c, v) = (cond.clone(), value.clone());
     // A notifier that bumps the value every 10 ms but never reaches 100.
@@ -268,7 +319,7 @@ async fn wait_for_uses_one_overall_deadline() {
 /// with 8 producers and 8 consumers on a multi-thread runtime.
 #[test]
 fn producer_consumer_with_both_styles() {
-    let cond = Condition::new();
+    let cond = plain();
     let c = cond.clone();
     let consumed = sync_util::run_mt(60, async move {
         let queue = Arc::new(Mutex::new(VecDeque::new()));
@@ -321,7 +372,10 @@ fn blocking_forms_with_threads_and_an_rlock() {
         drop(g);
         tx.send(()).unwrap();
         c.blocking_acquire();
-        let got = c.blocking_wait_for(|| r.load(Ordering::SeqCst), Duration::MAX);
+        let got = c.blocking_wait_for_timeout(|| r.load(Ordering::SeqCst), Duration::MAX);
+        c.release().unwrap();
+        c.blocking_acquire();
+        c.blocking_wait_for(|| r.load(Ordering::SeqCst)).unwrap();
         c.release().unwrap();
         got
     });
@@ -344,4 +398,39 @@ fn condition_over_an_existing_lock_shares_it() {
     cond.release().unwrap();
     assert!(!lock.locked());
     assert!(format!("{cond:?}").starts_with("Condition {"));
+}
+
+/// The lock side has every form: `try_lock`, `lock_timeout` (paused clock),
+/// `blocking_lock_timeout`; over the default RLock the owner re-enters.
+#[tokio::test(start_paused = true)]
+async fn lock_side_forms() {
+    let cond = plain();
+    let guard = cond.try_lock().unwrap();
+    assert!(cond.try_lock().is_none());
+    let start = tokio::time::Instant::now();
+    assert!(cond.lock_timeout(Duration::from_millis(20)).await.is_none());
+    assert_eq!(start.elapsed(), Duration::from_millis(20));
+    drop(guard);
+    let guard = cond.lock_timeout(Duration::from_millis(20)).await.unwrap();
+    assert!(guard.is_held());
+    guard.notify_all().unwrap();
+    drop(guard);
+    assert!(!cond.locked());
+
+    let cond = Condition::new();
+    let outer = cond.lock_timeout(Duration::from_millis(20)).await.unwrap();
+    let inner = cond.try_lock().unwrap(); // re-entry
+    assert_eq!(cond.get_lock().recursion_count(), 2);
+    let c = cond.clone();
+    let other = tokio::task::spawn_blocking(move || {
+        c.blocking_lock_timeout(Duration::from_millis(5)).is_some()
+    });
+    assert!(!other.await.unwrap());
+    drop((inner, outer));
+    let c = cond.clone();
+    let other = tokio::task::spawn_blocking(move || {
+        c.blocking_lock_timeout(Duration::from_millis(5)).is_some()
+    });
+    assert!(other.await.unwrap());
+    assert!(!cond.locked());
 }

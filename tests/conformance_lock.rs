@@ -105,7 +105,7 @@ impl LockLike for Semaphore {
         Semaphore::blocking_acquire_timeout(self, d)
     }
     fn release(&self) {
-        Semaphore::release(self)
+        Semaphore::release(self).unwrap()
     }
     fn state(&self) -> (usize, usize) {
         sync_util::State::state(self)
@@ -141,7 +141,7 @@ impl LockLike for BoundedSemaphore {
 
 impl LockLike for Condition<Lock> {
     fn make() -> Self {
-        Condition::new()
+        Condition::with_lock(Lock::new())
     }
     fn acquire(&self) -> impl Future<Output = ()> + Send + '_ {
         Condition::acquire(self)

@@ -229,7 +229,7 @@ async fn wait_non_daemon_from_a_thread_does_not_wait_for_itself() {
     let gate = Gate::new();
     let g = gate.clone();
     let other = threadlet::spawn(async move { g.wait().await });
-    let waiter = threadlet::spawn(async move {
+    let mut waiter = threadlet::spawn(async move {
         threadlet::wait_non_daemon().await;
         true
     });

@@ -121,6 +121,7 @@ async fn a_replaced_hook_runs_in_the_failing_thread_before_it_ends() {
             panic!("custom");
         })
         .unwrap();
+    let r = t.thread_ref();
     let err = t.join().await.unwrap_err();
     // join returned only after the hook finished.
     let seen = seen.lock().unwrap().clone();
@@ -138,8 +139,8 @@ async fn a_replaced_hook_runs_in_the_failing_thread_before_it_ends() {
     );
     assert!(in_thread, "the hook runs in the failing thread");
     assert!(alive, "the thread is alive while the hook runs");
-    assert!(!t.is_alive());
-    assert!(!threadlet::enumerate().contains(&t.thread_ref()));
+    assert!(!r.is_alive());
+    assert!(!threadlet::enumerate().contains(&r));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,7 +156,7 @@ async fn other_threads_keep_running() {
     let failures: Vec<_> = (0..20)
         .map(|i| threadlet::spawn(async move { panic!("failure {i}") }))
         .collect();
-    for (i, f) in failures.iter().enumerate() {
+    for (i, f) in failures.into_iter().enumerate() {
         assert_eq!(
             f.join().await,
             Err(JoinError::Panicked(format!("failure {i}")))

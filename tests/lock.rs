@@ -267,3 +267,186 @@ fn debug_does_not_block() {
     let _g = lock.try_lock().unwrap();
     assert_eq!(format!("{lock:?}"), "Lock { locked: true }");
 }
+
+// ===== Lock<T>: data behind the lock (issue 13 item 4) =====
+
+/// A counter shared by many tasks on many workers is one line per use, and
+/// no increment is lost.
+#[test]
+fn a_counter_in_a_lock_loses_no_increment() {
+    let hits = Lock::with_value(0u64);
+    let h = hits.clone();
+    sync_util::run_mt(60, async move {
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let h = h.clone();
+                tokio::spawn(async move {
+                    for _ in 0..1000 {
+                        *h.lock().await += 1;
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    assert_eq!(*hits.try_lock().unwrap(), 8000);
+    assert_eq!(hits.state(), FREE);
+}
+
+/// Plain OS threads and tasks share one `Lock<T>` through every guard form.
+#[test]
+fn every_guard_form_reaches_the_data() {
+    let names = Lock::with_value(Vec::<&str>::new());
+    names.try_lock().unwrap().push("try_lock");
+    names.blocking_lock().push("blocking_lock");
+    names
+        .blocking_lock_timeout(Duration::from_millis(5))
+        .unwrap()
+        .push("blocking_lock_timeout");
+    names.try_lock_owned().unwrap().push("try_lock_owned");
+    let n = names.clone();
+    sync_util::run_mt(60, async move {
+        n.lock().await.push("lock");
+        n.lock_timeout(Duration::from_secs(5))
+            .await
+            .unwrap()
+            .push("lock_timeout");
+        n.lock_owned().await.push("lock_owned");
+    });
+    assert_eq!(
+        *names.try_lock().unwrap(),
+        [
+            "try_lock",
+            "blocking_lock",
+            "blocking_lock_timeout",
+            "try_lock_owned",
+            "lock",
+            "lock_timeout",
+            "lock_owned"
+        ]
+    );
+}
+
+/// The new forms wait and time out like the old ones (paused clock).
+#[tokio::test(start_paused = true)]
+async fn lock_timeout_waits_then_gives_up_or_gets_the_lock() {
+    let n = Lock::with_value(1u8);
+    let held = n.lock().await;
+    let start = tokio::time::Instant::now();
+    assert!(n.lock_timeout(Duration::from_millis(30)).await.is_none());
+    assert_eq!(start.elapsed(), Duration::from_millis(30));
+    assert_eq!(n.state(), (0, 0), "the timed-out waiter left no trace");
+    let m = n.clone();
+    let waiter =
+        tokio::spawn(async move { *m.lock_timeout(Duration::from_secs(1)).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    drop(held);
+    assert_eq!(waiter.await.unwrap(), 1);
+    assert_eq!(n.state(), FREE);
+}
+
+/// An owned guard, and the future that takes it, move into spawned tasks;
+/// the lock is held until the guard drops there.
+#[tokio::test]
+async fn owned_guards_move_into_tasks() {
+    let n = Lock::with_value(0u32);
+    let mut guard = n.lock_owned().await;
+    *guard += 1;
+    assert!(n.try_lock().is_none());
+    let mut task = spawn(async move {
+        tokio::task::yield_now().await;
+        *guard += 1;
+    });
+    assert_pending!(task.poll());
+    assert!(n.locked(), "still held by the guard inside the task");
+    assert_ready!(task.poll());
+    assert!(!n.locked());
+    // The acquiring future is 'static: it can be spawned itself.
+    let got = tokio::spawn(n.lock_owned()).await.unwrap();
+    assert_eq!(*got, 2);
+    // A borrowed guard becomes an owned one of the same hold.
+    drop(got);
+    let owned = n.try_lock().unwrap().into_owned();
+    assert!(n.locked());
+    tokio::spawn(async move { drop(owned) }).await.unwrap();
+    assert_eq!(n.state(), FREE);
+}
+
+/// Dropping a pending `lock_owned` future leaks nothing (cancel safety).
+#[test]
+fn a_dropped_lock_owned_waiter_holds_nothing() {
+    let n = Lock::with_value(());
+    let held = n.try_lock().unwrap();
+    let mut waiter = spawn(n.lock_owned());
+    assert_pending!(waiter.poll());
+    assert_eq!(n.state(), (0, 1));
+    drop(waiter);
+    assert_eq!(n.state(), (0, 0));
+    drop(held);
+    assert_eq!(n.state(), FREE);
+}
+
+/// A panic under the guard releases the lock on unwind; the data keeps what
+/// was written before the panic (no poisoning, as with Python's lock).
+#[test]
+fn a_panic_under_the_guard_releases_the_lock() {
+    let n = Lock::with_value(0);
+    let m = n.clone();
+    let outcome = std::thread::spawn(move || {
+        let mut guard = m.blocking_lock();
+        *guard = 7;
+        panic!("boom");
+    })
+    .join();
+    assert!(outcome.is_err());
+    assert_eq!(*n.try_lock().unwrap(), 7);
+}
+
+/// `Default`, `From` and `Debug` (which never waits for the lock).
+#[test]
+fn constructors_and_debug() {
+    let d: Lock<u8> = Lock::default();
+    assert_eq!(*d.try_lock().unwrap(), 0);
+    let f = Lock::from(String::from("x"));
+    let _g = f.try_lock().unwrap();
+    assert_eq!(format!("{f:?}"), "Lock { locked: true }");
+    assert_eq!(format!("{_g:?}"), "LockGuard { .. }");
+}
+
+/// Auto traits as for `tokio::sync::Mutex<T>`: a lock of `Send` data is
+/// shared across threads; a guard is shared only if the data is `Sync`; data
+/// that is not `Send` keeps the lock on its thread.
+#[test]
+fn auto_traits_follow_the_data() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use threadlet::{LockGuard, OwnedLockGuard};
+
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Lock<Cell<u8>>>();
+    send_sync::<Lock>();
+    send::<LockGuard<'static, Cell<u8>>>();
+    send::<OwnedLockGuard<Cell<u8>>>();
+    send_sync::<OwnedLockGuard<u8>>();
+
+    // `<T as NotSync<_>>::check()` compiles only if `T` is not `Sync`
+    // (ambiguous otherwise); the same for `Send`.
+    trait NotSync<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> NotSync<()> for T {}
+    impl<T: ?Sized + Sync> NotSync<u8> for T {}
+    trait NotSend<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> NotSend<()> for T {}
+    impl<T: ?Sized + Send> NotSend<u8> for T {}
+    <LockGuard<'static, Cell<u8>> as NotSync<_>>::check();
+    <OwnedLockGuard<Cell<u8>> as NotSync<_>>::check();
+    <Lock<Rc<u8>> as NotSync<_>>::check();
+    <Lock<Rc<u8>> as NotSend<_>>::check();
+}

@@ -184,6 +184,20 @@ async fn semaphore_release_of_zero_permits() {
 }
 
 #[tokio::test]
+async fn semaphore_release_past_its_maximum() {
+    let sem = Semaphore::new(usize::MAX >> 2);
+    let err = sem.release().unwrap_err();
+    assert_eq!(err, SemaphoreReleaseError::Overflow);
+    assert_eq!(err.to_string(), "Semaphore value would exceed its maximum");
+    assert_eq!(sem.value(), usize::MAX >> 2, "the value is unchanged");
+
+    // Still usable.
+    sem.acquire().await;
+    sem.release().unwrap();
+    assert_eq!(sem.value(), usize::MAX >> 2);
+}
+
+#[tokio::test]
 async fn semaphore_release_n_past_its_maximum() {
     let sem = Semaphore::new(1);
     let err = sem.release_n(usize::MAX).unwrap_err();
@@ -512,20 +526,21 @@ async fn get_after_shutdown_once_empty() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thread_started_twice() {
-    let t = Thread::new(async { 6 * 7 });
+    let mut t = Thread::new(async { 6 * 7 });
     t.start().unwrap();
     let err = t.start().unwrap_err();
     assert_eq!(err, StartError::AlreadyStarted);
     assert_eq!(err.to_string(), "threads can only be started once");
     // Still usable: the first start runs to completion and joins normally.
-    assert_eq!(within(t.join()).await, Ok(42));
+    assert_eq!(within(t.join_timeout(Duration::MAX)).await, Ok(42));
     assert_eq!(t.start(), Err(StartError::AlreadyStarted));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thread_joined_before_start() {
     let t = Thread::new(async { "done" });
-    let err = t.join().await.unwrap_err();
+    // Joined through a `ThreadRef`, which keeps the handle (`join` consumes it).
+    let err = t.thread_ref().join().await.unwrap_err();
     assert_eq!(err, JoinError::NotStarted);
     assert_eq!(err.to_string(), "cannot join thread before it is started");
     assert!(!t.is_alive());
@@ -547,7 +562,7 @@ async fn thread_daemon_set_after_start() {
     assert!(!t.is_daemon(), "the flag is unchanged");
     // Still usable: it runs and joins normally.
     go_tx.send(()).unwrap();
-    assert_eq!(within(t.join()).await, Ok(()));
+    assert_eq!(within(t.thread_ref().join()).await, Ok(()));
     assert_eq!(t.set_daemon(true), Err(DaemonError));
 }
 

@@ -28,9 +28,10 @@ async fn current_thread_in_a_thread_is_that_thread() {
             (a, b)
         })
         .unwrap();
+    let r = t.thread_ref();
     let (a, b) = t.join().await.unwrap();
     assert_eq!(a, b);
-    assert_eq!(a, t.thread_ref());
+    assert_eq!(a, r);
     assert_eq!(a.name(), "me");
     assert!(!a.is_daemon());
 }
@@ -141,13 +142,13 @@ async fn enumerate_lists_live_threads_only() {
     let unstarted = Thread::new(async {});
     let g = gate.clone();
     let running = threadlet::spawn(async move { g.wait().await });
-    let finished = threadlet::spawn(async {});
+    let finished = threadlet::spawn(async {}).thread_ref();
     finished.join().await.unwrap();
 
     let live = threadlet::enumerate();
     assert!(live.contains(&running.thread_ref()));
     assert!(!live.contains(&unstarted.thread_ref()));
-    assert!(!live.contains(&finished.thread_ref()));
+    assert!(!live.contains(&finished));
     assert_eq!(threadlet::active_count(), live.len());
     assert!(
         live.iter().all(ThreadRef::is_alive),
@@ -159,8 +160,9 @@ async fn enumerate_lists_live_threads_only() {
     );
 
     gate.open();
+    let running = running.thread_ref();
     running.join().await.unwrap();
-    assert!(!threadlet::enumerate().contains(&running.thread_ref()));
+    assert!(!threadlet::enumerate().contains(&running));
     assert_eq!(threadlet::active_count(), 0);
 }
 
@@ -185,13 +187,12 @@ async fn hundred_thousand_threads_leave_an_empty_registry() {
     const N: usize = 100_000;
     let threads: Vec<_> = (0..N).map(|i| threadlet::spawn(async move { i })).collect();
     let mut sum = 0;
-    for t in &threads {
+    for t in threads {
         sum += t.join().await.unwrap();
     }
     assert_eq!(sum, N * (N - 1) / 2);
     assert_eq!(threadlet::active_count(), 0);
     assert!(threadlet::enumerate().is_empty());
-    drop(threads);
     // Also when nobody keeps a handle, and with threads started by threads.
     let parent = threadlet::spawn(async {
         for _ in 0..10_000 {

@@ -216,3 +216,104 @@ fn debug_shows_the_real_count() {
     assert!(lock.try_acquire() && lock.try_acquire());
     assert_eq!(format!("{lock:?}"), "RLock { locked: true, count: 2 }");
 }
+
+// ===== RLock<T>: shared data, new forms, owned guards (issue 13 items 2, 4) =====
+
+/// Re-entrant guards of one owner all see the data (shared access only).
+#[tokio::test]
+async fn reentrant_guards_share_the_data() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let account = RLock::with_value(AtomicU64::new(100));
+    let outer = account.lock().await;
+    let inner = account.lock().await;
+    inner.fetch_sub(30, Ordering::SeqCst);
+    assert_eq!(outer.load(Ordering::SeqCst), 70);
+    assert_eq!(account.recursion_count(), 2);
+    drop((inner, outer));
+    assert_eq!(account.state(), FREE);
+}
+
+/// `lock_timeout`: re-enters at once for the owner, times out for another
+/// task (paused clock), and leaves no trace.
+#[tokio::test(start_paused = true)]
+async fn lock_timeout_reenters_or_times_out() {
+    let lock = RLock::with_value(5);
+    let outer = lock.lock_timeout(Duration::from_millis(10)).await.unwrap();
+    let inner = lock.lock_timeout(Duration::ZERO).await.unwrap();
+    assert_eq!((*outer, *inner, lock.recursion_count()), (5, 5, 2));
+    let other = lock.clone();
+    let start = tokio::time::Instant::now();
+    let got = tokio::spawn(async move {
+        other
+            .lock_timeout(Duration::from_millis(30))
+            .await
+            .map(|g| *g)
+    })
+    .await
+    .unwrap();
+    assert_eq!(got, None);
+    assert_eq!(start.elapsed(), Duration::from_millis(30));
+    assert_eq!(lock.statistics().waiters, 0);
+    drop((inner, outer));
+    assert_eq!(lock.state(), FREE);
+}
+
+/// `blocking_lock_timeout` on plain threads: the owner re-enters, another
+/// thread times out.
+#[test]
+fn blocking_lock_timeout_on_threads() {
+    let lock = RLock::new();
+    let guard = lock
+        .blocking_lock_timeout(Duration::from_millis(5))
+        .unwrap();
+    let again = lock.blocking_lock_timeout(Duration::ZERO).unwrap();
+    let other = lock.clone();
+    let got = std::thread::spawn(move || {
+        other
+            .blocking_lock_timeout(Duration::from_millis(5))
+            .is_some()
+    })
+    .join()
+    .unwrap();
+    assert!(!got);
+    drop((again, guard));
+    assert_eq!(lock.state(), FREE);
+}
+
+/// An owned guard moves into a task and releases its level there; the owner
+/// stays the task that took it until then.
+#[tokio::test]
+async fn owned_guard_releases_where_it_drops() {
+    let lock = RLock::with_value(String::from("config"));
+    let guard = lock.lock_owned().await;
+    assert!(lock.is_owned());
+    let len = tokio::spawn(async move { guard.len() }).await.unwrap();
+    assert_eq!(len, 6);
+    assert_eq!(lock.state(), FREE);
+    // try_lock_owned, into_owned, and a spawned acquiring future.
+    let a = lock.try_lock_owned().unwrap();
+    let b = lock.try_lock().unwrap().into_owned();
+    assert_eq!(lock.recursion_count(), 2);
+    std::thread::spawn(move || drop((a, b))).join().unwrap();
+    assert_eq!(lock.state(), FREE);
+    let g = tokio::spawn(lock.lock_owned()).await.unwrap();
+    assert_eq!(*g, "config");
+}
+
+/// Guards give `&T` to whichever task holds them, so sharing an `RLock<T>`
+/// needs `T: Send + Sync`: a `Cell` inside keeps it on one thread.
+#[test]
+fn auto_traits_need_sync_data() {
+    use std::cell::Cell;
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<RLock<std::sync::atomic::AtomicU8>>();
+    send_sync::<threadlet::OwnedRLockGuard<u8>>();
+    // `<T as NotSync<_>>::check()` compiles only if `T` is not `Sync`.
+    trait NotSync<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> NotSync<()> for T {}
+    impl<T: ?Sized + Sync> NotSync<u8> for T {}
+    <RLock<Cell<u8>> as NotSync<_>>::check();
+    <threadlet::RLockGuard<'static, Cell<u8>> as NotSync<_>>::check();
+}

@@ -18,7 +18,7 @@ use tokio_test::{assert_pending, assert_ready};
 #[test]
 fn unbounded_release_without_acquire_raises_the_value() {
     let sem = Semaphore::new(0);
-    sem.release();
+    sem.release().unwrap();
     sem.release_n(3).unwrap();
     assert_eq!(sem.value(), 4);
     assert!((0..4).all(|_| sem.try_acquire()));
@@ -70,7 +70,7 @@ fn release_n_wakes_that_many_waiters_in_fifo_order() {
     assert_ready!(w[0].poll());
     assert_ready!(w[1].poll());
     assert_pending!(w[2].poll());
-    sem.release();
+    sem.release().unwrap();
     assert!(w[2].is_woken() && !w[3].is_woken());
     assert_ready!(w[2].poll());
     drop(w);
@@ -92,7 +92,7 @@ fn cancel_at_every_state_leaks_nothing() {
     drop(a);
     assert_eq!(sem.state(), (0, 2));
     // Woken, not yet run: the wake-up passes on.
-    sem.release();
+    sem.release().unwrap();
     assert!(b.is_woken());
     drop(b);
     assert!(c.is_woken());
@@ -103,11 +103,11 @@ fn cancel_at_every_state_leaks_nothing() {
     let mut e = spawn(sem.acquire());
     assert_pending!(d.poll());
     assert_pending!(e.poll());
-    sem.release();
+    sem.release().unwrap();
     assert!(sem.try_acquire()); // barger
     assert_pending!(d.poll());
     std::thread::sleep(threadlet::STARVATION_BOUND);
-    sem.release(); // granted to d
+    sem.release().unwrap(); // granted to d
     assert_eq!(sem.value(), 0);
     drop(d);
     assert!(e.is_woken());
@@ -136,7 +136,7 @@ fn starvation_bound_under_a_barging_storm() {
             break;
         }
         std::thread::sleep(threadlet::STARVATION_BOUND); // a long critical section
-        sem.release(); // the holder (barger or waiter) gives its permit back
+        sem.release().unwrap(); // the holder (barger or waiter) gives its permit back
         if sem.try_acquire() {
             barges += 1;
         }
@@ -154,7 +154,7 @@ fn starvation_bound_under_a_barging_storm() {
     }
     assert_eq!(done, [0, 1, 2, 3, 4, 5]);
     assert!(barges >= 6, "the storm never barged: {barges}");
-    sem.release();
+    sem.release().unwrap();
     drop(w);
     assert_eq!(sem.state(), (1, 0));
 }
@@ -168,7 +168,7 @@ async fn acquire_timeout_is_exact_under_paused_time() {
     let s = sem.clone();
     let t = tokio::spawn(async move { s.acquire_timeout(Duration::from_secs(10)).await });
     tokio::time::sleep(Duration::from_secs(5)).await;
-    sem.release();
+    sem.release().unwrap();
     assert!(t.await.unwrap());
     assert_eq!(sem.state(), (0, 0));
 }
@@ -216,7 +216,7 @@ fn blocking_forms_from_threads() {
     });
     // No permit exists until the timed attempt has reported.
     assert!(!rx.recv().unwrap());
-    sem.release();
+    sem.release().unwrap();
     t.join().unwrap();
     assert_eq!(sem.state(), (0, 0));
 }
@@ -303,7 +303,7 @@ mod model {
                         } else {
                             released_extra += 1; // Python allows it
                         }
-                        sem.release();
+                        sem.release().unwrap();
                     }
                     Op::Barge if sem.try_acquire() => held += 1,
                     _ => {}
@@ -336,10 +336,118 @@ mod model {
             }
             drop(pending);
             for _ in 0..held {
-                sem.release();
+                sem.release().unwrap();
             }
             // Conservation: nothing leaked, nothing duplicated, no slot left.
             prop_assert_eq!(sem.state(), (permits + released_extra, 0));
         }
     }
+}
+
+// ===== issue 13 items 2, 4, 5: release's Result, permit_timeout, owned permits =====
+
+/// `release()` has `release_n`'s `Result` shape: past the maximum it is a
+/// typed error that changes nothing, not a panic.
+#[test]
+fn release_past_the_maximum_is_an_error_not_a_panic() {
+    let sem = Semaphore::new(usize::MAX >> 2);
+    assert_eq!(sem.release(), Err(SemaphoreReleaseError::Overflow));
+    assert_eq!(sem.value(), usize::MAX >> 2);
+    assert!(sem.try_acquire());
+    assert_eq!(sem.release(), Ok(()));
+}
+
+/// `permit_timeout` waits, then gives up (paused clock) or gets the permit.
+#[tokio::test(start_paused = true)]
+async fn permit_timeout_waits_then_gives_up_or_gets_a_permit() {
+    let sem = Semaphore::new(1);
+    let held = sem.permit_timeout(Duration::ZERO).await.unwrap();
+    let start = tokio::time::Instant::now();
+    assert!(
+        sem.permit_timeout(Duration::from_millis(30))
+            .await
+            .is_none()
+    );
+    assert_eq!(start.elapsed(), Duration::from_millis(30));
+    assert_eq!(sem.state(), (0, 0));
+    let s = sem.clone();
+    let waiter = tokio::spawn(async move {
+        s.permit_timeout(Duration::from_secs(1))
+            .await
+            .map(|p| p.forget())
+            .is_some()
+    });
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    drop(held);
+    assert!(waiter.await.unwrap());
+    assert_eq!(sem.state(), (0, 0), "the waiter kept (forgot) its permit");
+}
+
+#[test]
+fn blocking_permit_timeout_on_threads() {
+    let sem = Semaphore::new(1);
+    let held = sem
+        .blocking_permit_timeout(Duration::from_millis(5))
+        .unwrap();
+    let s = sem.clone();
+    let got = std::thread::spawn(move || {
+        s.blocking_permit_timeout(Duration::from_millis(5))
+            .is_some()
+    })
+    .join()
+    .unwrap();
+    assert!(!got);
+    drop(held);
+    assert_eq!(sem.state(), (1, 0));
+}
+
+/// Owned permits taken before spawning limit how many jobs run at once.
+#[test]
+fn owned_permits_limit_spawned_jobs() {
+    let sem = Semaphore::new(3);
+    let s = sem.clone();
+    let peak = sync_util::run_mt(60, async move {
+        let inside = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let mut jobs = Vec::new();
+        for _ in 0..40 {
+            let permit = s.permit_owned().await;
+            let (inside, peak) = (inside.clone(), peak.clone());
+            jobs.push(tokio::spawn(async move {
+                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                inside.fetch_sub(1, Ordering::SeqCst);
+                drop(permit);
+            }));
+        }
+        for job in jobs {
+            job.await.unwrap();
+        }
+        peak.load(Ordering::SeqCst)
+    });
+    assert!((1..=3).contains(&peak), "{peak}");
+    assert_eq!(sem.state(), (3, 0));
+}
+
+/// The owned guard's `release`, `forget`, `into_owned`, and a dropped
+/// pending `permit_owned` (cancel safety).
+#[test]
+fn owned_permit_forms() {
+    let sem = threadlet::BoundedSemaphore::new(2);
+    let a = sem.try_permit_owned().unwrap();
+    let b = sem.try_permit().unwrap().into_owned();
+    assert!(sem.try_permit_owned().is_none());
+    let mut waiter = spawn(sem.permit_owned());
+    assert_pending!(waiter.poll());
+    drop(waiter);
+    assert_eq!(sem.statistics().waiters, 0);
+    assert_eq!(a.release(), Ok(()));
+    b.forget();
+    assert_eq!(sem.value(), 1);
+    let c = sem.try_permit_owned().unwrap();
+    sem.release().unwrap();
+    sem.release().unwrap(); // by hand: now at the initial value
+    assert_eq!(c.release(), Err(SemaphoreReleaseError::TooManyReleases));
+    assert_eq!(sem.value(), 2);
 }

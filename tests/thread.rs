@@ -74,17 +74,18 @@ async fn start_twice_is_an_error() {
     assert_eq!(err, StartError::AlreadyStarted);
     assert_eq!(err.to_string(), "threads can only be started once");
     // Still joinable, ran once.
-    assert_eq!(t.join().await, Ok(1));
+    assert_eq!(t.thread_ref().join().await, Ok(()));
     assert_eq!(t.start(), Err(StartError::AlreadyStarted));
+    assert_eq!(t.join().await, Ok(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_starts_start_once() {
     let runs = Arc::new(AtomicUsize::new(0));
     let r = runs.clone();
-    let t = Thread::new(async move {
+    let t = Arc::new(Thread::new(async move {
         r.fetch_add(1, Ordering::SeqCst);
-    });
+    }));
     let starters: Vec<_> = (0..8)
         .map(|_| {
             let t = t.clone();
@@ -99,21 +100,29 @@ async fn racing_starts_start_once() {
         }
     }
     assert_eq!(ok, 1);
-    t.join().await.unwrap();
+    t.thread_ref().join().await.unwrap();
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
 async fn join_before_start_is_an_error() {
-    let t = Thread::new(async { 1 });
+    let mut t = Thread::new(async { 1 });
+    let not_started = JoinTimeoutError::Join(JoinError::NotStarted);
+    assert_eq!(t.try_join(), Err(not_started.clone()));
+    let within_a_second = t.join_timeout(Duration::from_secs(1)).await;
+    assert_eq!(within_a_second, Err(not_started.clone()));
+    assert_eq!(
+        t.join_timeout(Duration::ZERO).await,
+        Err(not_started.clone())
+    );
+    let r = t.thread_ref();
+    assert_eq!(r.join().await, Err(JoinError::NotStarted));
+    assert_eq!(r.try_join(), Err(not_started.clone()));
+    let within_a_second = r.join_timeout(Duration::from_secs(1)).await;
+    assert_eq!(within_a_second, Err(not_started));
     let err = t.join().await.unwrap_err();
     assert_eq!(err, JoinError::NotStarted);
     assert_eq!(err.to_string(), "cannot join thread before it is started");
-    assert_eq!(
-        t.join_timeout(Duration::from_secs(1)).await,
-        Err(JoinTimeoutError::Join(JoinError::NotStarted))
-    );
-    assert_eq!(t.thread_ref().join().await, Err(JoinError::NotStarted));
 }
 
 #[tokio::test]
@@ -127,7 +136,7 @@ async fn daemon_after_start_is_an_error() {
     assert_eq!(err, DaemonError);
     assert_eq!(err.to_string(), "cannot set daemon status of active thread");
     assert!(!t.is_daemon());
-    t.join().await.unwrap();
+    t.thread_ref().join().await.unwrap();
     assert_eq!(t.set_daemon(true), Err(DaemonError));
 }
 
@@ -154,10 +163,11 @@ async fn names_can_be_given_and_changed() {
     assert_eq!(t.name(), "reader");
     t.set_name("writer");
     t.start().unwrap();
+    let r = t.thread_ref();
     assert_eq!(t.join().await.unwrap(), "writer");
     // Renaming after the end is allowed too, as in Python.
-    t.thread_ref().set_name("done");
-    assert_eq!(t.name(), "done");
+    r.set_name("done");
+    assert_eq!(r.name(), "done");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,11 +177,12 @@ async fn ident_is_the_task_id() {
     t.start().unwrap();
     let started_ident = t.ident();
     assert!(started_ident.is_some(), "ident is set when start returns");
+    let r = t.thread_ref();
     let (inside, current) = t.join().await.unwrap();
     assert_eq!(started_ident, Some(inside));
     assert_eq!(current, Some(inside));
     // Kept after the end.
-    assert_eq!(t.ident(), Some(inside));
+    assert_eq!(r.ident(), Some(inside));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,41 +196,79 @@ async fn is_alive_follows_the_life_cycle() {
     tokio::time::sleep(Duration::from_millis(10)).await;
     assert!(t.is_alive());
     gate.open();
-    t.join().await.unwrap();
+    t.thread_ref().join().await.unwrap();
     assert!(!t.is_alive());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn many_joiners_all_get_the_value() {
+async fn many_joiners_see_the_end_and_the_owner_gets_the_value() {
     let gate = Gate::new();
     let g = gate.clone();
     let t = threadlet::spawn(async move {
         g.wait().await;
-        String::from("shared")
+        String::from("owned")
     });
     let joiners: Vec<_> = (0..16)
         .map(|_| {
-            let t = t.clone();
-            tokio::spawn(async move { t.join().await })
+            let r = t.thread_ref();
+            tokio::spawn(async move { r.join().await })
         })
         .collect();
+    let owner = tokio::spawn(t.join());
     // Let them all block in join.
     tokio::time::sleep(Duration::from_millis(20)).await;
     gate.open();
     for j in joiners {
-        assert_eq!(j.await.unwrap().unwrap(), "shared");
+        assert_eq!(j.await.unwrap(), Ok(()));
     }
-    // Joining later, any number of times, gives the same.
-    assert_eq!(t.join().await.unwrap(), "shared");
-    assert_eq!(t.thread_ref().join().await, Ok(()));
+    assert_eq!(owner.await.unwrap().unwrap(), "owned");
+}
+
+/// Issue 13 item 3: a value that is not `Clone` is joined for itself.
+#[tokio::test]
+async fn a_value_without_clone_goes_to_its_owner() {
+    let t: Thread<std::io::Result<String>> =
+        threadlet::spawn(async { std::fs::read_to_string("/no/such/threadlet/file") });
+    let r = t.thread_ref();
+    let err = t.join().await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    // Python's `join()` from anyone else: the status, as often as asked.
+    assert_eq!(r.join().await, Ok(()));
+    assert_eq!(r.join().await, Ok(()));
+
+    struct NotClone(u8);
+    let t = threadlet::spawn(async { NotClone(9) });
+    assert_eq!(t.join().await.map(|v| v.0).ok(), Some(9));
+}
+
+/// Issue 13 item 3, bad input: asking for the value after it was taken is
+/// an error at once, in every form, never a wait.
+#[tokio::test(start_paused = true)]
+async fn the_value_taken_twice_is_an_error_not_a_hang() {
+    let mut t = threadlet::spawn(async { String::from("once") });
+    let r = t.thread_ref();
+    assert_eq!(t.join_timeout(Duration::MAX).await.unwrap(), "once");
+    let taken = Err(JoinTimeoutError::Join(JoinError::ValueTaken));
+    assert_eq!(t.try_join(), taken);
+    assert_eq!(t.join_timeout(Duration::ZERO).await, taken);
+    assert_eq!(t.join_timeout(Duration::from_secs(1)).await, taken);
+    assert_eq!(t.join_timeout(Duration::MAX).await, taken);
+    // The status is unchanged: it ended with a value.
+    assert_eq!(r.join().await, Ok(()));
+    assert_eq!(r.try_join(), Ok(()));
+    let err = t.join().await.unwrap_err();
+    assert_eq!(err, JoinError::ValueTaken);
+    assert_eq!(err.to_string(), "the thread's value was already taken");
 }
 
 #[tokio::test]
 async fn joiners_from_threadlet_threads() {
     let worker = threadlet::spawn(async { 7 });
-    let w = worker.clone();
+    let w = worker.thread_ref();
     let waiter = threadlet::spawn(async move { w.join().await });
-    assert_eq!(waiter.join().await.unwrap(), Ok(7));
+    assert_eq!(waiter.join().await.unwrap(), Ok(()));
+    let owner = threadlet::spawn(worker.join());
+    assert_eq!(owner.join().await.unwrap(), Ok(7));
 }
 
 #[tokio::test]
@@ -230,11 +279,15 @@ async fn join_reports_a_panic_with_its_message() {
             panic!("boom {}", 42);
         }
     });
+    let r = t.thread_ref();
     let err = t.join().await.unwrap_err();
     assert_eq!(err, JoinError::Panicked("boom 42".into()));
     assert!(err.is_panic());
     assert_eq!(err.to_string(), "thread panicked: boom 42");
-    assert!(!t.is_alive());
+    assert!(!r.is_alive());
+    // Every joiner sees the failure, as often as asked.
+    assert_eq!(r.join().await, Err(err.clone()));
+    assert_eq!(r.try_join(), Err(JoinTimeoutError::Join(err)));
 
     let s = threadlet::spawn(async { std::panic::panic_any(5_u8) });
     assert_eq!(
@@ -250,36 +303,40 @@ async fn join_reports_a_panic_with_its_message() {
 
 #[tokio::test]
 async fn joining_itself_is_an_error() {
-    type Slot = std::sync::Mutex<Option<Thread<Result<(), JoinError>>>>;
-    let slot: Arc<Slot> = Arc::default();
+    type Me = Thread<()>;
+    let slot: Arc<std::sync::Mutex<Option<Me>>> = Arc::default();
     let s = slot.clone();
     let gate = Gate::new();
     let g = gate.clone();
     let t = Thread::new(async move {
         g.wait().await;
-        let me = s.lock().unwrap().clone().unwrap();
-        let by_ref = threadlet::current_thread().join().await;
-        assert_eq!(by_ref, Err(JoinError::CurrentThread));
+        // The thread owns its own handle here.
+        let mut me = s.lock().unwrap().take().unwrap();
+        let current = threadlet::current_thread();
+        let itself = Err(JoinTimeoutError::Join(JoinError::CurrentThread));
+        assert_eq!(current.join().await, Err(JoinError::CurrentThread));
+        assert_eq!(current.join_timeout(Duration::from_secs(1)).await, itself);
+        assert_eq!(current.try_join(), itself);
+        assert_eq!(me.try_join().map(|_| ()), itself);
         assert_eq!(
-            threadlet::current_thread()
-                .join_timeout(Duration::from_secs(1))
-                .await,
-            Err(JoinTimeoutError::Join(JoinError::CurrentThread))
+            me.join_timeout(Duration::from_secs(1)).await.map(|_| ()),
+            itself
         );
-        me.join().await.map(|_| ())
+        let err = me.join().await.unwrap_err();
+        assert_eq!(err, JoinError::CurrentThread);
+        assert_eq!(err.to_string(), "cannot join current thread");
     });
-    *slot.lock().unwrap() = Some(t.clone());
     t.start().unwrap();
+    let r = t.thread_ref();
+    *slot.lock().unwrap() = Some(t);
     gate.open();
-    let err = t.join().await.unwrap().unwrap_err();
-    assert_eq!(err, JoinError::CurrentThread);
-    assert_eq!(err.to_string(), "cannot join current thread");
-    slot.lock().unwrap().take();
+    // The thread's own asserts passed: it ended with a value, not a panic.
+    assert_eq!(r.join().await, Ok(()));
 }
 
 #[tokio::test(start_paused = true)]
 async fn join_timeout_tells_running_from_finished() {
-    let t = threadlet::spawn(async {
+    let mut t = threadlet::spawn(async {
         tokio::time::sleep(Duration::from_secs(10)).await;
         "late"
     });
@@ -294,13 +351,13 @@ async fn join_timeout_tells_running_from_finished() {
             .unwrap_err()
             .is_timeout()
     );
-    assert_eq!(t.join_timeout(Duration::MAX).await, Ok("late"));
+    assert_eq!(t.thread_ref().join_timeout(Duration::MAX).await, Ok(()));
     // A finished thread with a zero timeout: the value, not a timeout.
     assert_eq!(t.join_timeout(Duration::ZERO).await, Ok("late"));
     assert_eq!(t.thread_ref().join_timeout(Duration::ZERO).await, Ok(()));
 
     threadlet::set_excepthook(|_: &threadlet::ExceptHookArgs| {});
-    let p = threadlet::spawn(async { panic!("late boom") });
+    let mut p = threadlet::spawn(async { panic!("late boom") });
     assert_eq!(
         p.join_timeout(Duration::from_secs(1)).await,
         Err(JoinTimeoutError::Join(JoinError::Panicked(
@@ -311,7 +368,7 @@ async fn join_timeout_tells_running_from_finished() {
 
 #[tokio::test(start_paused = true)]
 async fn dropped_join_leaves_the_thread_untouched() {
-    let t = threadlet::spawn(async {
+    let mut t = threadlet::spawn(async {
         tokio::time::sleep(Duration::from_secs(5)).await;
         3
     });
@@ -324,7 +381,13 @@ async fn dropped_join_leaves_the_thread_untouched() {
         );
     }
     {
-        let pending = t.join();
+        let pending = t.join_timeout(Duration::MAX);
+        tokio::pin!(pending);
+        assert!(futures::poll!(pending.as_mut()).is_pending());
+    }
+    {
+        let pending = t.thread_ref();
+        let pending = pending.join();
         tokio::pin!(pending);
         assert!(futures::poll!(pending.as_mut()).is_pending());
     }
@@ -412,8 +475,8 @@ async fn daemon_flag_is_inherited_from_the_creating_thread() {
 
 #[tokio::test]
 async fn thread_refs_compare_by_identity() {
-    let t = threadlet::spawn(async { threadlet::current_thread() });
-    let inside: ThreadRef = t.join().await.unwrap();
+    let mut t = threadlet::spawn(async { threadlet::current_thread() });
+    let inside: ThreadRef = t.join_timeout(Duration::MAX).await.unwrap();
     assert_eq!(inside, t.thread_ref());
     assert!(t == inside);
     assert!(inside == t);
@@ -430,8 +493,9 @@ async fn debug_shows_name_state_and_flags() {
     assert!(text.contains("initial"), "{text}");
     assert!(text.contains("daemon: true"), "{text}");
     t.start().unwrap();
+    let r = t.thread_ref();
     t.join().await.unwrap();
-    let text = format!("{:?}", t.thread_ref());
+    let text = format!("{r:?}");
     assert!(text.contains("stopped"), "{text}");
     assert!(text.contains("ident: Some"), "{text}");
 }
@@ -470,13 +534,14 @@ async fn many_threads_from_many_threads() {
 fn handles_and_futures_are_send_and_sync() {
     fn send_sync<T: Send + Sync>(_: &T) {}
     fn send<T: Send>(_: &T) {}
-    let t = Thread::new(async { 1 });
+    let mut t = Thread::new(async { 1 });
     send_sync(&t);
     send_sync(&t.thread_ref());
-    send(&t.join());
     send(&t.join_timeout(Duration::from_secs(1)));
     let r = t.thread_ref();
     send(&r.join());
+    send(&r.join_timeout(Duration::from_secs(1)));
+    send(&t.join());
     send_sync(&Builder::new());
     send_sync(&threadlet::Timer::new(Duration::from_secs(1), async {}));
     send_sync(&StartError::NoRuntime);
@@ -492,7 +557,7 @@ async fn joiners_racing_start_never_hang() {
         let t = Thread::new(async { 5 });
         let joiners: Vec<_> = (0..4)
             .map(|_| {
-                let t = t.clone();
+                let t = t.thread_ref();
                 tokio::spawn(async move {
                     loop {
                         match t.join().await {
@@ -507,8 +572,9 @@ async fn joiners_racing_start_never_hang() {
         t.start().unwrap();
         for j in joiners {
             let joined = tokio::time::timeout(Duration::from_secs(30), j).await;
-            assert_eq!(joined.expect("joiner hung").unwrap(), Ok(5));
+            assert_eq!(joined.expect("joiner hung").unwrap(), Ok(()));
         }
+        assert_eq!(t.join().await, Ok(5));
     }
 }
 
@@ -525,47 +591,5 @@ fn a_thread_cancelled_before_its_first_poll_still_finishes() {
     drop(rt);
     assert!(!t.is_alive());
     assert!(!threadlet::enumerate().contains(&t.thread_ref()));
-    let other = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    assert_eq!(other.block_on(t.join()), Err(JoinError::Cancelled));
-}
-
-/// Issue 16.7: a cancelled or timed-out join must leave nothing registered
-/// on the thread (it used to keep its waker forever).
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn cancelled_joins_leave_no_waiter_behind() {
-    let gate = Gate::new();
-    let g = gate.clone();
-    let t = threadlet::spawn(async move {
-        g.wait().await;
-        7
-    });
-    // Timed-out joins from many tasks, each with its own waker.
-    let waiters: Vec<_> = (0..50)
-        .map(|_| {
-            let t = t.clone();
-            tokio::spawn(async move { t.join_timeout(Duration::from_millis(1)).await })
-        })
-        .collect();
-    for w in waiters {
-        assert_eq!(
-            w.await.unwrap(),
-            Err(threadlet::error::JoinTimeoutError::Timeout)
-        );
-    }
-    // Joins cancelled by dropping them, through both handles.
-    for _ in 0..50 {
-        let _ = tokio::time::timeout(Duration::from_millis(1), t.join()).await;
-        let _ = tokio::time::timeout(Duration::from_millis(1), t.thread_ref().join()).await;
-    }
-    assert_eq!(t.__join_waiters(), 0, "dropped joins left waiters behind");
-    // A live join is counted while it waits, and still gets the value.
-    let t2 = t.clone();
-    let live = tokio::spawn(async move { t2.join().await });
-    tokio::task::yield_now().await;
-    assert_eq!(t.__join_waiters(), 1);
-    gate.open();
-    assert_eq!(live.await.unwrap(), Ok(7));
-    assert_eq!(t.__join_waiters(), 0);
+    assert_eq!(t.blocking_join(), Err(JoinError::Cancelled));
 }

@@ -10,10 +10,11 @@
 //! `THREADLET_BENCH_SAMPLES` rounds; round `r` takes one sample of every peer,
 //! in an order rotated by `r`, so no peer always runs first or last.
 //!
-//! Output: `target/bench-raw/<THREADLET_BENCH_RUN>/<bench>.json` (run name
-//! defaults to `adhoc`) with the CPU model, the load average before and after,
-//! and per row and peer the nanoseconds per iteration of every sample, in
-//! round order. A table of medians is printed as well.
+//! Output: `target/bench-raw/<THREADLET_BENCH_RUN>/<bench>.json` in the
+//! repository root (run name defaults to `adhoc`) with the CPU model, the load
+//! average before and after, and per row and peer the nanoseconds per
+//! iteration of every sample, in round order. A table of medians is printed
+//! as well.
 //!
 //! Under `cargo test --benches` (no `--bench` argument) every peer runs once
 //! with one iteration as a smoke test and nothing is written. A non-flag
@@ -48,6 +49,18 @@ pub struct Harness {
     sample_time: Duration,
     load_before: String,
     rows: Vec<RowResult>,
+}
+
+/// The workspace's target directory: `CARGO_TARGET_DIR` (a relative one is
+/// taken from the repository root, where `scripts/bench.sh` runs cargo), else
+/// `<repository root>/target`. Cargo runs a bench with its own package's
+/// directory (`benches/`) as the working directory, so "target" alone would
+/// land in `benches/target`.
+fn target_dir() -> PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("benches/ sits inside the repository");
+    root.join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()))
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -220,8 +233,7 @@ impl Harness {
             return None;
         }
         let run = std::env::var("THREADLET_BENCH_RUN").unwrap_or_else(|_| "adhoc".into());
-        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-        let dir = PathBuf::from(target).join("bench-raw").join(&run);
+        let dir = target_dir().join("bench-raw").join(&run);
         std::fs::create_dir_all(&dir).expect("create the raw-output directory");
         let mut out = String::new();
         let _ = write!(

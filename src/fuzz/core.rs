@@ -72,7 +72,7 @@ fn counting_mode_conserves_permits_under_cancellation() {
 /// passed-on one: the count of successful waits never exceeds the
 /// notifications that found a waiter.
 #[test]
-fn notify_mode_never_loses_or_invents_wakeups() {
+fn pass_on_mode_never_loses_or_invents_wakeups() {
     for_each_seed(|seed| async move {
         let sem = Arc::new(RawSemaphore::new(0, Mode::PassOn));
         let delivered = Arc::new(AtomicUsize::new(0));

@@ -11,6 +11,7 @@
 mod core;
 mod queue;
 mod sync;
+mod thread;
 
 use std::time::Duration;
 

@@ -207,7 +207,7 @@ fn semaphore_and_bounded_semaphore() {
                     || maybe_cancel(&mut rng, sem.acquire()).await.is_some()
                 {
                     critical(&inside, 3, &mut rng).await;
-                    sem.release();
+                    sem.release().unwrap();
                 }
                 rng
             },

@@ -5,6 +5,7 @@
 mod core;
 mod queue;
 mod sync;
+mod thread;
 
 /// Runs `f` under loom with the preemption bound the CI uses (env
 /// `LOOM_MAX_PREEMPTIONS` overrides it; unset there means 3).

@@ -184,3 +184,23 @@ fn join_returns_after_the_last_task_done() {
         worker.join().unwrap();
     });
 }
+
+/// A `Task` guard dropped on another thread marks its task done and wakes a
+/// blocked `join` (unwinding runs the same drop; loom models no panics).
+#[test]
+fn task_guard_dropped_on_a_worker_wakes_join() {
+    model(|| {
+        let q = Queue::<u8>::new(0);
+        q.put_nowait(1).unwrap();
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                let job = block_on(q.get_task()).unwrap();
+                assert_eq!(*job, 1);
+            })
+        };
+        q.blocking_join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        worker.join().unwrap();
+    });
+}

@@ -404,6 +404,8 @@ async fn supervise(
     let mut reading = true;
     let status = loop {
         tokio::select! {
+            // Child reaping stays tokio's (SIGCHLD-driven): an OS process's exit
+            // is not an event the crate's wait core can observe.
             status = child.wait() => break status,
             Ok(signal) = signals.get() => {
                 // Not reaped yet (we are not polling `wait` now), so the pid is

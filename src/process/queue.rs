@@ -170,7 +170,8 @@ impl Server {
     /// The taker has the item: its room is free.
     pub(super) fn ack(&self) {
         if let Some(room) = &self.room {
-            room.release();
+            // Gives back a permit taken by `put`: the value stays <= maxsize.
+            let _ = room.release();
         }
     }
 

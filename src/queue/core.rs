@@ -18,11 +18,15 @@
 //!   whoever changes the state wakes after releasing it. So a change made
 //!   after the check always sees the waiter: no wake-up is lost.
 //! * **I2 (wake by difference).** Every locked section ([`Section`]) records
-//!   the stored items, the free places and `unfinished_tasks` when it locks;
+//!   the stored items, the places in use and the taken count when it locks;
 //!   when it ends — normally or by unwinding from user code (`Ord::cmp`) — it
 //!   wakes one getter per item added, one putter per place freed, and every
-//!   joiner if `unfinished_tasks` reached 0. No path has its own wake-up
-//!   code to forget.
+//!   joiner if `unfinished_tasks` reached 0. No path that can change items
+//!   or places has its own wake-up code to forget; the one exception is
+//!   `task_done`, which changes only the taken count, runs no user code, and
+//!   wakes the joiners itself when it marks the last task done. A wake-up is
+//!   skipped only when its list has no sleeper (`has_sleepers`: exact, since
+//!   waiters register under the state mutex, I1).
 //! * **I3 (counts derive from the store).** Capacity is checked against the
 //!   store's own length; `unfinished_tasks` is the store's length plus the
 //!   items taken and not yet marked done (`taken`). A push or pop that
@@ -43,14 +47,15 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
-use std::pin::{Pin, pin};
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use super::error::{GetError, PutError, TaskDoneError};
-use crate::wait::blocking::{Op, block_on, block_on_forever, block_on_until};
+use super::statistics::QueueStatistics;
+use crate::wait::blocking::{Op, block_on_forever, block_on_timed};
 use crate::wait::loom::{Arc, Mutex, MutexGuard, planted};
-use crate::wait::timeout::deadline;
+use crate::wait::timeout::{Wait, deadline};
 use crate::wait::{Acquire, Mode, RawSemaphore};
 
 pub(crate) mod sealed {
@@ -118,11 +123,10 @@ struct Inner<S> {
     cap: usize,
 }
 
-/// What a locked section's end compares against (I2).
+/// The counts Python reports: stored items and `unfinished_tasks` (I3).
 #[derive(Clone, Copy)]
 struct Marks {
     len: usize,
-    free: usize,
     unfinished: usize,
 }
 
@@ -132,8 +136,35 @@ struct Marks {
 struct Section<'a, T, S: Store<T>> {
     inner: &'a Inner<S>,
     state: Option<MutexGuard<'a, State<S>>>,
-    before: Marks,
+    before: Counts,
     _item: PhantomData<fn(T)>,
+}
+
+/// The raw counts a section's end compares (I2): plain copies, so that
+/// starting and ending a section costs no arithmetic beyond the checks.
+#[derive(Clone, Copy)]
+struct Counts {
+    len: usize,
+    /// Places in use: stored items plus places held by sinks. Never above
+    /// `cap` (capacity), so places freed = `used` before − after.
+    used: usize,
+    taken: isize,
+}
+
+impl Counts {
+    fn of<T, S: Store<T>>(state: &State<S>) -> Self {
+        let len = state.len();
+        Self {
+            len,
+            used: len + state.reserved,
+            taken: state.taken,
+        }
+    }
+
+    /// Whether some task is unfinished (I3: `len + taken`, floored at 0).
+    fn unfinished(self) -> bool {
+        self.len as isize + self.taken > 0
+    }
 }
 
 impl<S> Inner<S> {
@@ -144,7 +175,6 @@ impl<S> Inner<S> {
         let len = state.len();
         Marks {
             len,
-            free: self.cap.saturating_sub(len).saturating_sub(state.reserved),
             // I3; `taken` is kept >= -len (see `Section::drop`).
             unfinished: (len as isize + state.taken).max(0) as usize,
         }
@@ -155,7 +185,7 @@ impl<S> Inner<S> {
         S: Store<T>,
     {
         let state = self.state.lock();
-        let before = self.marks::<T>(&state);
+        let before = Counts::of(&state);
         Section {
             inner: self,
             state: Some(state),
@@ -174,9 +204,17 @@ impl<T, S: Store<T>> Section<'_, T, S> {
         self.inner
             .marks::<T>(self.state.as_ref().expect("section is locked"))
     }
+
+    /// No free place: the stored items and the places held by sinks fill
+    /// the capacity (`cap` is `usize::MAX` when unbounded).
+    fn is_full(&self) -> bool {
+        let state = self.state.as_ref().expect("section is locked");
+        state.len() + state.reserved >= self.inner.cap
+    }
 }
 
 impl<T, S: Store<T>> Drop for Section<'_, T, S> {
+    #[inline]
     fn drop(&mut self) {
         let Some(mut state) = self.state.take() else {
             return;
@@ -187,18 +225,18 @@ impl<T, S: Store<T>> Drop for Section<'_, T, S> {
         if state.taken < floor {
             state.taken = floor;
         }
-        let after = self.inner.marks::<T>(&state);
+        let after = Counts::of(&state);
         drop(state);
         let before = self.before;
         let inner = self.inner;
         if after.len > before.len && inner.getters.has_sleepers() {
             inner.getters.notify(after.len - before.len);
         }
-        if after.free > before.free && inner.putters.has_sleepers() {
-            inner.putters.notify(after.free - before.free);
+        if after.used < before.used && inner.putters.has_sleepers() {
+            inner.putters.notify(before.used - after.used);
         }
-        if after.unfinished == 0 && before.unfinished != 0 {
-            self.inner.all_done.notify(usize::MAX);
+        if before.unfinished() && !after.unfinished() && inner.all_done.has_sleepers() {
+            inner.all_done.notify(usize::MAX);
         }
     }
 }
@@ -211,93 +249,109 @@ pub(super) enum Step<'a, R, K> {
     Wait(K, Acquire<'a>),
 }
 
-/// The time limit of an async `_timeout` form, fixed when the method is
-/// called: no limit, "now" (zero: never waits, needs no runtime), or a tokio
-/// timer.
-enum Limit {
-    Forever,
-    Now,
-    At(tokio::time::Sleep),
+/// The put of every form, written once (the others run this future): one
+/// [`put_step`](BaseQueue::put_step) per poll, and while the queue is full
+/// the item waits here beside the putter's place in line — so a put dropped
+/// while it waits inserted nothing, and one that ran out of time hands its
+/// item back ([`into_item`](Self::into_item)). A hand-written future: the
+/// uncontended put is one step with no `async` layers around it.
+struct Put<'a, T, O: Order<T>> {
+    queue: &'a BaseQueue<T, O>,
+    /// `None` only once the put completed.
+    item: Option<T>,
+    /// The place in line while the queue is full (registered under the
+    /// lock: I1).
+    waiter: Option<Acquire<'a>>,
 }
 
-impl Limit {
-    /// Needs a tokio runtime (with time enabled) only for a timeout other
-    /// than zero and `Duration::MAX`, and checks for one on the first poll,
-    /// before trying the queue, so the outcome never depends on whether the
-    /// queue happened to be ready. `caller` is where the method was called
-    /// (`#[track_caller]`), named in the panic.
-    fn new(timeout: Duration, what: &str, caller: &'static Location<'static>) -> Self {
-        if timeout.is_zero() {
-            return Limit::Now;
+// The item is never pinned (it is moved in and out by value), so the future
+// may move freely whatever `T` is.
+impl<T, O: Order<T>> Unpin for Put<'_, T, O> {}
+
+impl<'a, T, O: Order<T>> Put<'a, T, O> {
+    fn new(queue: &'a BaseQueue<T, O>, item: T) -> Self {
+        Self {
+            queue,
+            item: Some(item),
+            waiter: None,
         }
-        let Some(at) = tokio::time::Instant::now().checked_add(timeout) else {
-            return Limit::Forever;
-        };
-        if tokio::runtime::Handle::try_current().is_err() {
-            panic!(
-                "threadlet: `{what}` (called at {caller}) with a timeout other than zero or \
-                 Duration::MAX was polled outside a tokio runtime; it needs a tokio timer. Poll \
-                 it inside a runtime, or use the `blocking_` form on a plain thread"
-            );
-        }
-        Limit::At(tokio::time::sleep_until(at))
     }
 
-    fn timer(self) -> Option<tokio::time::Sleep> {
-        match self {
-            Limit::At(sleep) => Some(sleep),
-            Limit::Forever | Limit::Now => None,
-        }
+    /// The item of a put that did not complete.
+    fn into_item(mut self) -> T {
+        self.item
+            .take()
+            .expect("a put that did not complete keeps its item")
     }
 }
 
-/// What bounds a wait: nothing, a tokio timer (the async forms), or an
-/// instant of the std clock (a blocking form: `wait::blocking`'s driver
-/// wakes the thread at that instant; awaited in a task nothing would).
-enum Until<'a> {
-    Forever,
-    Timer(Pin<&'a mut tokio::time::Sleep>),
-    Thread(std::time::Instant),
-}
+impl<T, O: Order<T>> Future for Put<'_, T, O> {
+    type Output = Result<(), PutError<T>>;
 
-impl Until<'_> {
-    /// The same bound, borrowed again for one more wait.
-    fn reborrow(&mut self) -> Until<'_> {
-        match self {
-            Until::Forever => Until::Forever,
-            Until::Timer(timer) => Until::Timer(timer.as_mut()),
-            Until::Thread(at) => Until::Thread(*at),
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let queue = this.queue;
+        loop {
+            let again = match &mut this.waiter {
+                Some(waiter) => {
+                    // `Err(Closed)` means shut down: the step sees it (I5).
+                    let _ = ready!(Pin::new(waiter).poll(cx));
+                    this.waiter = None;
+                    true // woken: if the place is gone, wait first in line (I4)
+                }
+                None => false,
+            };
+            let item = this.item.take().expect("`Put` polled after it completed");
+            match queue.put_step(item, true, again) {
+                Step::Done(done) => return Poll::Ready(done),
+                Step::Wait(item, waiter) => {
+                    this.item = Some(item);
+                    this.waiter = Some(waiter);
+                }
+            }
         }
     }
 }
 
-impl<'a> From<Option<Pin<&'a mut tokio::time::Sleep>>> for Until<'a> {
-    fn from(timer: Option<Pin<&'a mut tokio::time::Sleep>>) -> Self {
-        timer.map_or(Until::Forever, Until::Timer)
+/// The get of every form, written once (the others run this future): one
+/// [`get_step`](BaseQueue::get_step) per poll, waiting in line while the
+/// queue is empty. Dropped while it waits, it took nothing.
+struct Get<'a, T, O: Order<T>> {
+    queue: &'a BaseQueue<T, O>,
+    waiter: Option<Acquire<'a>>,
+}
+
+impl<'a, T, O: Order<T>> Get<'a, T, O> {
+    fn new(queue: &'a BaseQueue<T, O>) -> Self {
+        Self {
+            queue,
+            waiter: None,
+        }
     }
 }
 
-/// Waits for `waiter` until `until`; `false` on timeout (the waiter is then
-/// dropped, passing on any wake-up it got).
-async fn wait_until(waiter: Acquire<'_>, until: Until<'_>) -> bool {
-    let mut waiter = pin!(waiter);
-    let mut until = until;
-    std::future::poll_fn(|cx: &mut Context<'_>| {
-        if waiter.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(true);
+impl<T, O: Order<T>> Future for Get<'_, T, O> {
+    type Output = Result<T, GetError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let queue = this.queue;
+        loop {
+            let again = match &mut this.waiter {
+                Some(waiter) => {
+                    // `Err(Closed)` means shut down: the step sees it (I5).
+                    let _ = ready!(Pin::new(waiter).poll(cx));
+                    this.waiter = None;
+                    true // woken: if the item is gone, wait first in line (I4)
+                }
+                None => false,
+            };
+            match queue.get_step(true, again) {
+                Step::Done(done) => return Poll::Ready(done),
+                Step::Wait((), waiter) => this.waiter = Some(waiter),
+            }
         }
-        let over = match &mut until {
-            Until::Forever => false,
-            Until::Timer(timer) => timer.as_mut().poll(cx).is_ready(),
-            Until::Thread(at) => std::time::Instant::now() >= *at,
-        };
-        if over {
-            Poll::Ready(false)
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
+    }
 }
 
 /// The one generic queue under [`Queue`](super::Queue) (FIFO),
@@ -509,6 +563,40 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         )
     }
 
+    /// A snapshot of the queue: its items, capacity, unfinished tasks, who
+    /// waits in a get, a put and a join, and whether it is shut down (trio's
+    /// `statistics()`). The numbers are read together under the queue's lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = threadlet::Queue::new(5);
+    /// q.put_nowait(1).unwrap();
+    /// q.put_nowait(2).unwrap();
+    /// q.get_nowait().unwrap();
+    /// let stats = q.statistics();
+    /// assert_eq!((stats.len, stats.maxsize, stats.unfinished_tasks), (1, 5, 2));
+    /// assert_eq!((stats.getters, stats.putters, stats.joiners), (0, 0, 0));
+    /// assert!(!stats.is_shutdown);
+    /// ```
+    #[must_use]
+    pub fn statistics(&self) -> QueueStatistics {
+        let inner = &*self.inner;
+        let state = inner.state.lock();
+        let marks = inner.marks::<T>(&state);
+        // Waiters register under the state lock (I1): read under it too, the
+        // counts agree with the items and the flag.
+        QueueStatistics {
+            len: marks.len,
+            maxsize: inner.maxsize,
+            unfinished_tasks: marks.unfinished,
+            getters: inner.getters.waiters(),
+            putters: inner.putters.waiters(),
+            joiners: inner.all_done.waiters(),
+            is_shutdown: state.shutdown,
+        }
+    }
+
     /// Whether [`shutdown`](Self::shutdown) or
     /// [`shutdown_immediate`](Self::shutdown_immediate) was called.
     ///
@@ -534,7 +622,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if section.state().shutdown {
             return Step::Done(Err(PutError::ShutDown(item)));
         }
-        if section.marks().free == 0 {
+        if section.is_full() {
             if !wait {
                 return Step::Done(Err(PutError::Full(item)));
             }
@@ -552,22 +640,18 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         Step::Done(Ok(()))
     }
 
-    /// The put loop of every form; `until` bounds the wait (a timed-out put
-    /// hands the item back, so the blocking forms run this future to its end
-    /// with [`block_on_until`] rather than dropping it).
-    async fn put_until(&self, item: T, mut until: Until<'_>) -> Result<(), PutError<T>> {
-        let (mut item, mut again) = (item, false);
-        loop {
-            match self.put_step(item, true, again) {
-                Step::Done(done) => return done,
-                Step::Wait(back, waiter) => {
-                    item = back;
-                    if !wait_until(waiter, until.reborrow()).await {
-                        return Err(PutError::Full(item));
-                    }
-                }
-            }
-            again = true;
+    /// The one future of every put form that may wait: [`Put`] bounded by
+    /// `wait` (a tokio deadline for the async forms, a std one driven by
+    /// [`block_on_timed`] for the blocking forms). Out of time, it hands the
+    /// item back in [`PutError::Full`]: a waiting [`Put`] keeps its item.
+    async fn put_within(&self, item: T, wait: Wait) -> Result<(), PutError<T>> {
+        if wait.is_never() {
+            return self.put_nowait(item);
+        }
+        let mut put = Put::new(self, item);
+        match wait.run(&mut put).await {
+            Some(done) => done,
+            None => Err(PutError::Full(put.into_item())),
         }
     }
 
@@ -591,7 +675,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if section.state().shutdown {
             return Ok(false);
         }
-        if section.marks().free == 0 {
+        if section.is_full() {
             let putters = &self.inner.putters;
             return Err(if again {
                 putters.register_first()
@@ -640,8 +724,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.len(), 1);
     /// # }
     /// ```
-    pub async fn put(&self, item: T) -> Result<(), PutError<T>> {
-        self.put_until(item, Until::Forever).await
+    pub fn put(&self, item: T) -> impl Future<Output = Result<(), PutError<T>>> + '_ {
+        Put::new(self, item)
     }
 
     /// Puts an item if there is room right now (Python's `put_nowait()`).
@@ -711,14 +795,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     ) -> impl Future<Output = Result<(), PutError<T>>> + '_ {
         let caller = Location::caller();
         async move {
-            match Limit::new(timeout, "put_timeout", caller) {
-                Limit::Now => self.put_nowait(item),
-                limit => {
-                    let mut timer = pin!(limit.timer());
-                    self.put_until(item, timer.as_mut().as_pin_mut().into())
-                        .await
-                }
-            }
+            let wait = Wait::plan(timeout, "Queue::put_timeout", caller);
+            self.put_within(item, wait).await
         }
     }
 
@@ -758,7 +836,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             name: "Queue::blocking_put",
             instead: "`.put(item).await`",
         };
-        block_on_until(op, None, self.put_until(item, Until::Forever))
+        block_on_forever(op, self.put(item))
     }
 
     /// [`blocking_put`](Self::blocking_put) waiting at most `timeout`; it
@@ -793,9 +871,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             name: "Queue::blocking_put_timeout",
             instead: "`.put_timeout(item, timeout).await`",
         };
-        let end = deadline(timeout);
-        let until = end.map_or(Until::Forever, Until::Thread);
-        block_on_until(op, end, self.put_until(item, until))
+        block_on_timed(op, deadline(timeout), |wait| self.put_within(item, wait))
     }
 
     // ----- get -----
@@ -833,23 +909,15 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         )
     }
 
-    /// The get loop of the async forms; `timer` bounds the wait.
-    async fn get_until(
-        &self,
-        mut timer: Option<Pin<&mut tokio::time::Sleep>>,
-    ) -> Result<T, GetError> {
-        let mut again = false;
-        loop {
-            match self.get_step(true, again) {
-                Step::Done(done) => return done,
-                Step::Wait((), waiter) => {
-                    if !wait_until(waiter, timer.as_mut().map(Pin::as_mut).into()).await {
-                        return Err(GetError::Empty);
-                    }
-                }
-            }
-            again = true;
+    /// The one future of every get form that may wait: [`Get`] bounded by
+    /// `wait`; out of time it fails with [`GetError::Empty`].
+    pub(super) async fn get_within(&self, wait: Wait) -> Result<T, GetError> {
+        if wait.is_never() {
+            return self.get_nowait();
         }
+        wait.run(Get::new(self))
+            .await
+            .unwrap_or(Err(GetError::Empty))
     }
 
     /// Removes and returns the next item, waiting while the queue is empty
@@ -880,8 +948,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.get().await, Ok("baozi"));
     /// # }
     /// ```
-    pub async fn get(&self) -> Result<T, GetError> {
-        self.get_until(None).await
+    pub fn get(&self) -> impl Future<Output = Result<T, GetError>> + '_ {
+        Get::new(self)
     }
 
     /// Removes and returns the next item if there is one right now (Python's
@@ -950,13 +1018,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn get_timeout(&self, timeout: Duration) -> impl Future<Output = Result<T, GetError>> + '_ {
         let caller = Location::caller();
         async move {
-            match Limit::new(timeout, "get_timeout", caller) {
-                Limit::Now => self.get_nowait(),
-                limit => {
-                    let mut timer = pin!(limit.timer());
-                    self.get_until(timer.as_mut().as_pin_mut()).await
-                }
-            }
+            let wait = Wait::plan(timeout, "Queue::get_timeout", caller);
+            self.get_within(wait).await
         }
     }
 
@@ -1041,8 +1104,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             name: "Queue::blocking_get_timeout",
             instead: "`.get_timeout(timeout).await`",
         };
-        // A get dropped at the deadline took nothing (cancel safe).
-        block_on(op, deadline(timeout), self.get()).unwrap_or(Err(GetError::Empty))
+        block_on_timed(op, deadline(timeout), |wait| self.get_within(wait))
     }
 
     // ----- task_done / join -----
@@ -1067,12 +1129,20 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert!(q.task_done().is_err()); // one more than was put
     /// ```
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut section = self.lock();
-        if section.marks().unfinished == 0 {
-            return Err(TaskDoneError);
+        // The one change made outside a `Section` (I2): no user code runs
+        // here, and the only wake-up it can owe is the joiners'.
+        let last = {
+            let mut state = self.inner.state.lock();
+            let unfinished = state.len() as isize + state.taken; // I3
+            if unfinished <= 0 {
+                return Err(TaskDoneError);
+            }
+            state.taken -= 1;
+            unfinished == 1
+        };
+        if last && self.inner.all_done.has_sleepers() {
+            self.inner.all_done.notify(usize::MAX);
         }
-        // The section's end wakes the joiners if this was the last (I2).
-        section.state().taken -= 1;
         Ok(())
     }
 
@@ -1082,13 +1152,22 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         (section.marks().unfinished != 0).then(|| self.inner.all_done.register())
     }
 
-    async fn join_until(&self, mut timer: Option<Pin<&mut tokio::time::Sleep>>) -> bool {
+    /// The join of every form, written once: waits until nothing is
+    /// unfinished.
+    async fn join_loop(&self) {
         while let Some(waiter) = self.join_step() {
-            if !wait_until(waiter, timer.as_mut().map(Pin::as_mut).into()).await {
-                return false;
-            }
+            // The joiners' list is never closed: `Ok` is the only outcome.
+            let _ = waiter.await;
         }
-        true
+    }
+
+    /// The one future of every join form: [`join_loop`](Self::join_loop)
+    /// bounded by `wait`; `false` if it ran out of time.
+    async fn join_within(&self, wait: Wait) -> bool {
+        if wait.is_never() {
+            return self.join_nowait();
+        }
+        wait.run(self.join_loop()).await.is_some()
     }
 
     /// Waits until every item put has been marked done with
@@ -1124,7 +1203,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// # }
     /// ```
     pub async fn join(&self) {
-        self.join_until(None).await;
+        self.join_within(Wait::Forever).await;
     }
 
     /// [`join`](Self::join) giving up after `timeout`: `true` if every item
@@ -1139,7 +1218,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// the queue is tried, so it fails the same way every time, whatever the
     /// queue holds. A runtime without its time driver panics there too
     /// (tokio's own message). A zero
-    /// timeout is a check of [`unfinished_tasks`](Self::unfinished_tasks) and needs no runtime; `Duration::MAX` waits
+    /// timeout is [`join_nowait`](Self::join_nowait) and needs no runtime; `Duration::MAX` waits
     /// without a timer.
     ///
     /// # Cancel safety
@@ -1165,13 +1244,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn join_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + '_ {
         let caller = Location::caller();
         async move {
-            match Limit::new(timeout, "join_timeout", caller) {
-                Limit::Now => self.unfinished_tasks() == 0,
-                limit => {
-                    let mut timer = pin!(limit.timer());
-                    self.join_until(timer.as_mut().as_pin_mut()).await
-                }
-            }
+            let wait = Wait::plan(timeout, "Queue::join_timeout", caller);
+            self.join_within(wait).await
         }
     }
 
@@ -1206,6 +1280,66 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             instead: "`.join().await`",
         };
         block_on_forever(op, self.join());
+    }
+
+    /// [`blocking_join`](Self::blocking_join) giving up after `timeout`:
+    /// `true` if every item was marked done in time. It needs no tokio
+    /// runtime (a zero timeout is [`join_nowait`](Self::join_nowait),
+    /// `Duration::MAX` waits forever).
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use
+    /// [`join_timeout(timeout).await`](Self::join_timeout) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let q = threadlet::Queue::new(0);
+    /// q.put_nowait("job").unwrap();
+    /// assert!(!q.blocking_join_timeout(Duration::from_millis(10))); // not done yet
+    /// q.get_nowait().unwrap();
+    /// q.task_done().unwrap();
+    /// assert!(q.blocking_join_timeout(Duration::from_millis(10)));
+    /// ```
+    #[track_caller]
+    pub fn blocking_join_timeout(&self, timeout: Duration) -> bool {
+        let op = Op {
+            name: "Queue::blocking_join_timeout",
+            instead: "`.join_timeout(timeout).await`",
+        };
+        block_on_timed(op, deadline(timeout), |wait| self.join_within(wait))
+    }
+
+    /// The non-waiting form of [`join`](Self::join): whether `join` would
+    /// return at once, i.e. every item put has been marked done
+    /// (`unfinished_tasks() == 0`). It is what
+    /// [`join_timeout`](Self::join_timeout) with a zero timeout returns, and
+    /// needs no runtime. (Python's `join()` has no such form.)
+    ///
+    /// Like [`len`](Self::len), the answer may be stale by the time it is
+    /// used: another task can put in between.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = threadlet::Queue::new(0);
+    /// assert!(q.join_nowait()); // nothing was ever put
+    /// q.put_nowait(1).unwrap();
+    /// assert!(!q.join_nowait());
+    /// q.get_nowait().unwrap();
+    /// assert!(!q.join_nowait()); // taken, not yet done
+    /// q.task_done().unwrap();
+    /// assert!(q.join_nowait());
+    /// ```
+    #[doc(alias = "try_join")]
+    pub fn join_nowait(&self) -> bool {
+        self.unfinished_tasks() == 0
     }
 
     // ----- shutdown -----

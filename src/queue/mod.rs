@@ -10,13 +10,34 @@
 //! | `q.put(item)`, `put(item, timeout=t)`, `put_nowait(item)` | [`put`](BaseQueue::put)`.await`, [`put_timeout`](BaseQueue::put_timeout), [`put_nowait`](BaseQueue::put_nowait), [`blocking_put`](BaseQueue::blocking_put) |
 //! | `q.get()`, `get(timeout=t)`, `get_nowait()` | [`get`](BaseQueue::get)`.await`, [`get_timeout`](BaseQueue::get_timeout), [`get_nowait`](BaseQueue::get_nowait), [`blocking_get`](BaseQueue::blocking_get) |
 //! | `qsize()`, `empty()`, `full()`, `maxsize` | [`len`](BaseQueue::len), [`is_empty`](BaseQueue::is_empty), [`is_full`](BaseQueue::is_full), [`maxsize`](BaseQueue::maxsize) |
-//! | `task_done()`, `join()`, `unfinished_tasks` | [`task_done`](BaseQueue::task_done), [`join`](BaseQueue::join)`.await` (+ [`join_timeout`](BaseQueue::join_timeout), [`blocking_join`](BaseQueue::blocking_join)), [`unfinished_tasks`](BaseQueue::unfinished_tasks) |
+//! | `task_done()`, `join()`, `unfinished_tasks` | [`task_done`](BaseQueue::task_done), [`join`](BaseQueue::join)`.await` (+ [`join_timeout`](BaseQueue::join_timeout), [`join_nowait`](BaseQueue::join_nowait), [`blocking_join`](BaseQueue::blocking_join)), [`unfinished_tasks`](BaseQueue::unfinished_tasks) |
+//! | `item = q.get()` ... `q.task_done()` in `try`/`finally` | [`get_task`](BaseQueue::get_task)`.await`: the item in a [`Task`] that calls `task_done` when dropped |
 //! | `shutdown()`, `shutdown(immediate=True)`, `is_shutdown` | [`shutdown`](BaseQueue::shutdown), [`shutdown_immediate`](BaseQueue::shutdown_immediate), [`is_shutdown`](BaseQueue::is_shutdown) |
 //! | `queue.Full`, `queue.Empty`, `queue.ShutDown` | [`PutError`](error::PutError) (`Full(item)` / `ShutDown(item)`), [`GetError`](error::GetError) (`Empty` / `ShutDown`) |
 //! | `for item in iter(q.get, None)` | [`stream`](BaseQueue::stream) (a [`futures_core::Stream`]); producers also get a [`sink`](BaseQueue::sink) |
 //!
 //! Handles are cheap to [`Clone`] and `Send + Sync`: clone one into each
 //! producer and consumer, as Python threads share one `Queue` object.
+//!
+//! # Every operation in every form
+//!
+//! Each waiting operation has the same five forms; the timed and blocking
+//! ones run the very future of the `.await` form (a blocking form drives it
+//! on the calling OS thread), so they cannot behave differently.
+//!
+//! | operation | `.await` | non-waiting | async, timed | blocking | blocking, timed |
+//! |---|---|---|---|---|---|
+//! | put | [`put`](BaseQueue::put) | [`put_nowait`](BaseQueue::put_nowait) | [`put_timeout`](BaseQueue::put_timeout) | [`blocking_put`](BaseQueue::blocking_put) | [`blocking_put_timeout`](BaseQueue::blocking_put_timeout) |
+//! | get | [`get`](BaseQueue::get) | [`get_nowait`](BaseQueue::get_nowait) | [`get_timeout`](BaseQueue::get_timeout) | [`blocking_get`](BaseQueue::blocking_get) | [`blocking_get_timeout`](BaseQueue::blocking_get_timeout) |
+//! | get a [`Task`] | [`get_task`](BaseQueue::get_task) | [`get_task_nowait`](BaseQueue::get_task_nowait) | [`get_task_timeout`](BaseQueue::get_task_timeout) | [`blocking_get_task`](BaseQueue::blocking_get_task) | [`blocking_get_task_timeout`](BaseQueue::blocking_get_task_timeout) |
+//! | join | [`join`](BaseQueue::join) | [`join_nowait`](BaseQueue::join_nowait) | [`join_timeout`](BaseQueue::join_timeout) | [`blocking_join`](BaseQueue::blocking_join) | [`blocking_join_timeout`](BaseQueue::blocking_join_timeout) |
+//!
+//! The non-waiting form of `join` is [`join_nowait`](BaseQueue::join_nowait),
+//! a `bool`: whether `join` would return at once (`unfinished_tasks() == 0`);
+//! it is also what `join_timeout` with a zero timeout returns. A zero timeout
+//! in any async timed form is the non-waiting form and needs no runtime;
+//! `Duration::MAX` waits forever. [`statistics`](BaseQueue::statistics)
+//! returns a [`QueueStatistics`] snapshot of the counts and waiters.
 //!
 //! # The producer–consumer pattern
 //!
@@ -49,6 +70,43 @@
 //! q.join().await; // every baozi eaten
 //! q.shutdown(); // let the eater go home
 //! assert_eq!(eater.await.unwrap(), 20);
+//! # }
+//! ```
+//!
+//! # Workers that cannot hang `join`
+//!
+//! With a plain [`get`](BaseQueue::get), a worker must call
+//! [`task_done`](BaseQueue::task_done) on every path out of its work; one that
+//! panics or is cancelled first leaves `join` waiting forever (in Python, the
+//! `try`/`finally` nobody writes). [`get_task`](BaseQueue::get_task) hands the
+//! item inside a [`Task`] guard that calls `task_done` when it is dropped —
+//! after the work, while unwinding, or with a cancelled future — so this is
+//! the safe idiom:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use threadlet::Queue;
+//!
+//! let q = Queue::new(10);
+//! let worker = {
+//!     let q = q.clone();
+//!     tokio::spawn(async move {
+//!         while let Ok(order) = q.get_task().await {
+//!             if *order == 3 {
+//!                 panic!("burnt baozi"); // order 3 is still marked done
+//!             }
+//!         }
+//!     })
+//! };
+//! for order in 1..=5 {
+//!     q.put(order).await.unwrap();
+//! }
+//! assert!(worker.await.is_err()); // the worker panicked on order 3
+//! while let Ok(order) = q.get_task_nowait() {
+//!     drop(order); // orders 4 and 5, done by whoever is left
+//! }
+//! q.join().await; // does not hang
 //! # }
 //! ```
 //!
@@ -153,13 +211,17 @@ pub(crate) mod error;
 mod fifo;
 mod lifo;
 mod priority;
+mod statistics;
 mod stream;
+mod task;
 
 pub use self::core::{BaseQueue, Order};
 pub use self::fifo::Fifo;
 pub use self::lifo::Lifo;
 pub use self::priority::Priority;
+pub use self::statistics::QueueStatistics;
 pub use self::stream::{QueueSink, QueueStream};
+pub use self::task::Task;
 
 /// A first-in, first-out queue, as Python's `queue.Queue`.
 ///

@@ -7,9 +7,9 @@ use std::panic::Location;
 use std::time::Duration;
 
 use super::error::{ConditionNotifyError, ConditionWaitError};
+#[cfg(doc)]
 use super::lock::Lock;
 use super::raw_lock::ConditionLock;
-#[cfg(doc)]
 use super::rlock::RLock;
 use super::statistics::ConditionStatistics;
 use crate::wait::blocking::{Op, block_on, block_on_forever, block_on_timed};
@@ -27,8 +27,12 @@ struct Inner<L> {
 /// Python's `threading.Condition(lock)`: tasks wait until notified, atomically
 /// giving up the lock while they wait and holding it again when they return.
 ///
-/// Built over a [`Lock`] ([`Condition::new`]) or an [`RLock`]
-/// ([`Condition::with_lock`]). Two ways to use it:
+/// [`Condition::new`] builds it over a new [`RLock`], as Python's
+/// `Condition()` does: the task that holds the lock may take it again, and
+/// only that task may wait or notify. [`Condition::with_lock`] builds it over
+/// any [`Lock`] or [`RLock`], e.g. `Condition::with_lock(Lock::new())` for
+/// the faster plain lock, on which any task may release, wait or notify
+/// once somebody holds it (Python's `Condition(Lock())`). Two ways to use it:
 ///
 /// * **Python style**: [`acquire`](Condition::acquire), then
 ///   [`wait`](Condition::wait) / [`notify`](Condition::notify), then
@@ -90,7 +94,7 @@ struct Inner<L> {
 /// consumer.await.unwrap();
 /// # }
 /// ```
-pub struct Condition<L: ConditionLock = Lock> {
+pub struct Condition<L: ConditionLock = RLock> {
     inner: Arc<Inner<L>>,
 }
 
@@ -102,23 +106,33 @@ impl<L: ConditionLock> Clone for Condition<L> {
     }
 }
 
-impl Condition<Lock> {
-    /// Creates a condition over a new [`Lock`]. (Python's default is an
-    /// `RLock`; pass one to [`with_lock`](Condition::with_lock) for that.)
+impl Condition<RLock> {
+    /// Creates a condition over a new [`RLock`], Python's
+    /// `threading.Condition()`: the lock is re-entrant and owned, so only the
+    /// task (or OS thread) holding it may wait or notify. For a condition
+    /// over a plain [`Lock`] (faster; no owner, as Python's
+    /// `Condition(Lock())`) use [`with_lock`](Condition::with_lock).
     ///
     /// # Examples
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
     /// let cond = threadlet::Condition::new();
+    /// let outer = cond.lock().await;
+    /// let inner = cond.lock().await; // re-entry, as with Python's RLock
+    /// assert!(cond.get_lock().is_owned());
+    /// drop((inner, outer));
     /// assert!(!cond.locked());
+    /// # }
     /// ```
     #[must_use]
     pub fn new() -> Self {
-        Self::with_lock(Lock::new())
+        Self::with_lock(RLock::new())
     }
 }
 
-impl Default for Condition<Lock> {
+impl Default for Condition<RLock> {
     fn default() -> Self {
         Self::new()
     }
@@ -141,14 +155,16 @@ impl Drop for PassOn<'_> {
 
 impl<L: ConditionLock> Condition<L> {
     /// Creates a condition over `lock` (a [`Lock`] or an [`RLock`]), which
-    /// may be shared with code that uses it directly.
+    /// may be shared with code that uses it directly. Over a plain `Lock`
+    /// (Python's `Condition(Lock())`) it is faster than [`new`](Condition::new)'s
+    /// `RLock`, and "holding the lock" means held by anybody.
     ///
     /// # Examples
     ///
     /// ```
-    /// use threadlet::{Condition, RLock};
+    /// use threadlet::{Condition, Lock};
     ///
-    /// let lock = RLock::new();
+    /// let lock = Lock::new();
     /// let cond = Condition::with_lock(lock.clone());
     /// assert!(lock.try_acquire());
     /// assert!(cond.locked());
@@ -203,9 +219,12 @@ impl<L: ConditionLock> Condition<L> {
     /// # Examples
     ///
     /// ```
-    /// let cond = threadlet::Condition::new();
+    /// let cond = threadlet::Condition::new(); // over an RLock
     /// assert!(cond.try_acquire());
-    /// assert!(!cond.try_acquire());
+    /// assert!(cond.try_acquire()); // the owner re-enters
+    /// let plain = threadlet::Condition::with_lock(threadlet::Lock::new());
+    /// assert!(plain.try_acquire());
+    /// assert!(!plain.try_acquire());
     /// ```
     #[doc(alias = "acquire_nowait")]
     #[must_use = "if the lock was taken it must be released"]
@@ -233,7 +252,7 @@ impl<L: ConditionLock> Condition<L> {
     /// # async fn main() {
     /// use std::time::Duration;
     ///
-    /// let cond = threadlet::Condition::new();
+    /// let cond = threadlet::Condition::with_lock(threadlet::Lock::new());
     /// assert!(cond.acquire_timeout(Duration::from_millis(5)).await);
     /// assert!(!cond.acquire_timeout(Duration::from_millis(5)).await);
     /// # }
@@ -268,7 +287,7 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let cond = threadlet::Condition::new();
+    /// let cond = threadlet::Condition::with_lock(threadlet::Lock::new());
     /// assert!(cond.blocking_acquire_timeout(Duration::from_millis(5)));
     /// assert!(!cond.blocking_acquire_timeout(Duration::from_millis(5)));
     /// ```
@@ -333,11 +352,7 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     pub async fn lock(&self) -> ConditionGuard<'_, L> {
         let hold = self.inner.lock.acquire_held().await;
-        ConditionGuard {
-            cond: self,
-            held: true,
-            hold,
-        }
+        self.guard(hold)
     }
 
     /// [`lock`](Condition::lock) for a plain OS thread.
@@ -363,11 +378,106 @@ impl<L: ConditionLock> Condition<L> {
             instead: "`.lock().await`",
         };
         let hold = block_on_forever(op, self.inner.lock.acquire_held());
+        self.guard(hold)
+    }
+
+    fn guard(&self, hold: u64) -> ConditionGuard<'_, L> {
         ConditionGuard {
             cond: self,
             held: true,
             hold,
         }
+    }
+
+    /// Takes the lock if possible right now (for an `RLock`, also if the
+    /// caller owns it) and returns its guard.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::{Condition, Lock};
+    ///
+    /// let cond = Condition::with_lock(Lock::new());
+    /// let guard = cond.try_lock();
+    /// assert!(guard.is_some());
+    /// assert!(cond.try_lock().is_none());
+    /// ```
+    #[must_use = "if unused the Condition's lock will immediately unlock"]
+    pub fn try_lock(&self) -> Option<ConditionGuard<'_, L>> {
+        self.inner
+            .lock
+            .try_acquire_held()
+            .map(|hold| self.guard(hold))
+    }
+
+    /// [`lock`](Condition::lock) waiting at most `timeout`; `None` if the
+    /// time ran out first. A zero timeout is
+    /// [`try_lock`](Condition::try_lock), `Duration::MAX` waits forever.
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside a tokio runtime with a non-zero, finite timeout
+    /// (it needs tokio's timer) — every time, with the caller's location.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, like the lock's `acquire`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use threadlet::{Condition, Lock};
+    ///
+    /// let cond = Condition::with_lock(Lock::new());
+    /// let guard = cond.lock_timeout(Duration::from_millis(5)).await;
+    /// assert!(guard.is_some());
+    /// assert!(cond.lock_timeout(Duration::from_millis(5)).await.is_none());
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> impl Future<Output = Option<ConditionGuard<'_, L>>> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            let wait = Wait::plan(timeout, "Condition::lock_timeout", caller);
+            let lock = &self.inner.lock;
+            wait.acquire(|| lock.try_acquire_held(), || lock.acquire_held())
+                .await
+                .map(|hold| self.guard(hold))
+        }
+    }
+
+    /// [`lock_timeout`](Condition::lock_timeout) for a plain OS thread;
+    /// `None` if the time ran out first. It needs no tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that is driving a tokio runtime, as
+    /// [`blocking_lock`](Condition::blocking_lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let cond = threadlet::Condition::new();
+    /// let guard = cond.try_lock().unwrap();
+    /// let c = cond.clone();
+    /// let got = std::thread::spawn(move || c.blocking_lock_timeout(Duration::from_millis(5)).is_some());
+    /// assert!(!got.join().unwrap());
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock_timeout(&self, timeout: Duration) -> Option<ConditionGuard<'_, L>> {
+        let op = Op {
+            name: "Condition::blocking_lock_timeout",
+            instead: "`.lock_timeout(timeout).await`",
+        };
+        block_on(op, deadline(timeout), self.inner.lock.acquire_held()).map(|hold| self.guard(hold))
     }
 
     /// Acquires the underlying lock on a plain OS thread.
@@ -701,6 +811,39 @@ impl<L: ConditionLock> Condition<L> {
         block_on_timed(op, deadline(timeout), |wait| self.wait_inner(wait))
     }
 
+    /// [`wait_for`](Condition::wait_for) for a plain OS thread.
+    ///
+    /// # Errors
+    ///
+    /// [`ConditionWaitError`] if the caller does not hold the lock.
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use
+    /// [`wait_for(predicate).await`](Condition::wait_for) in async code, or
+    /// call it from `spawn_blocking` / `block_in_place` / a plain thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// cond.blocking_acquire();
+    /// assert_eq!(cond.blocking_wait_for(|| true), Ok(()));
+    /// ```
+    #[track_caller]
+    pub fn blocking_wait_for<F: FnMut() -> bool>(
+        &self,
+        predicate: F,
+    ) -> Result<(), ConditionWaitError> {
+        let op = Op {
+            name: "Condition::blocking_wait_for",
+            instead: "`.wait_for(predicate).await`",
+        };
+        block_on_timed(op, None, |wait| self.wait_for_planned(predicate, wait)).map(|_| ())
+    }
+
     /// [`wait_for_timeout`](Condition::wait_for_timeout) for a plain OS
     /// thread; `Duration::MAX` waits forever.
     ///
@@ -722,16 +865,16 @@ impl<L: ConditionLock> Condition<L> {
     ///
     /// let cond = threadlet::Condition::new();
     /// cond.blocking_acquire();
-    /// assert_eq!(cond.blocking_wait_for(|| true, Duration::MAX), Ok(true));
+    /// assert_eq!(cond.blocking_wait_for_timeout(|| false, Duration::from_millis(1)), Ok(false));
     /// ```
     #[track_caller]
-    pub fn blocking_wait_for<F: FnMut() -> bool>(
+    pub fn blocking_wait_for_timeout<F: FnMut() -> bool>(
         &self,
         predicate: F,
         timeout: Duration,
     ) -> Result<bool, ConditionWaitError> {
         let op = Op {
-            name: "Condition::blocking_wait_for",
+            name: "Condition::blocking_wait_for_timeout",
             instead: "`.wait_for_timeout(predicate, timeout).await`",
         };
         block_on_timed(op, deadline(timeout), |wait| {
@@ -801,7 +944,7 @@ impl<L: ConditionLock> fmt::Debug for Condition<L> {
 /// ```
 #[must_use = "if unused the Condition's lock will immediately unlock"]
 #[clippy::has_significant_drop]
-pub struct ConditionGuard<'a, L: ConditionLock = Lock> {
+pub struct ConditionGuard<'a, L: ConditionLock = RLock> {
     cond: &'a Condition<L>,
     /// False while a wait has let the lock go, and for good after a
     /// cancelled one.
@@ -1032,7 +1175,42 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
         block_on_timed(op, None, |wait| self.wait_planned(wait)).map(|_| ())
     }
 
-    /// [`Condition::blocking_wait_for`] through the guard.
+    /// [`Condition::blocking_wait_for`] through the guard. If the predicate
+    /// panics, the unwinding drop of the guard releases the lock.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](ConditionGuard::wait).
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line; use
+    /// [`wait_for(predicate).await`](ConditionGuard::wait_for) in async code,
+    /// or call it from `spawn_blocking` / `block_in_place` / a plain thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadlet::Condition::new();
+    /// let mut guard = cond.blocking_lock();
+    /// assert_eq!(guard.blocking_wait_for(|| true), Ok(()));
+    /// assert!(guard.is_held());
+    /// ```
+    #[track_caller]
+    pub fn blocking_wait_for<F: FnMut() -> bool>(
+        &mut self,
+        predicate: F,
+    ) -> Result<(), ConditionWaitError> {
+        let op = Op {
+            name: "ConditionGuard::blocking_wait_for",
+            instead: "`.wait_for(predicate).await`",
+        };
+        block_on_timed(op, None, |wait| self.wait_for_planned(predicate, wait)).map(|_| ())
+    }
+
+    /// [`Condition::blocking_wait_for_timeout`] through the guard.
     ///
     /// # Errors
     ///
@@ -1052,17 +1230,17 @@ impl<L: ConditionLock> ConditionGuard<'_, L> {
     ///
     /// let cond = threadlet::Condition::new();
     /// let mut guard = cond.blocking_lock();
-    /// assert_eq!(guard.blocking_wait_for(|| false, Duration::from_millis(1)), Ok(false));
+    /// assert_eq!(guard.blocking_wait_for_timeout(|| false, Duration::from_millis(1)), Ok(false));
     /// assert!(guard.is_held());
     /// ```
     #[track_caller]
-    pub fn blocking_wait_for<F: FnMut() -> bool>(
+    pub fn blocking_wait_for_timeout<F: FnMut() -> bool>(
         &mut self,
         predicate: F,
         timeout: Duration,
     ) -> Result<bool, ConditionWaitError> {
         let op = Op {
-            name: "ConditionGuard::blocking_wait_for",
+            name: "ConditionGuard::blocking_wait_for_timeout",
             instead: "`.wait_for_timeout(predicate, timeout).await`",
         };
         block_on_timed(op, deadline(timeout), |wait| {

@@ -91,7 +91,9 @@ impl Event {
         }
     }
 
-    /// Whether the flag is set.
+    /// Whether the flag is set. This is also the non-blocking form of
+    /// [`wait`](Event::wait) (what `try_wait()` would be): `wait` returns at
+    /// once exactly when this is `true`.
     ///
     /// # Examples
     ///
@@ -100,6 +102,7 @@ impl Event {
     /// event.set();
     /// assert!(event.is_set());
     /// ```
+    #[doc(alias = "try_wait")]
     #[must_use]
     pub fn is_set(&self) -> bool {
         self.inner.flag.load(Ordering::Acquire) & SET != 0

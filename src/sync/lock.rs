@@ -1,9 +1,14 @@
-//! [`Lock`] and its guard [`LockGuard`]: one permit of the shared core.
+//! [`Lock`] and its guards [`LockGuard`] / [`OwnedLockGuard`]: one permit of
+//! the shared core, plus the data it guards (`cell.rs` says why the data
+//! access is sound).
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::Location;
 use std::time::Duration;
+
+use super::cell::DataCell;
 
 use super::error::LockReleaseError;
 use super::statistics::LockStatistics;
@@ -16,7 +21,7 @@ use crate::wait::{Mode, RawSemaphore};
 /// The permit plus the stamp of the current hold, so that a guard can tell
 /// whether the hold it was made for is still the current one.
 #[derive(Debug)]
-struct Inner {
+struct Inner<T> {
     raw: RawSemaphore,
     /// The last hold number given out. Written only by the permit's holder,
     /// right after taking it (a load and a store, no read-modify-write).
@@ -25,21 +30,52 @@ struct Inner {
     /// (cleared *before* the permit goes back, so whoever takes the permit
     /// next, and anything ordered after that release, sees it cleared).
     hold: AtomicU64,
+    /// The guarded data: `()` for Python's data-less lock.
+    data: DataCell<T>,
 }
 
-/// A primitive lock, Python's `threading.Lock`: locked or unlocked, with no
-/// owner.
+/// A lock, Python's `threading.Lock`, that may also carry the data it guards
+/// (`Lock<T>`, like `tokio::sync::Mutex<T>`).
 ///
-/// Any task or thread may [`release`](Lock::release) it, as in Python;
-/// releasing an unlocked lock is an error. For Python's `with lock:` use the
-/// guard from [`lock`](Lock::lock), which releases when dropped.
+/// A counter shared by many tasks is one line per use: the guard of
+/// [`lock`](Lock::lock) dereferences to the data.
 ///
-/// The handle is a cheap [`Clone`] (an `Arc` inside): clones are the same lock.
-/// Waiters are woken in FIFO order and none starves (see the module's
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use threadlet::Lock;
+///
+/// let hits = Lock::with_value(0u64);
+/// let mut tasks = Vec::new();
+/// for _ in 0..10 {
+///     let hits = hits.clone(); // the same lock, the same counter
+///     tasks.push(tokio::spawn(async move { *hits.lock().await += 1 }));
+/// }
+/// for task in tasks {
+///     task.await.unwrap();
+/// }
+/// assert_eq!(*hits.lock().await, 10);
+/// # }
+/// ```
+///
+/// [`Lock::new`] is Python's data-less lock (`Lock<()>`): locked or unlocked,
+/// with no owner. Any task or thread may [`release`](Lock::release) it, as in
+/// Python, and releasing an unlocked lock is an error. Those Python-style
+/// `acquire` / `release` methods exist on `Lock<()>` only: a `Lock<T>` is
+/// released by dropping its guard, so a release by somebody else can never
+/// let two guards reach the data at once. For Python's `with lock:` use the
+/// guard from [`lock`](Lock::lock), which releases when dropped; to move a
+/// guard into another task, [`lock_owned`](Lock::lock_owned).
+///
+/// The handle is a cheap [`Clone`] (an `Arc` inside): clones are the same
+/// lock and share the data, like an `Arc<Mutex<T>>`. Waiters are woken in
+/// FIFO order and none starves (see the module's
 /// [`# Fairness`](crate::sync#fairness)). For a `static`, wrap it in a
 /// [`std::sync::LazyLock`].
 ///
 /// # Examples
+///
+/// Python's data-less lock:
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -52,15 +88,24 @@ struct Inner {
 ///     assert!(lock.locked());
 /// }
 /// assert!(!lock.locked());
+/// lock.acquire().await; // `lock.acquire()`
+/// lock.release().unwrap(); // from any task
 /// # }
 /// ```
-#[derive(Clone)]
-pub struct Lock {
-    inner: Arc<Inner>,
+pub struct Lock<T = ()> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for Lock<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
 }
 
 impl Lock {
-    /// Creates an unlocked lock.
+    /// Creates an unlocked lock without data: Python's `threading.Lock()`.
     ///
     /// # Examples
     ///
@@ -70,51 +115,17 @@ impl Lock {
     /// ```
     #[must_use]
     pub fn new() -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                raw: RawSemaphore::new(1, Mode::Counting),
-                holds: AtomicU64::new(0),
-                hold: AtomicU64::new(0),
-            }),
-        }
-    }
-
-    /// Stamps a new hold just after the permit was taken; returns its number.
-    fn took(&self) -> u64 {
-        let hold = self
-            .inner
-            .holds
-            .load(Ordering::Relaxed)
-            .wrapping_add(1)
-            .max(1);
-        self.inner.holds.store(hold, Ordering::Relaxed);
-        self.inner.hold.store(hold, Ordering::Release);
-        hold
+        Self::with_value(())
     }
 
     /// Takes the permit, waiting for it; returns the hold's number.
     pub(crate) async fn acquire_held(&self) -> u64 {
-        if self.inner.raw.try_acquire().is_err() {
-            // A Lock is never closed.
-            let _ = self.inner.raw.acquire().await;
-        }
-        self.took()
+        self.take().await
     }
 
     /// Takes the permit if it is free; returns the hold's number.
     pub(crate) fn try_acquire_held(&self) -> Option<u64> {
-        self.inner.raw.try_acquire().is_ok().then(|| self.took())
-    }
-
-    /// Whether `hold` is still the current hold.
-    pub(crate) fn holds(&self, hold: u64) -> bool {
-        self.inner.hold.load(Ordering::Acquire) == hold && self.locked()
-    }
-
-    /// A guard's release: only if `hold` is still the current hold (see
-    /// [`LockGuard`]'s docs for what that covers).
-    pub(crate) fn release_held(&self, hold: u64) -> bool {
-        self.inner.hold.load(Ordering::Acquire) == hold && self.release().is_ok()
+        self.try_take()
     }
 
     /// For Condition: releases the lock, returning the hold's number so that
@@ -153,7 +164,7 @@ impl Lock {
     /// # }
     /// ```
     pub async fn acquire(&self) {
-        self.acquire_held().await;
+        self.take().await;
     }
 
     /// Takes the lock if it is free right now (Python's
@@ -169,7 +180,7 @@ impl Lock {
     #[doc(alias = "acquire_nowait")]
     #[must_use = "if the lock was taken it must be released"]
     pub fn try_acquire(&self) -> bool {
-        self.try_acquire_held().is_some()
+        self.try_take().is_some()
     }
 
     /// Acquires the lock, waiting at most `timeout` (Python's
@@ -205,22 +216,17 @@ impl Lock {
     pub fn acquire_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + Send + '_ {
         let caller = Location::caller();
         async move {
-            self.acquire_timeout_held(Wait::plan(timeout, "Lock::acquire_timeout", caller))
+            self.take_timed(Wait::plan(timeout, "Lock::acquire_timeout", caller))
                 .await
                 .is_some()
         }
     }
 
-    /// The timed acquire behind every timed form; the hold's number if taken.
-    async fn acquire_timeout_held(&self, wait: Wait) -> Option<u64> {
-        wait.acquire(|| self.try_acquire_held(), || self.acquire_held())
-            .await
-    }
-
     /// Releases the lock. Any task or thread may release it, as in Python.
     ///
     /// A [`LockGuard`] alive meanwhile becomes stale: its drop will not
-    /// release the lock again (see its docs).
+    /// release the lock again (see its docs). Only a data-less `Lock` has
+    /// this method; a `Lock<T>` is released by dropping its guard.
     ///
     /// # Errors
     ///
@@ -235,110 +241,19 @@ impl Lock {
     /// assert_eq!(lock.release(), Ok(()));
     /// assert!(lock.release().is_err());
     /// ```
+    ///
+    /// A `Lock<T>` with data has no `release`: a release by somebody else
+    /// could let a second guard reach the data while the first still holds
+    /// `&mut T`.
+    ///
+    /// ```compile_fail
+    /// let n = threadlet::Lock::with_value(0u64);
+    /// let mut guard = n.try_lock().unwrap();
+    /// n.release().unwrap(); // error: no method `release` on `Lock<u64>`
+    /// *guard += 1;
+    /// ```
     pub fn release(&self) -> Result<(), LockReleaseError> {
-        if !self.locked() {
-            return Err(LockReleaseError);
-        }
-        // Clear the stamp first: the next holder, and anything ordered after
-        // this release, sees the old hold ended.
-        self.inner.hold.store(0, Ordering::Release);
-        self.inner
-            .raw
-            .release_bounded(1, 1)
-            .map_err(|_| LockReleaseError)
-    }
-
-    /// Whether the lock is held by anybody.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lock = threadlet::Lock::new();
-    /// assert!(!lock.locked());
-    /// let guard = lock.try_lock().unwrap();
-    /// assert!(lock.locked());
-    /// ```
-    #[must_use]
-    pub fn locked(&self) -> bool {
-        self.inner.raw.available() == 0
-    }
-
-    /// Acquires the lock and returns a guard that releases it when dropped:
-    /// Python's `with lock:`.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe, like [`acquire`](Lock::acquire).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let lock = threadlet::Lock::new();
-    /// let guard = lock.lock().await;
-    /// assert!(lock.locked());
-    /// drop(guard);
-    /// assert!(!lock.locked());
-    /// # }
-    /// ```
-    pub async fn lock(&self) -> LockGuard<'_> {
-        let hold = self.acquire_held().await;
-        LockGuard { lock: self, hold }
-    }
-
-    /// Takes the lock if it is free right now and returns its guard.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lock = threadlet::Lock::new();
-    /// let guard = lock.try_lock();
-    /// assert!(guard.is_some());
-    /// assert!(lock.try_lock().is_none());
-    /// ```
-    #[must_use = "if unused the Lock will immediately unlock"]
-    pub fn try_lock(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire_held()
-            .map(|hold| LockGuard { lock: self, hold })
-    }
-
-    /// [`lock`](Lock::lock) waiting at most `timeout`; `None` if the time ran
-    /// out first. A zero timeout is [`try_lock`](Lock::try_lock).
-    ///
-    /// # Panics
-    ///
-    /// As [`acquire_timeout`](Lock::acquire_timeout): outside a tokio
-    /// runtime with a non-zero, finite timeout, every time.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe, like [`acquire`](Lock::acquire).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// use std::time::Duration;
-    ///
-    /// let lock = threadlet::Lock::new();
-    /// let guard = lock.lock_timeout(Duration::from_millis(10)).await;
-    /// assert!(guard.is_some());
-    /// assert!(lock.lock_timeout(Duration::from_millis(10)).await.is_none());
-    /// # }
-    /// ```
-    #[track_caller]
-    pub fn lock_timeout(
-        &self,
-        timeout: Duration,
-    ) -> impl Future<Output = Option<LockGuard<'_>>> + Send + '_ {
-        let caller = Location::caller();
-        async move {
-            self.acquire_timeout_held(Wait::plan(timeout, "Lock::lock_timeout", caller))
-                .await
-                .map(|hold| LockGuard { lock: self, hold })
-        }
+        self.give_back()
     }
 
     /// [`acquire`](Lock::acquire) for a plain OS thread (`std::thread`,
@@ -373,7 +288,7 @@ impl Lock {
                 name: "Lock::blocking_acquire",
                 instead: "`.acquire().await`",
             },
-            self.acquire_held(),
+            self.take(),
         );
     }
 
@@ -402,32 +317,325 @@ impl Lock {
             name: "Lock::blocking_acquire_timeout",
             instead: "`.acquire_timeout(timeout).await`",
         };
-        block_on(op, deadline(timeout), self.acquire_held()).is_some()
+        block_on(op, deadline(timeout), self.take()).is_some()
+    }
+}
+
+impl<T> Lock<T> {
+    /// Creates an unlocked lock guarding `value`; its guards dereference to
+    /// it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let names = threadlet::Lock::with_value(Vec::new());
+    /// names.lock().await.push("Thread-1");
+    /// assert_eq!(names.lock().await.len(), 1);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_value(value: T) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                raw: RawSemaphore::new(1, Mode::Counting),
+                holds: AtomicU64::new(0),
+                hold: AtomicU64::new(0),
+                data: DataCell::new(value),
+            }),
+        }
     }
 
-    /// [`lock`](Lock::lock) for a plain OS thread.
-    ///
-    /// # Panics
-    ///
-    /// On a thread that is driving a tokio runtime, as
-    /// [`blocking_acquire`](Lock::blocking_acquire): use
-    /// [`lock().await`](Lock::lock) there.
+    /// Stamps a new hold just after the permit was taken; returns its number.
+    fn took(&self) -> u64 {
+        let hold = self
+            .inner
+            .holds
+            .load(Ordering::Relaxed)
+            .wrapping_add(1)
+            .max(1);
+        self.inner.holds.store(hold, Ordering::Relaxed);
+        self.inner.hold.store(hold, Ordering::Release);
+        hold
+    }
+
+    /// Takes the permit, waiting for it; returns the hold's number.
+    async fn take(&self) -> u64 {
+        if self.inner.raw.try_acquire().is_err() {
+            // A Lock is never closed.
+            let _ = self.inner.raw.acquire().await;
+        }
+        self.took()
+    }
+
+    /// Takes the permit if it is free; returns the hold's number.
+    fn try_take(&self) -> Option<u64> {
+        if crate::wait::loom::planted("lock-guard-without-permit") {
+            // The planted bug: a guard even when the permit is taken.
+            let _ = self.inner.raw.try_acquire();
+            return Some(self.took());
+        }
+        self.inner.raw.try_acquire().is_ok().then(|| self.took())
+    }
+
+    /// The timed take behind every timed form; the hold's number if taken.
+    async fn take_timed(&self, wait: Wait) -> Option<u64> {
+        wait.acquire(|| self.try_take(), || self.take()).await
+    }
+
+    /// Gives the permit back (Python's `release`); an error if it is free.
+    fn give_back(&self) -> Result<(), LockReleaseError> {
+        if !self.locked() {
+            return Err(LockReleaseError);
+        }
+        // Clear the stamp first: the next holder, and anything ordered after
+        // this release, sees the old hold ended.
+        self.inner.hold.store(0, Ordering::Release);
+        self.inner
+            .raw
+            .release_bounded(1, 1)
+            .map_err(|_| LockReleaseError)
+    }
+
+    /// Whether `hold` is still the current hold.
+    pub(crate) fn holds(&self, hold: u64) -> bool {
+        self.inner.hold.load(Ordering::Acquire) == hold && self.locked()
+    }
+
+    /// A guard's release: only if `hold` is still the current hold (see
+    /// [`LockGuard`]'s docs for what that covers; for a `Lock<T>` nothing
+    /// else releases, so it always is).
+    pub(crate) fn release_held(&self, hold: u64) -> bool {
+        self.inner.hold.load(Ordering::Acquire) == hold && self.give_back().is_ok()
+    }
+
+    fn guard(&self, hold: u64) -> LockGuard<'_, T> {
+        LockGuard {
+            lock: self,
+            hold,
+            _data: PhantomData,
+        }
+    }
+
+    fn owned_guard(&self, hold: u64) -> OwnedLockGuard<T> {
+        OwnedLockGuard {
+            lock: self.clone(),
+            hold,
+            _data: PhantomData,
+        }
+    }
+
+    /// The data, for the guards' `Deref` (in `cell.rs`).
+    pub(super) fn data(&self) -> &DataCell<T> {
+        &self.inner.data
+    }
+
+    /// Whether the lock is held by anybody.
     ///
     /// # Examples
     ///
     /// ```
     /// let lock = threadlet::Lock::new();
-    /// let guard = lock.blocking_lock();
+    /// assert!(!lock.locked());
+    /// let guard = lock.try_lock().unwrap();
     /// assert!(lock.locked());
     /// ```
+    #[must_use]
+    pub fn locked(&self) -> bool {
+        self.inner.raw.available() == 0
+    }
+
+    /// Acquires the lock and returns a guard that gives access to the data
+    /// and releases the lock when dropped: Python's `with lock:`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe. Dropping the future before it completes leaves the lock as
+    /// it was and gives up only this caller's place in the queue; a release
+    /// already handed to it passes on to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let n = threadlet::Lock::with_value(0u64);
+    /// *n.lock().await += 1;
+    /// let guard = n.lock().await;
+    /// assert!(n.locked());
+    /// assert_eq!(*guard, 1);
+    /// drop(guard);
+    /// assert!(!n.locked());
+    /// # }
+    /// ```
+    pub async fn lock(&self) -> LockGuard<'_, T> {
+        let hold = self.take().await;
+        self.guard(hold)
+    }
+
+    /// Takes the lock if it is free right now and returns its guard.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::Lock::new();
+    /// let guard = lock.try_lock();
+    /// assert!(guard.is_some());
+    /// assert!(lock.try_lock().is_none());
+    /// ```
+    #[must_use = "if unused the Lock will immediately unlock"]
+    pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
+        self.try_take().map(|hold| self.guard(hold))
+    }
+
+    /// [`lock`](Lock::lock) waiting at most `timeout`; `None` if the time ran
+    /// out first. A zero timeout is [`try_lock`](Lock::try_lock),
+    /// `Duration::MAX` waits forever.
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside a tokio runtime with a non-zero, finite timeout
+    /// (it needs tokio's timer) — every time, even if the lock is free, with
+    /// the caller's location in the message.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, like [`lock`](Lock::lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    ///
+    /// let lock = threadlet::Lock::new();
+    /// let guard = lock.lock_timeout(Duration::from_millis(10)).await;
+    /// assert!(guard.is_some());
+    /// assert!(lock.lock_timeout(Duration::from_millis(10)).await.is_none());
+    /// # }
+    /// ```
     #[track_caller]
-    pub fn blocking_lock(&self) -> LockGuard<'_> {
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> impl Future<Output = Option<LockGuard<'_, T>>> + '_ {
+        let caller = Location::caller();
+        async move {
+            self.take_timed(Wait::plan(timeout, "Lock::lock_timeout", caller))
+                .await
+                .map(|hold| self.guard(hold))
+        }
+    }
+
+    /// [`lock`](Lock::lock) for a plain OS thread (`std::thread`,
+    /// `spawn_blocking`).
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where it could never be woken:
+    /// it panics at once, at the caller's line. Use
+    /// [`lock().await`](Lock::lock) there, or call it from `spawn_blocking` /
+    /// `block_in_place` / a plain thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let n = threadlet::Lock::with_value(1);
+    /// let guard = n.blocking_lock();
+    /// assert_eq!(*guard, 1);
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock(&self) -> LockGuard<'_, T> {
         let op = Op {
             name: "Lock::blocking_lock",
             instead: "`.lock().await`",
         };
-        let hold = block_on_forever(op, self.acquire_held());
-        LockGuard { lock: self, hold }
+        let hold = block_on_forever(op, self.take());
+        self.guard(hold)
+    }
+
+    /// [`lock_timeout`](Lock::lock_timeout) for a plain OS thread; `None` if
+    /// the time ran out first. It needs no tokio runtime: a zero timeout
+    /// never waits, `Duration::MAX` waits forever.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that is driving a tokio runtime, as
+    /// [`blocking_lock`](Lock::blocking_lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let lock = threadlet::Lock::new();
+    /// let guard = lock.blocking_lock_timeout(Duration::from_millis(5));
+    /// assert!(guard.is_some());
+    /// assert!(lock.blocking_lock_timeout(Duration::from_millis(5)).is_none());
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock_timeout(&self, timeout: Duration) -> Option<LockGuard<'_, T>> {
+        let op = Op {
+            name: "Lock::blocking_lock_timeout",
+            instead: "`.lock_timeout(timeout).await`",
+        };
+        block_on(op, deadline(timeout), self.take()).map(|hold| self.guard(hold))
+    }
+
+    /// [`lock`](Lock::lock) returning an [`OwnedLockGuard`], which keeps its
+    /// own handle of the lock instead of borrowing this one: it can move into
+    /// a spawned task, and so can this future (tokio's `lock_owned`,
+    /// async-lock's `lock_arc`). For the other forms convert a borrowed
+    /// guard with [`LockGuard::into_owned`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, like [`lock`](Lock::lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let log = threadlet::Lock::with_value(Vec::new());
+    /// let mut guard = log.lock_owned().await;
+    /// let task = tokio::spawn(async move {
+    ///     guard.push("written by the task"); // still holding the lock
+    /// }); // the guard drops with the task, releasing the lock
+    /// task.await.unwrap();
+    /// assert_eq!(log.lock().await.len(), 1);
+    /// # }
+    /// ```
+    #[doc(alias = "lock_arc")]
+    pub fn lock_owned(&self) -> impl Future<Output = OwnedLockGuard<T>> + use<T> {
+        let lock = self.clone();
+        async move {
+            let hold = lock.take().await;
+            OwnedLockGuard {
+                lock,
+                hold,
+                _data: PhantomData,
+            }
+        }
+    }
+
+    /// [`try_lock`](Lock::try_lock) returning an [`OwnedLockGuard`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::Lock::new();
+    /// let guard = lock.try_lock_owned().unwrap();
+    /// assert!(lock.try_lock_owned().is_none());
+    /// std::thread::spawn(move || drop(guard)).join().unwrap();
+    /// assert!(!lock.locked());
+    /// ```
+    #[must_use = "if unused the Lock will immediately unlock"]
+    pub fn try_lock_owned(&self) -> Option<OwnedLockGuard<T>> {
+        self.try_take().map(|hold| self.owned_guard(hold))
     }
 
     /// A snapshot of the lock: whether it is held and how many wait for it
@@ -459,13 +667,36 @@ impl Lock {
     }
 }
 
-impl Default for Lock {
+impl<T: Default> Default for Lock<T> {
+    /// An unlocked lock guarding `T::default()` (for `Lock<()>`,
+    /// [`Lock::new`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let n: threadlet::Lock<u32> = Default::default();
+    /// assert_eq!(*n.try_lock().unwrap(), 0);
+    /// ```
     fn default() -> Self {
-        Self::new()
+        Self::with_value(T::default())
     }
 }
 
-impl fmt::Debug for Lock {
+impl<T> From<T> for Lock<T> {
+    /// [`Lock::with_value`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let n = threadlet::Lock::from(5);
+    /// assert_eq!(*n.try_lock().unwrap(), 5);
+    /// ```
+    fn from(value: T) -> Self {
+        Self::with_value(value)
+    }
+}
+
+impl<T> fmt::Debug for Lock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Lock")
             .field("locked", &self.locked())
@@ -474,16 +705,19 @@ impl fmt::Debug for Lock {
 }
 
 /// The guard of [`Lock::lock`]: the lock is held until it is dropped, like
-/// the body of Python's `with lock:`.
+/// the body of Python's `with lock:`, and the guard dereferences to the
+/// lock's data (`*guard += 1` for a `Lock<u64>`).
 ///
 /// The guard knows which hold it was made for: its drop releases the lock
-/// only while that hold is still the current one. If the hold ended behind its
-/// back — a direct [`Lock::release`] (Python raises in `__exit__` then), or a
-/// [`Condition`](crate::Condition) wait on this lock that was cancelled (which
-/// leaves the caller without the lock) — the guard is *stale* and its drop
-/// does nothing, even after another task took the lock: a guard never
-/// releases someone else's hold. A completed Condition wait gives the same
-/// hold back, so the guard stays valid across it.
+/// only while that hold is still the current one. A data-less `Lock` can end
+/// the hold behind the guard's back — a direct [`Lock::release`] (Python
+/// raises in `__exit__` then), or a [`Condition`](crate::Condition) wait on
+/// this lock that was cancelled (which leaves the caller without the lock) —
+/// and the guard is then *stale*: its drop does nothing, even after another
+/// task took the lock, so a guard never releases someone else's hold. A
+/// completed Condition wait gives the same hold back, so the guard stays
+/// valid across it. (A `Lock<T>` has neither `release` nor a Condition: its
+/// guard holds the lock until dropped.)
 ///
 /// What it cannot see: a `release` by *another* task racing with the guard's
 /// own drop (two releases of one hold at once; one of them may then release
@@ -494,8 +728,9 @@ impl fmt::Debug for Lock {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let lock = threadlet::Lock::new();
-/// let guard = lock.lock().await;
+/// let lock = threadlet::Lock::with_value(String::new());
+/// let mut guard = lock.lock().await;
+/// guard.push_str("held");
 /// assert!(lock.locked());
 /// drop(guard);
 /// assert!(!lock.locked());
@@ -503,12 +738,14 @@ impl fmt::Debug for Lock {
 /// ```
 #[must_use = "if unused the Lock will immediately unlock"]
 #[clippy::has_significant_drop]
-pub struct LockGuard<'a> {
-    lock: &'a Lock,
+pub struct LockGuard<'a, T = ()> {
+    lock: &'a Lock<T>,
     hold: u64,
+    /// Send and Sync as `&mut T` is: sharing the guard shares `&T`.
+    _data: PhantomData<&'a mut T>,
 }
 
-impl LockGuard<'_> {
+impl<'a, T> LockGuard<'a, T> {
     /// The lock this guard holds.
     ///
     /// # Examples
@@ -519,19 +756,106 @@ impl LockGuard<'_> {
     /// assert!(guard.lock().locked());
     /// ```
     #[must_use]
-    pub fn lock(&self) -> &Lock {
+    pub fn lock(&self) -> &'a Lock<T> {
         self.lock
+    }
+
+    /// Turns the guard into an [`OwnedLockGuard`] of the same hold, which can
+    /// move into a spawned task: the owned form of
+    /// [`lock_timeout`](Lock::lock_timeout), [`blocking_lock`](Lock::blocking_lock)
+    /// and the rest.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use threadlet::LockGuard;
+    ///
+    /// let n = threadlet::Lock::with_value(0);
+    /// let mut guard = n.lock_timeout(Duration::from_secs(1)).await.map(LockGuard::into_owned).unwrap();
+    /// tokio::spawn(async move { *guard += 1 }).await.unwrap();
+    /// assert_eq!(*n.lock().await, 1);
+    /// # }
+    /// ```
+    pub fn into_owned(self) -> OwnedLockGuard<T> {
+        let owned = self.lock.owned_guard(self.hold);
+        std::mem::forget(self);
+        owned
+    }
+
+    /// The data cell, for `Deref` (in `cell.rs`).
+    pub(super) fn data(&self) -> &DataCell<T> {
+        self.lock.data()
     }
 }
 
-impl Drop for LockGuard<'_> {
+impl<T> Drop for LockGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.release_held(self.hold);
     }
 }
 
-impl fmt::Debug for LockGuard<'_> {
+impl<T> fmt::Debug for LockGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LockGuard").finish_non_exhaustive()
+    }
+}
+
+/// The guard of [`Lock::lock_owned`]: a [`LockGuard`] that keeps its own
+/// handle of the lock, so it is `'static` and can move into a spawned task
+/// (tokio's `OwnedMutexGuard`). Everything said of [`LockGuard`] holds for it.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let n = threadlet::Lock::with_value(1);
+/// let mut guard = n.lock_owned().await;
+/// tokio::spawn(async move { *guard *= 10 }).await.unwrap();
+/// assert_eq!(*n.lock().await, 10);
+/// # }
+/// ```
+#[must_use = "if unused the Lock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct OwnedLockGuard<T = ()> {
+    lock: Lock<T>,
+    hold: u64,
+    /// Send and Sync as `T` is: sending the guard sends access to `T`.
+    _data: PhantomData<T>,
+}
+
+impl<T> OwnedLockGuard<T> {
+    /// The lock this guard holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::Lock::new();
+    /// let guard = lock.try_lock_owned().unwrap();
+    /// assert!(guard.lock().locked());
+    /// ```
+    #[must_use]
+    pub fn lock(&self) -> &Lock<T> {
+        &self.lock
+    }
+
+    /// The data cell, for `Deref` (in `cell.rs`).
+    pub(super) fn data(&self) -> &DataCell<T> {
+        self.lock.data()
+    }
+}
+
+impl<T> Drop for OwnedLockGuard<T> {
+    fn drop(&mut self) {
+        self.lock.release_held(self.hold);
+    }
+}
+
+impl<T> fmt::Debug for OwnedLockGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedLockGuard").finish_non_exhaustive()
     }
 }

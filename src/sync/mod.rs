@@ -3,35 +3,41 @@
 //! [`Barrier`].
 //!
 //! Every primitive serves async tasks (`op().await`, `try_op()`,
-//! `op_timeout(d).await`) and plain OS threads (`blocking_op()`) at the same
-//! time, and every handle is a cheap `Clone` (an `Arc` inside) that is
-//! `Send + Sync`, so it moves into tasks the way Python objects are shared
-//! between threads. They are all thin layers over one wait queue, so they
+//! `op_timeout(d).await`) and plain OS threads (`blocking_op()`,
+//! `blocking_op_timeout(d)`) at the same time: every waiting operation has
+//! all five forms (Event's non-blocking one is `is_set`; a Barrier wait has
+//! none, as in Python). Every handle is a cheap `Clone` (an `Arc` inside)
+//! that is `Send + Sync` (a `Lock<T>` when `T: Send`, an `RLock<T>` when
+//! `T: Send + Sync`), so it moves into tasks the way Python objects are
+//! shared between threads. They are all thin layers over one wait queue, so they
 //! share its fairness and cancel-safety guarantees.
 //!
 //! | Python | threadlet | for |
 //! |---|---|---|
-//! | `Lock()` | [`Lock`], guard [`LockGuard`] | mutual exclusion; any task may release |
-//! | `RLock()` | [`RLock`], guard [`RLockGuard`] | exclusion that the owning task may re-enter |
-//! | `Condition(lock)` | [`Condition`], guard [`ConditionGuard`] | waiting for a state change made under a lock |
+//! | `Lock()` | [`Lock`], guards [`LockGuard`] / [`OwnedLockGuard`] | mutual exclusion, optionally over data (`Lock<T>`); any task may release a data-less one |
+//! | `RLock()` | [`RLock`], guards [`RLockGuard`] / [`OwnedRLockGuard`] | exclusion that the owning task may re-enter; shared data (`&T`) |
+//! | `Condition()`, `Condition(lock)` | [`Condition`] (over an `RLock` by default), guard [`ConditionGuard`] | waiting for a state change made under a lock |
 //! | `Event()` | [`Event`] | a one-way "go" signal for many waiters |
-//! | `Semaphore(n)` | [`Semaphore`], guard [`SemaphoreGuard`] | at most `n` at once |
+//! | `Semaphore(n)` | [`Semaphore`], guards [`SemaphoreGuard`] / [`OwnedSemaphoreGuard`] | at most `n` at once |
 //! | `BoundedSemaphore(n)` | [`BoundedSemaphore`] | the same, catching over-release |
 //! | `Barrier(parties, action, timeout)` | [`Barrier`] | `parties` tasks meet, then all go on |
 //!
 //! # Which primitive should I use?
 //!
-//! * To protect data, use a guard: `let _g = lock.lock().await;` is Python's
-//!   `with lock:`. Prefer the guard forms everywhere: they release on every
-//!   path, including `?` and cancellation.
+//! * To protect data, put it in the lock and use the guard:
+//!   `let n = Lock::with_value(0u64); *n.lock().await += 1;` — the guard is
+//!   Python's `with lock:` and the only way to the data. Prefer the guard
+//!   forms everywhere: they release on every path, including `?` and
+//!   cancellation. A guard that must move into another task is an owned one
+//!   (`lock_owned`, `permit_owned`, or `into_owned` on any guard).
 //! * If a task calls helpers that take the same lock again (the article's
 //!   `Account.transfer`), use an [`RLock`]; a [`Lock`] would deadlock.
 //! * If the data is a single value and you never hold it across an `.await`,
-//!   a plain `std::sync::Mutex` is simpler and faster than any async lock;
-//!   if you want the lock to *contain* the data (`Mutex<T>`), use
-//!   `tokio::sync::Mutex<T>` or `async_lock::Mutex<T>`. threadlet's locks are
-//!   Python's: they guard code, not a value, and may be released by another
-//!   task.
+//!   a plain `std::sync::Mutex` is simpler and faster than any async lock.
+//!   A `Lock<T>` is an async `Mutex<T>` (like tokio's or async-lock's) that
+//!   also serves plain threads (`blocking_lock`) and has timeouts; Python's
+//!   data-less `Lock::new()` additionally lets any task `release` it, which
+//!   is why only `Lock<()>` has `acquire` / `release`.
 //! * To wait for "something happened once" use an [`Event`]; to wait for a
 //!   condition on shared state that changes many times, a [`Condition`]; to
 //!   limit concurrency, a [`Semaphore`] (a [`BoundedSemaphore`] if an extra
@@ -125,10 +131,14 @@
 //! * [`RLock`] is owned by the tokio *task*, not the OS thread (outside any
 //!   task, by the OS thread). Sub-futures of one task (`join!`, `select!`)
 //!   count as one owner.
-//! * [`Condition::new`] sits on a [`Lock`]; Python's default is an `RLock`
-//!   (use [`Condition::with_lock`]). A cancelled `Condition::wait` leaves the
-//!   caller without the lock, and the guards of that hold stale (see
+//! * [`Condition::new`] sits on an [`RLock`], as Python's `Condition()`;
+//!   `Condition::with_lock(Lock::new())` is the faster condition over a
+//!   plain lock. A cancelled `Condition::wait` leaves the caller without the
+//!   lock, and the guards of that hold stale (see
 //!   [`# Guards know their hold`](#guards-know-their-hold)).
+//! * Locks may carry data (`Lock<T>`, `RLock<T>`), which Python's cannot;
+//!   a `Lock<T>` is released only by its guard, an `RLock<T>` gives shared
+//!   access only.
 //! * `Barrier(parties, action, timeout)` is [`Barrier::builder`]; the action
 //!   is a Rust closure and a panic in it plays the role of Python's exception.
 //!   Dropping a pending `Barrier::wait` breaks the barrier.
@@ -147,8 +157,9 @@
 //! | [`Condition::notify`] without the lock | `Err(ConditionNotifyError)`: "cannot notify on un-acquired lock" |
 //! | [`BoundedSemaphore::release`] above the initial value | `Err(SemaphoreReleaseError::TooManyReleases)`: "Semaphore released too many times", value unchanged |
 //! | `release_n(0)` | `Err(SemaphoreReleaseError::ZeroPermits)`: "n must be one or more" |
-//! | [`Semaphore::release_n`] past `usize::MAX >> 2` (any `n`) | `Err(SemaphoreReleaseError::Overflow)`: "Semaphore value would exceed its maximum", value unchanged |
-//! | a [`BoundedSemaphore`]'s [`SemaphoreGuard`] given back after a manual `release` | [`SemaphoreGuard::release`]: `Err(TooManyReleases)`; a drop: value unchanged, a panic in debug builds only |
+//! | [`Semaphore::release`] / [`Semaphore::release_n`] past `usize::MAX >> 2` (any `n`) | `Err(SemaphoreReleaseError::Overflow)`: "Semaphore value would exceed its maximum", value unchanged |
+//! | a [`BoundedSemaphore`]'s [`SemaphoreGuard`] (or [`OwnedSemaphoreGuard`]) given back after a manual `release` | [`SemaphoreGuard::release`]: `Err(TooManyReleases)`; a drop: value unchanged, a panic in debug builds only |
+//! | `release` / `acquire` on a `Lock<T>` with data | does not compile: only the guard releases a `Lock<T>`, so two guards never reach `&mut T` |
 //! | a guard dropped after its hold ended (explicit `release`, cancelled `Condition::wait`) | nothing: never releases the next holder's hold |
 //! | a panicking [`ConditionGuard::wait_for`] predicate | the panic propagates; the guard's drop releases the lock |
 //! | a non-zero, finite timeout outside a tokio runtime | a panic, every time, with the caller's location (zero and `Duration::MAX` work anywhere) |
@@ -160,6 +171,7 @@
 //! [`error`]: crate::error
 
 mod barrier;
+mod cell;
 mod condition;
 pub(crate) mod error;
 pub(crate) mod event;
@@ -174,10 +186,10 @@ pub use crate::wait::STARVATION_BOUND;
 pub use barrier::{Barrier, BarrierBuilder};
 pub use condition::{Condition, ConditionGuard};
 pub use event::Event;
-pub use lock::{Lock, LockGuard};
+pub use lock::{Lock, LockGuard, OwnedLockGuard};
 pub use raw_lock::ConditionLock;
-pub use rlock::{RLock, RLockGuard};
-pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
+pub use rlock::{OwnedRLockGuard, RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, OwnedSemaphoreGuard, Semaphore, SemaphoreGuard};
 pub use statistics::{
     ConditionStatistics, EventStatistics, LockStatistics, RLockStatistics, SemaphoreStatistics,
 };

@@ -12,6 +12,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::ops::Deref;
 use std::panic::Location;
 use std::time::Duration;
 
@@ -89,7 +90,7 @@ fn hold_of(level: u64) -> u64 {
 }
 
 #[derive(Debug)]
-struct Inner {
+struct Inner<T> {
     raw: RawSemaphore,
     /// The owner's id, [`UNOWNED`] when free. Written by the taker of the
     /// permit before it sets the depth, and cleared after the depth went to
@@ -104,10 +105,18 @@ struct Inner {
     /// The last hold number given out (32 bits are used). Written only by the
     /// permit's taker, right after taking it.
     holds: AtomicU64,
+    /// The guarded data, shared: re-entry means two guards of one owner may
+    /// be alive at once, so no guard may hand out `&mut`.
+    data: T,
 }
 
 /// A re-entrant lock, Python's `threading.RLock`: the owner may acquire it
 /// again (the count goes up) and must release it as often.
+///
+/// It may carry data (`RLock<T>`, made by [`RLock::with_value`]) that its
+/// guards give **shared** access to (`&T`): re-entry means two guards of one
+/// owner can be alive at once, so neither may hand out `&mut T`. Put atomics
+/// or other `Sync` interior mutability inside to change it.
 ///
 /// # Who is the owner?
 ///
@@ -143,13 +152,21 @@ struct Inner {
 /// assert!(!lock.locked());
 /// # }
 /// ```
-#[derive(Clone)]
-pub struct RLock {
-    inner: Arc<Inner>,
+pub struct RLock<T = ()> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for RLock<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
 }
 
 impl RLock {
-    /// Creates an unowned re-entrant lock.
+    /// Creates an unowned re-entrant lock without data: Python's
+    /// `threading.RLock()`.
     ///
     /// # Examples
     ///
@@ -159,12 +176,37 @@ impl RLock {
     /// ```
     #[must_use]
     pub fn new() -> Self {
+        Self::with_value(())
+    }
+}
+
+impl<T> RLock<T> {
+    /// Creates an unowned re-entrant lock guarding `value`; its guards give
+    /// shared access (`&T`) to it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// let balance = threadlet::RLock::with_value(AtomicU64::new(100));
+    /// let outer = balance.lock().await;
+    /// let inner = balance.lock().await; // re-entry: both see the data
+    /// inner.fetch_sub(30, Ordering::Relaxed);
+    /// assert_eq!(outer.load(Ordering::Relaxed), 70);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_value(value: T) -> Self {
         Self {
             inner: Arc::new(Inner {
                 raw: RawSemaphore::new(1, Mode::Counting),
                 owner: AtomicU64::new(UNOWNED),
                 level: AtomicU64::new(0),
                 holds: AtomicU64::new(0),
+                data: value,
             }),
         }
     }
@@ -360,7 +402,7 @@ impl RLock {
     /// ```
     #[must_use = "if the lock was taken it must be released"]
     #[track_caller]
-    pub fn acquire_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + Send + '_ {
+    pub fn acquire_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + '_ {
         let caller = Location::caller();
         async move {
             let wait = Wait::plan(timeout, "RLock::acquire_timeout", caller);
@@ -505,7 +547,7 @@ impl RLock {
     /// assert!(!lock.locked());
     /// # }
     /// ```
-    pub async fn lock(&self) -> RLockGuard<'_> {
+    pub async fn lock(&self) -> RLockGuard<'_, T> {
         let hold = self.acquire_held().await;
         RLockGuard { lock: self, hold }
     }
@@ -521,7 +563,7 @@ impl RLock {
     /// assert!(lock.is_owned());
     /// ```
     #[must_use = "if unused the RLock will immediately unlock"]
-    pub fn try_lock(&self) -> Option<RLockGuard<'_>> {
+    pub fn try_lock(&self) -> Option<RLockGuard<'_, T>> {
         self.try_acquire_held()
             .map(|hold| RLockGuard { lock: self, hold })
     }
@@ -601,13 +643,134 @@ impl RLock {
     /// assert!(lock.is_owned());
     /// ```
     #[track_caller]
-    pub fn blocking_lock(&self) -> RLockGuard<'_> {
+    pub fn blocking_lock(&self) -> RLockGuard<'_, T> {
         let op = Op {
             name: "RLock::blocking_lock",
             instead: "`.lock().await`",
         };
         let hold = block_on_forever(op, self.acquire_held());
         RLockGuard { lock: self, hold }
+    }
+
+    /// [`lock`](RLock::lock) waiting at most `timeout`; `None` if the time
+    /// ran out first. A zero timeout is [`try_lock`](RLock::try_lock),
+    /// `Duration::MAX` waits forever.
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside a tokio runtime with a non-zero, finite timeout
+    /// (it needs tokio's timer) — every time, even if the lock is free, with
+    /// the caller's location in the message.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, like [`acquire`](RLock::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    ///
+    /// let lock = threadlet::RLock::new();
+    /// let guard = lock.lock_timeout(Duration::from_millis(10)).await;
+    /// assert!(guard.is_some());
+    /// let other = lock.clone();
+    /// let got = tokio::spawn(async move { other.lock_timeout(Duration::from_millis(10)).await.is_some() });
+    /// assert!(!got.await.unwrap());
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> impl Future<Output = Option<RLockGuard<'_, T>>> + '_ {
+        let caller = Location::caller();
+        async move {
+            let wait = Wait::plan(timeout, "RLock::lock_timeout", caller);
+            wait.acquire(|| self.try_acquire_held(), || self.acquire_held())
+                .await
+                .map(|hold| RLockGuard { lock: self, hold })
+        }
+    }
+
+    /// [`lock_timeout`](RLock::lock_timeout) for a plain OS thread; the
+    /// owner is the thread. It needs no tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that is driving a tokio runtime, as
+    /// [`blocking_lock`](RLock::blocking_lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let lock = threadlet::RLock::new();
+    /// let guard = lock.try_lock().unwrap();
+    /// let other = lock.clone();
+    /// let got = std::thread::spawn(move || other.blocking_lock_timeout(Duration::from_millis(5)).is_some());
+    /// assert!(!got.join().unwrap());
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_, T>> {
+        let op = Op {
+            name: "RLock::blocking_lock_timeout",
+            instead: "`.lock_timeout(timeout).await`",
+        };
+        block_on(op, deadline(timeout), self.acquire_held())
+            .map(|hold| RLockGuard { lock: self, hold })
+    }
+
+    /// [`lock`](RLock::lock) returning an [`OwnedRLockGuard`], which keeps
+    /// its own handle of the lock: it, and this future, can move into a
+    /// spawned task. The owner is still the task that took the lock (the
+    /// guard releases its level wherever it is dropped). For the other forms
+    /// convert a borrowed guard with [`RLockGuard::into_owned`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, like [`acquire`](RLock::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let lock = threadlet::RLock::with_value(7);
+    /// let guard = lock.lock_owned().await;
+    /// let seen = tokio::spawn(async move { *guard }).await.unwrap();
+    /// assert_eq!(seen, 7);
+    /// assert!(!lock.locked()); // released where the guard dropped
+    /// # }
+    /// ```
+    #[doc(alias = "lock_arc")]
+    pub fn lock_owned(&self) -> impl Future<Output = OwnedRLockGuard<T>> + use<T> {
+        let lock = self.clone();
+        async move {
+            let hold = lock.acquire_held().await;
+            OwnedRLockGuard { lock, hold }
+        }
+    }
+
+    /// [`try_lock`](RLock::try_lock) returning an [`OwnedRLockGuard`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::RLock::new();
+    /// let guard = lock.try_lock_owned().unwrap();
+    /// std::thread::spawn(move || drop(guard)).join().unwrap();
+    /// assert!(!lock.locked());
+    /// ```
+    #[must_use = "if unused the RLock will immediately unlock"]
+    pub fn try_lock_owned(&self) -> Option<OwnedRLockGuard<T>> {
+        self.try_acquire_held().map(|hold| OwnedRLockGuard {
+            lock: self.clone(),
+            hold,
+        })
     }
 
     /// A snapshot of the lock: whether it is owned (by anybody, by the
@@ -642,13 +805,36 @@ impl RLock {
     }
 }
 
-impl Default for RLock {
+impl<T: Default> Default for RLock<T> {
+    /// An unowned lock guarding `T::default()` (for `RLock<()>`,
+    /// [`RLock::new`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock: threadlet::RLock<Vec<u8>> = Default::default();
+    /// assert!(lock.try_lock().unwrap().is_empty());
+    /// ```
     fn default() -> Self {
-        Self::new()
+        Self::with_value(T::default())
     }
 }
 
-impl fmt::Debug for RLock {
+impl<T> From<T> for RLock<T> {
+    /// [`RLock::with_value`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::RLock::from("data");
+    /// assert_eq!(*lock.try_lock().unwrap(), "data");
+    /// ```
+    fn from(value: T) -> Self {
+        Self::with_value(value)
+    }
+}
+
+impl<T> fmt::Debug for RLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RLock")
             .field("locked", &self.locked())
@@ -687,12 +873,12 @@ impl fmt::Debug for RLock {
 /// ```
 #[must_use = "if unused the RLock will immediately unlock"]
 #[clippy::has_significant_drop]
-pub struct RLockGuard<'a> {
-    lock: &'a RLock,
+pub struct RLockGuard<'a, T = ()> {
+    lock: &'a RLock<T>,
     hold: u64,
 }
 
-impl RLockGuard<'_> {
+impl<'a, T> RLockGuard<'a, T> {
     /// The lock this guard holds a level of.
     ///
     /// # Examples
@@ -703,20 +889,108 @@ impl RLockGuard<'_> {
     /// assert!(guard.lock().locked());
     /// ```
     #[must_use]
-    pub fn lock(&self) -> &RLock {
+    pub fn lock(&self) -> &'a RLock<T> {
         self.lock
+    }
+
+    /// Turns the guard into an [`OwnedRLockGuard`] of the same level, which
+    /// can move into a spawned task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::RLockGuard;
+    ///
+    /// let lock = threadlet::RLock::with_value(3);
+    /// let guard = lock.blocking_lock_timeout(Duration::from_secs(1)).map(RLockGuard::into_owned).unwrap();
+    /// assert_eq!(std::thread::spawn(move || *guard).join().unwrap(), 3);
+    /// assert!(!lock.locked());
+    /// ```
+    pub fn into_owned(self) -> OwnedRLockGuard<T> {
+        let owned = OwnedRLockGuard {
+            lock: self.lock.clone(),
+            hold: self.hold,
+        };
+        std::mem::forget(self);
+        owned
     }
 }
 
-impl Drop for RLockGuard<'_> {
+impl<T> Deref for RLockGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.lock.inner.data
+    }
+}
+
+impl<T> Drop for RLockGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.release_held(self.hold);
     }
 }
 
-impl fmt::Debug for RLockGuard<'_> {
+impl<T> fmt::Debug for RLockGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RLockGuard").finish_non_exhaustive()
+    }
+}
+
+/// The guard of [`RLock::lock_owned`]: an [`RLockGuard`] that keeps its own
+/// handle of the lock, so it is `'static` and can move into a spawned task.
+/// Everything said of [`RLockGuard`] holds for it.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let lock = threadlet::RLock::with_value("config");
+/// let guard = lock.lock_owned().await;
+/// assert_eq!(tokio::spawn(async move { *guard }).await.unwrap(), "config");
+/// # }
+/// ```
+#[must_use = "if unused the RLock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct OwnedRLockGuard<T = ()> {
+    lock: RLock<T>,
+    hold: u64,
+}
+
+impl<T> OwnedRLockGuard<T> {
+    /// The lock this guard holds a level of.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::RLock::new();
+    /// let guard = lock.try_lock_owned().unwrap();
+    /// assert!(guard.lock().locked());
+    /// ```
+    #[must_use]
+    pub fn lock(&self) -> &RLock<T> {
+        &self.lock
+    }
+}
+
+impl<T> Deref for OwnedRLockGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.lock.inner.data
+    }
+}
+
+impl<T> Drop for OwnedRLockGuard<T> {
+    fn drop(&mut self) {
+        self.lock.release_held(self.hold);
+    }
+}
+
+impl<T> fmt::Debug for OwnedRLockGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedRLockGuard").finish_non_exhaustive()
     }
 }
 

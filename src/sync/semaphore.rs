@@ -56,6 +56,17 @@ impl Inner {
             .is_some()
     }
 
+    /// A guard's drop: gives its permit back; an over-release (see
+    /// [`SemaphoreGuard`]) panics in debug builds only, unless unwinding.
+    fn guard_dropped(&self, guard: &str) {
+        if let Err(err) = self.release_n(1)
+            && cfg!(debug_assertions)
+            && !std::thread::panicking()
+        {
+            panic!("{guard} dropped after the semaphore was over-released: {err}");
+        }
+    }
+
     fn release_n(&self, n: usize) -> Result<(), SemaphoreReleaseError> {
         if n == 0 {
             return Err(SemaphoreReleaseError::ZeroPermits);
@@ -139,25 +150,26 @@ impl Semaphore {
         }
     }
 
-    /// Returns one permit (Python's `release()`); always succeeds.
+    /// Returns one permit (Python's `release()`). No prior acquire is
+    /// needed, as in Python.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If the value would exceed `usize::MAX >> 2`; use
-    /// [`release_n`](Semaphore::release_n) to get an error instead.
+    /// [`SemaphoreReleaseError::Overflow`] ("Semaphore value would exceed its
+    /// maximum") if the value would exceed `usize::MAX >> 2`; nothing
+    /// changes. The `Result` has the shape of
+    /// [`release_n`](Semaphore::release_n)'s and of
+    /// [`BoundedSemaphore::release`]'s.
     ///
     /// # Examples
     ///
     /// ```
     /// let sem = threadlet::Semaphore::new(0);
-    /// sem.release(); // no prior acquire needed, as in Python
+    /// sem.release().unwrap(); // no prior acquire needed, as in Python
     /// assert_eq!(sem.value(), 1);
     /// ```
-    #[track_caller]
-    pub fn release(&self) {
-        if self.inner.release_n(1).is_err() {
-            panic!("{}", SemaphoreReleaseError::Overflow);
-        }
+    pub fn release(&self) -> Result<(), SemaphoreReleaseError> {
+        self.inner.release_n(1)
     }
 }
 
@@ -361,6 +373,106 @@ macro_rules! semaphore_methods {
                 SemaphoreGuard { inner: &self.inner }
             }
 
+            /// `permit` waiting at most `timeout`; `None` if the time ran
+            /// out first. A zero timeout is `try_permit`, `Duration::MAX`
+            /// waits forever.
+            ///
+            /// # Panics
+            ///
+            /// When awaited outside a tokio runtime with a non-zero, finite
+            /// timeout (it needs tokio's timer) — every time, even if a permit
+            /// is free, with the caller's location in the message.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe, like `acquire`.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            /// use std::time::Duration;
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// let permit = sem.permit_timeout(Duration::from_millis(5)).await;
+            /// assert!(permit.is_some());
+            /// assert!(sem.permit_timeout(Duration::from_millis(5)).await.is_none());
+            /// # }
+            /// ```
+            #[track_caller]
+            pub fn permit_timeout(
+                &self,
+                timeout: Duration,
+            ) -> impl Future<Output = Option<SemaphoreGuard<'_>>> + Send + '_ {
+                let caller = Location::caller();
+                async move {
+                    let what = concat!(stringify!($ty), "::permit_timeout");
+                    self.inner
+                        .acquire_timeout(Wait::plan(timeout, what, caller))
+                        .await
+                        .then(|| SemaphoreGuard { inner: &self.inner })
+                }
+            }
+
+            /// `permit` returning an [`OwnedSemaphoreGuard`], which keeps its
+            /// own handle of the semaphore: it, and this future, can move into
+            /// a spawned task (tokio's `acquire_owned`, async-lock's
+            /// `acquire_arc`). For the other forms convert a borrowed guard
+            /// with [`SemaphoreGuard::into_owned`].
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe, like `acquire`.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(2);")]
+            /// let mut jobs = Vec::new();
+            /// for job in 0..5 {
+            ///     let permit = sem.permit_owned().await; // at most 2 jobs at once
+            ///     jobs.push(tokio::spawn(async move {
+            ///         let _permit = permit; // given back when the job ends
+            ///         job * 2
+            ///     }));
+            /// }
+            /// for job in jobs {
+            ///     job.await.unwrap();
+            /// }
+            /// assert_eq!(sem.value(), 2);
+            /// # }
+            /// ```
+            #[doc(alias = "acquire_owned")]
+            #[doc(alias = "acquire_arc")]
+            pub fn permit_owned(&self) -> impl Future<Output = OwnedSemaphoreGuard> + Send + use<> {
+                let inner = self.inner.clone();
+                async move {
+                    inner.acquire().await;
+                    OwnedSemaphoreGuard { inner, armed: true }
+                }
+            }
+
+            /// `try_permit` returning an [`OwnedSemaphoreGuard`].
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// let permit = sem.try_permit_owned().unwrap();
+            /// assert!(sem.try_permit_owned().is_none());
+            /// std::thread::spawn(move || drop(permit)).join().unwrap();
+            /// assert_eq!(sem.value(), 1);
+            /// ```
+            #[must_use = "if unused the permit is immediately released"]
+            pub fn try_permit_owned(&self) -> Option<OwnedSemaphoreGuard> {
+                self.inner.try_acquire().then(|| OwnedSemaphoreGuard {
+                    inner: self.inner.clone(),
+                    armed: true,
+                })
+            }
+
             /// Takes a permit if one is free right now and returns its guard.
             ///
             /// # Examples
@@ -460,6 +572,36 @@ macro_rules! semaphore_methods {
                 };
                 block_on_forever(op, self.inner.acquire());
                 SemaphoreGuard { inner: &self.inner }
+            }
+
+            /// `permit_timeout` for a plain OS thread; `None` if the time ran
+            /// out first. It needs no tokio runtime.
+            ///
+            /// # Panics
+            ///
+            /// Called on a thread that is driving a tokio runtime (an async
+            /// task, a `#[tokio::test]` or `block_on` body), where it could
+            /// never be woken: it panics at once, at the caller's line; use
+            /// `.permit_timeout(timeout).await` in async code, or call it
+            /// from `spawn_blocking` / `block_in_place` / a plain thread.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::time::Duration;
+            #[doc = concat!("let sem = threadlet::", stringify!($ty), "::new(1);")]
+            /// let permit = sem.blocking_permit_timeout(Duration::from_millis(5));
+            /// assert!(permit.is_some());
+            /// assert!(sem.blocking_permit_timeout(Duration::from_millis(5)).is_none());
+            /// ```
+            #[track_caller]
+            pub fn blocking_permit_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
+                let op = Op {
+                    name: concat!(stringify!($ty), "::blocking_permit_timeout"),
+                    instead: "`.permit_timeout(timeout).await`",
+                };
+                block_on(op, deadline(timeout), self.inner.acquire())
+                    .map(|()| SemaphoreGuard { inner: &self.inner })
             }
 
             /// A snapshot: the free permits and how many wait for one
@@ -562,7 +704,7 @@ semaphore_methods!(
 #[must_use = "if unused the permit is immediately released"]
 #[clippy::has_significant_drop]
 pub struct SemaphoreGuard<'a> {
-    inner: &'a Inner,
+    inner: &'a Arc<Inner>,
 }
 
 impl SemaphoreGuard<'_> {
@@ -607,6 +749,27 @@ impl SemaphoreGuard<'_> {
     pub fn forget(self) {
         std::mem::forget(self);
     }
+
+    /// Turns the guard into an [`OwnedSemaphoreGuard`] of the same permit,
+    /// which can move into a spawned task: the owned form of
+    /// `permit_timeout`, `blocking_permit` and the rest.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::SemaphoreGuard;
+    ///
+    /// let sem = threadlet::Semaphore::new(1);
+    /// let permit = sem.blocking_permit_timeout(Duration::from_secs(1)).map(SemaphoreGuard::into_owned).unwrap();
+    /// std::thread::spawn(move || drop(permit)).join().unwrap();
+    /// assert_eq!(sem.value(), 1);
+    /// ```
+    pub fn into_owned(self) -> OwnedSemaphoreGuard {
+        let inner = self.inner.clone();
+        std::mem::forget(self);
+        OwnedSemaphoreGuard { inner, armed: true }
+    }
 }
 
 impl Drop for SemaphoreGuard<'_> {
@@ -617,17 +780,88 @@ impl Drop for SemaphoreGuard<'_> {
     /// thread is already unwinding — so the bug shows in tests. Use
     /// [`release`](SemaphoreGuard::release) to get the error as a value.
     fn drop(&mut self) {
-        if let Err(err) = self.inner.release_n(1)
-            && cfg!(debug_assertions)
-            && !std::thread::panicking()
-        {
-            panic!("SemaphoreGuard dropped after the semaphore was over-released: {err}");
-        }
+        self.inner.guard_dropped("SemaphoreGuard");
     }
 }
 
 impl fmt::Debug for SemaphoreGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SemaphoreGuard").finish_non_exhaustive()
+    }
+}
+
+/// The guard of `permit_owned` ([`Semaphore::permit_owned`],
+/// [`BoundedSemaphore::permit_owned`]): a [`SemaphoreGuard`] that keeps its
+/// own handle of the semaphore, so it is `'static` and can move into a spawned
+/// task (tokio's `OwnedSemaphorePermit`). Everything said of
+/// [`SemaphoreGuard`] holds for it.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let sem = threadlet::Semaphore::new(1);
+/// let permit = sem.permit_owned().await;
+/// tokio::spawn(async move { drop(permit) }).await.unwrap();
+/// assert_eq!(sem.value(), 1);
+/// # }
+/// ```
+#[must_use = "if unused the permit is immediately released"]
+#[clippy::has_significant_drop]
+pub struct OwnedSemaphoreGuard {
+    inner: Arc<Inner>,
+    /// Whether the drop still gives the permit back.
+    armed: bool,
+}
+
+impl OwnedSemaphoreGuard {
+    /// [`SemaphoreGuard::release`] for the owned guard.
+    ///
+    /// # Errors
+    ///
+    /// [`SemaphoreReleaseError::TooManyReleases`] if a [`BoundedSemaphore`]
+    /// was over-released by hand while the guard lived; nothing changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadlet::BoundedSemaphore::new(1);
+    /// let permit = sem.try_permit_owned().unwrap();
+    /// assert_eq!(permit.release(), Ok(()));
+    /// assert_eq!(sem.value(), 1);
+    /// ```
+    pub fn release(mut self) -> Result<(), SemaphoreReleaseError> {
+        self.armed = false;
+        self.inner.release_n(1)
+    }
+
+    /// Keeps the permit: the semaphore's value stays one lower.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadlet::Semaphore::new(1);
+    /// sem.try_permit_owned().unwrap().forget();
+    /// assert_eq!(sem.value(), 0);
+    /// ```
+    pub fn forget(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for OwnedSemaphoreGuard {
+    /// As [`SemaphoreGuard`]'s drop.
+    fn drop(&mut self) {
+        if self.armed {
+            self.inner.guard_dropped("OwnedSemaphoreGuard");
+        }
+    }
+}
+
+impl fmt::Debug for OwnedSemaphoreGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphoreGuard")
+            .finish_non_exhaustive()
     }
 }

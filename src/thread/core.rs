@@ -13,14 +13,14 @@ use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::task::Id;
 
 use super::error::JoinError;
 use crate::sync::event::wait_until;
-use crate::wait::loom::seq_cst_fence;
+use crate::wait::loom::{AtomicU8, planted, seq_cst_fence};
 use crate::wait::{Mode, RawSemaphore};
 
 /// State bits. A thread is alive while `STARTED` is set and `DONE` is not.
@@ -58,6 +58,9 @@ pub(crate) struct Core {
     /// formatted from `number` only when asked for.
     name: Mutex<Option<Box<str>>>,
     task: OnceLock<Task>,
+    /// The scope the thread belongs to (`thread/scope.rs`), set when it
+    /// starts; 0, the root scope, until then.
+    scope: AtomicU64,
     /// Joiners waiting for `DONE`: made by the first join that has to wait
     /// (most threads are joined after they finish, or never), which keeps a
     /// thread small.
@@ -76,7 +79,32 @@ impl Core {
             number,
             name: Mutex::new(name),
             task: OnceLock::new(),
+            scope: AtomicU64::new(0),
             joiners: OnceLock::new(),
+        }
+    }
+
+    /// The scope the thread belongs to.
+    pub(crate) fn scope(&self) -> u64 {
+        self.scope.load(Ordering::Relaxed)
+    }
+
+    /// Sets the scope of a thread that is starting (before it is registered,
+    /// so that the registry's lock publishes it).
+    pub(crate) fn set_scope(&self, scope: u64) {
+        self.scope.store(scope, Ordering::Relaxed);
+    }
+
+    /// Cancels a started thread's task (a scope ending cancels its daemon
+    /// threads). `false` when its task handle is not stored yet: it was
+    /// caught between registering and storing it.
+    pub(crate) fn abort(&self) -> bool {
+        match self.task.get() {
+            Some(Task::Handle(task)) => {
+                task.abort();
+                true
+            }
+            Some(Task::Id(_)) | None => false,
         }
     }
 
@@ -108,12 +136,22 @@ impl Core {
     }
 
     /// Joiners waiting right now (test introspection).
+    #[cfg(test)]
     pub(crate) fn join_waiters(&self) -> usize {
         self.joiners.get().map_or(0, |j| j.snapshot().slots)
     }
 
     /// Marks the thread done and wakes its joiners.
     pub(crate) fn mark_done(&self) {
+        if planted("join-wake-before-done") {
+            // The classic lost wake-up: look for joiners before `DONE` is
+            // set, so one that queues in between sleeps forever.
+            if let Some(joiners) = self.joiners.get() {
+                joiners.notify(usize::MAX);
+            }
+            self.state.fetch_or(DONE, Ordering::SeqCst);
+            return;
+        }
         self.state.fetch_or(DONE, Ordering::SeqCst);
         seq_cst_fence();
         if let Some(joiners) = self.joiners.get() {
@@ -269,6 +307,9 @@ pub(crate) enum Stage<T> {
     Initial(BoxFuture<T>),
     Running,
     Done(Result<T, JoinError>),
+    /// Ended with a value, which its one owner has taken
+    /// ([`Inner::take_output`]): joiners still see "ended with a value".
+    Taken,
 }
 
 impl<T> Stage<T> {
@@ -293,23 +334,39 @@ impl<T: Send + 'static> Erased for Inner<T> {
     }
 
     fn failure(&self) -> Option<JoinError> {
-        self.read_output(|result| result.as_ref().err().cloned())
+        self.read_failure()
     }
 }
 
 impl<T> Inner<T> {
-    /// Waits until the thread is done, then reads its outcome with `read`.
-    pub(crate) async fn output<R>(&self, read: impl FnOnce(&Result<T, JoinError>) -> R) -> R {
-        self.core.wait_done().await;
-        self.read_output(read)
+    /// Once done: `None` if the thread ended with a value (taken or not),
+    /// else how it failed.
+    fn read_failure(&self) -> Option<JoinError> {
+        match &*lock(&self.stage) {
+            Stage::Done(Ok(_)) | Stage::Taken => None,
+            Stage::Done(Err(err)) => Some(err.clone()),
+            // Unreachable: the outcome is stored before `DONE` is set.
+            Stage::Initial(_) | Stage::Running => Some(JoinError::NotStarted),
+        }
     }
 
-    /// Reads the outcome of a finished thread.
-    fn read_output<R>(&self, read: impl FnOnce(&Result<T, JoinError>) -> R) -> R {
-        match &*lock(&self.stage) {
-            Stage::Done(result) => read(result),
+    /// Takes the value of a finished thread, for its one owner; a failure
+    /// stays in place for every later joiner to see, and a second take is
+    /// [`JoinError::ValueTaken`], never a wait.
+    pub(crate) fn take_output(&self) -> Result<T, JoinError> {
+        let mut stage = lock(&self.stage);
+        match std::mem::replace(&mut *stage, Stage::Taken) {
+            Stage::Done(Ok(value)) => Ok(value),
+            Stage::Taken => Err(JoinError::ValueTaken),
+            Stage::Done(Err(err)) => {
+                *stage = Stage::Done(Err(err.clone()));
+                Err(err)
+            }
             // Unreachable: the outcome is stored before `DONE` is set.
-            Stage::Initial(_) | Stage::Running => read(&Err(JoinError::NotStarted)),
+            other @ (Stage::Initial(_) | Stage::Running) => {
+                *stage = other;
+                Err(JoinError::NotStarted)
+            }
         }
     }
 }

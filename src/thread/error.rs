@@ -110,6 +110,12 @@ pub enum JoinError {
     /// cancelled before firing, a daemon thread stopped when [`run`](crate::run)
     /// returned, or a thread whose runtime shut down.
     Cancelled,
+    /// The thread ended with a value, and its one owner already took it
+    /// (with [`Thread::try_join`](crate::Thread::try_join) or
+    /// [`Thread::join_timeout`](crate::Thread::join_timeout)), so there is no
+    /// value left to give. Joiners by [`ThreadRef`](crate::ThreadRef) still see
+    /// `Ok(())`.
+    ValueTaken,
 }
 
 impl JoinError {
@@ -150,15 +156,21 @@ impl fmt::Display for JoinError {
             Self::DummyThread => f.write_str("cannot join a dummy thread"),
             Self::Panicked(message) => write!(f, "thread panicked: {message}"),
             Self::Cancelled => f.write_str("thread was cancelled"),
+            Self::ValueTaken => f.write_str("the thread's value was already taken"),
         }
     }
 }
 
 impl Error for JoinError {}
 
-/// Why [`Thread::join_timeout`](crate::Thread::join_timeout) gave no value:
-/// the thread is still running, or it ended (or could not be joined) with a
-/// [`JoinError`].
+/// Why a timed or non-waiting join ([`Thread::join_timeout`],
+/// [`Thread::try_join`], their blocking forms and those of
+/// [`ThreadRef`](crate::ThreadRef) and [`Timer`](crate::Timer)) gave no
+/// value: the thread is still running, or it ended (or could not be joined)
+/// with a [`JoinError`].
+///
+/// [`Thread::join_timeout`]: crate::Thread::join_timeout
+/// [`Thread::try_join`]: crate::Thread::try_join
 ///
 /// # Examples
 ///
@@ -168,7 +180,7 @@ impl Error for JoinError {}
 /// use std::time::Duration;
 /// use threadlet::error::JoinTimeoutError;
 ///
-/// let t = threadlet::spawn(std::future::pending::<()>());
+/// let mut t = threadlet::spawn(std::future::pending::<()>());
 /// let err = t.join_timeout(Duration::from_millis(10)).await.unwrap_err();
 /// assert_eq!(err, JoinTimeoutError::Timeout);
 /// assert!(t.is_alive());

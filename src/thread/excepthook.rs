@@ -21,7 +21,6 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Once, RwLock};
 
@@ -48,8 +47,19 @@ impl Pending {
             text.push_str(&format!(" at {location}"));
         }
         text.push_str(&format!(":\n{}\n", self.message));
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        report_to_stderr(&text);
     }
+}
+
+/// Writes a report to stderr the way `eprint!` does, which is what libtest
+/// captures: under `cargo test` a passing test's panicking threads stay
+/// quiet (the report shows with the test's output if it fails, or with
+/// `--nocapture`), while a normal program prints it. A direct
+/// `std::io::stderr().write_all` would bypass the capture. The text goes out
+/// in one call, under stderr's lock, so reports from several OS threads do
+/// not interleave.
+fn report_to_stderr(text: &str) {
+    eprint!("{text}");
 }
 
 thread_local! {
@@ -131,8 +141,9 @@ impl ExceptHookArgs {
     ///     f.lock().unwrap().push(args.thread().clone());
     /// });
     /// let t = threadlet::spawn(async { panic!("x") });
+    /// let r = t.thread_ref();
     /// let _ = t.join().await;
-    /// assert_eq!(*failed.lock().unwrap(), vec![t.thread_ref()]);
+    /// assert_eq!(*failed.lock().unwrap(), vec![r]);
     /// # threadlet::set_excepthook(threadlet::default_excepthook);
     /// # }
     /// ```
@@ -221,7 +232,7 @@ pub fn default_excepthook(args: &ExceptHookArgs) {
     }
     text.push_str(&args.message);
     text.push('\n');
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    report_to_stderr(&text);
 }
 
 /// Replaces the excepthook: the function called, in the failing thread, when
@@ -314,8 +325,7 @@ pub(crate) fn report(me: &mut Option<Shared>, message: &str) {
         let message = panic_message(&*payload);
         // The hook's own panic is reported here, not left pending.
         let _ = take_location(&message);
-        let text = format!("Exception in threading.excepthook:\n{message}\n");
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        report_to_stderr(&format!("Exception in threading.excepthook:\n{message}\n"));
     }
 }
 

@@ -13,7 +13,8 @@ use std::cell::{Cell, OnceCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::core::{self, Core, Inner, Kind, STARTED, Shared, Stage};
+use super::core::{self, Core, Inner, Kind, STARTED, Shared, Stage, addr};
+use super::scope::{self, ScopeId};
 use super::thread_ref::ThreadRef;
 
 const SHARDS: usize = 32;
@@ -115,8 +116,9 @@ pub(crate) struct Slot {
     key: u32,
 }
 
-/// Registers a thread that is starting.
+/// Registers a thread that is starting, in the caller's scope.
 pub(crate) fn insert(thread: Shared) -> Slot {
+    thread.core().set_scope(scope::current());
     let shard = home_shard();
     let key = core::lock(&REGISTRY[shard].0).insert(thread);
     Slot {
@@ -133,24 +135,27 @@ pub(crate) fn remove(slot: Slot) {
 }
 
 /// Every live thread for which `keep` holds.
-fn collect(mut keep: impl FnMut(&Core) -> bool) -> Vec<ThreadRef> {
+fn collect(mut keep: impl FnMut(&Core) -> bool) -> Vec<Shared> {
     let mut threads = Vec::new();
     for shard in &REGISTRY {
         let mut slab = core::lock(&shard.0);
         slab.trim();
         threads.extend(slab.entries.iter().filter_map(|entry| match entry {
-            Entry::Occupied(thread) if keep(thread.core()) => {
-                Some(ThreadRef::from_shared(thread.clone()))
-            }
+            Entry::Occupied(thread) if keep(thread.core()) => Some(thread.clone()),
             _ => None,
         }));
     }
     threads
 }
 
-/// The live non-daemon threads, for `wait_non_daemon`.
-pub(crate) fn non_daemon() -> Vec<ThreadRef> {
-    collect(|core| core.kind == Kind::Thread && !core.is_daemon())
+/// The live threads (not `MainThread`) of `target`, daemon or not.
+fn members(target: ScopeId, daemon: bool) -> Vec<Shared> {
+    let adopted = scope::adoptions();
+    collect(|core| {
+        core.kind == Kind::Thread
+            && core.is_daemon() == daemon
+            && scope::resolve(&adopted, core.scope()) == target
+    })
 }
 
 /// How many entries the registry stores, live or not yet reused.
@@ -184,14 +189,18 @@ fn stored() -> usize {
 ///     .name("worker")
 ///     .spawn(async move { g.notified().await })
 ///     .unwrap();
-/// assert!(threadlet::enumerate().contains(&t.thread_ref()));
+/// let r = t.thread_ref();
+/// assert!(threadlet::enumerate().contains(&r));
 /// gate.notify_one();
 /// t.join().await.unwrap();
-/// assert!(!threadlet::enumerate().contains(&t.thread_ref()));
+/// assert!(!threadlet::enumerate().contains(&r));
 /// # }
 /// ```
 pub fn enumerate() -> Vec<ThreadRef> {
     collect(|_| true)
+        .into_iter()
+        .map(ThreadRef::from_shared)
+        .collect()
 }
 
 /// Returns the number of live threads, `enumerate().len()` without building
@@ -320,25 +329,76 @@ pub fn main_thread() -> ThreadRef {
     ThreadRef::from_shared(thread.clone())
 }
 
-/// Waits until no non-daemon thread other than the caller is alive, also
-/// for threads started while it waits: the body of
-/// [`wait_non_daemon`](crate::wait_non_daemon), for the runtime entry point
-/// and for a child process that waits for its threads before it exits.
-pub(crate) async fn join_non_daemon() {
-    let me = current_thread();
+/// The scope a wait started here is for (the caller's, after adoptions),
+/// and the caller if it is a threadlet thread (a thread does not wait for
+/// itself), as an address.
+pub(crate) fn caller_scope() -> (ScopeId, Option<usize>) {
+    let target = scope::resolve(&scope::adoptions(), scope::current());
+    let me = core::with_current(|thread| thread.map(|t| addr(t) as usize));
+    (target, me)
+}
+
+/// Waits until no non-daemon thread of `target` other than `me` is alive,
+/// also for threads started while it waits: Python's `_shutdown` (join
+/// every non-daemon thread, then look again for threads started
+/// meanwhile). Cancel safe: it only observes.
+pub(crate) async fn join_scope(target: ScopeId, me: Option<usize>) {
     loop {
-        // Python's `_shutdown`: join every non-daemon thread, then look again
-        // for threads started meanwhile.
-        let pending: Vec<ThreadRef> = non_daemon()
+        let pending: Vec<Shared> = members(target, false)
             .into_iter()
-            .filter(|thread| *thread != me)
+            .filter(|thread| Some(addr(thread) as usize) != me)
             .collect();
         if pending.is_empty() {
             return;
         }
         for thread in pending {
-            let _ = thread.join().await;
+            thread.core().wait_done().await;
         }
+    }
+}
+
+/// [`join_scope`] for the caller's scope (as
+/// [`wait_non_daemon`](crate::wait_non_daemon)): what a child process waits
+/// for before it exits.
+#[cfg(all(feature = "process", target_os = "linux"))]
+pub(crate) async fn join_non_daemon() {
+    let (target, me) = caller_scope();
+    join_scope(target, me).await;
+}
+
+/// Cancels the daemon threads of `target`, and the daemons they start
+/// while being cancelled, and waits until they have ended.
+///
+/// A daemon that does not yield (blocked inside a poll, e.g. in
+/// `block_in_place`) is waited for until it does.
+pub(crate) async fn cancel_daemons(target: ScopeId) {
+    loop {
+        let daemons = members(target, true);
+        if daemons.is_empty() {
+            return;
+        }
+        let mut cancelled = Vec::with_capacity(daemons.len());
+        for thread in daemons {
+            // One caught between registering and storing its task handle
+            // is cancelled on the next round.
+            if thread.core().abort() {
+                cancelled.push(thread);
+            }
+        }
+        if cancelled.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        for thread in cancelled {
+            thread.core().wait_done().await;
+        }
+    }
+}
+
+/// Cancels the daemon threads of `target` without waiting (a scope dropped
+/// before it finished cannot wait).
+pub(crate) fn abort_daemons(target: ScopeId) {
+    for thread in members(target, true) {
+        thread.core().abort();
     }
 }
 
@@ -351,10 +411,9 @@ mod tests {
         let threads: Vec<_> = (0..100_000)
             .map(|i| crate::spawn(async move { i }))
             .collect();
-        for t in &threads {
+        for t in threads {
             t.join().await.unwrap();
         }
-        drop(threads);
         let _ = active_count();
         // Finished threads gave their slots back (a few threads of
         // concurrently running unit tests may be live).

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +13,8 @@ use super::core::{self, Core, Inner, Kind, Stage};
 use super::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
 use super::task;
 use super::thread_ref::ThreadRef;
+use crate::wait::blocking::{Op, block_on, block_on_forever};
+use crate::wait::timeout::{Wait, deadline};
 
 /// A thread's body as a type: Python's subclass form, `class MyThread(Thread)`
 /// with a `run` method.
@@ -44,7 +47,7 @@ use super::thread_ref::ThreadRef;
 /// # }
 /// ```
 pub trait ThreadRun: Send + 'static {
-    /// What the thread returns, handed to every joiner.
+    /// What the thread returns, handed to the owner of its [`Thread`] handle.
     type Output: Send + 'static;
 
     /// The thread's body, Python's `Thread.run`.
@@ -58,11 +61,23 @@ pub trait ThreadRun: Send + 'static {
 /// [`Builder`](crate::Builder) for a name or the daemon flag. Nothing runs until
 /// [`start`](Thread::start). [`spawn`] is build + start in one call.
 ///
-/// `Thread` is a cheap handle (an `Arc`): clone it to join from several tasks.
-/// Its output is shared: [`join`](Thread::join) requires `T: Clone` and gives
-/// every joiner a clone (wrap a non-`Clone` output in an `Arc`, or wait with
-/// [`ThreadRef::join`], which needs no `Clone` and gives no value). For a view
-/// of any thread without its output type, see [`ThreadRef`].
+/// `Thread<T>` owns the thread's value, like `std::thread::JoinHandle`: it is
+/// not `Clone`, and [`join`](Thread::join) consumes it to hand the value over,
+/// so `T` needs no `Clone` (`Thread<io::Result<String>>` joins for its
+/// `io::Result`). Python's "any number of threads may join" is
+/// [`ThreadRef`] (from [`thread_ref`](Thread::thread_ref), cheap to clone):
+/// its joins wait for the end and say how the thread ended, without the
+/// value. Every join comes in five forms:
+///
+/// | | [`Thread<T>`] (the value) | [`ThreadRef`] (the status) |
+/// |---|---|---|
+/// | wait | [`join(self)`](Thread::join) `.await` | [`join(&self)`](ThreadRef::join) `.await` |
+/// | don't wait | [`try_join(&mut self)`](Thread::try_join) | [`try_join(&self)`](ThreadRef::try_join) |
+/// | wait at most | [`join_timeout(&mut self, d)`](Thread::join_timeout) `.await` | [`join_timeout(&self, d)`](ThreadRef::join_timeout) `.await` |
+/// | OS thread | [`blocking_join(self)`](Thread::blocking_join) | [`blocking_join(&self)`](ThreadRef::blocking_join) |
+/// | OS thread, at most | [`blocking_join_timeout(&mut self, d)`](Thread::blocking_join_timeout) | [`blocking_join_timeout(&self, d)`](ThreadRef::blocking_join_timeout) |
+///
+/// A [`Timer`](crate::Timer) has the `Thread<T>` column.
 ///
 /// # Examples
 ///
@@ -74,21 +89,14 @@ pub trait ThreadRun: Send + 'static {
 /// let t = Thread::new(async { 6 * 7 });
 /// assert!(!t.is_alive());
 /// t.start().unwrap();
+/// let status = t.thread_ref(); // for anyone else who waits for the end
 /// assert_eq!(t.join().await, Ok(42));
-/// assert_eq!(t.join().await, Ok(42)); // joined again: same value
-/// assert!(!t.is_alive());
+/// assert_eq!(status.join().await, Ok(()));
+/// assert!(!status.is_alive());
 /// # }
 /// ```
 pub struct Thread<T> {
     inner: Arc<Inner<T>>,
-}
-
-impl<T> Clone for Thread<T> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-        }
-    }
 }
 
 impl<T: Send + 'static> fmt::Debug for Thread<T> {
@@ -249,56 +257,102 @@ impl<T: Send + 'static> Thread<T> {
         Ok(())
     }
 
-    /// Waits for the thread to finish and returns a clone of its output.
+    /// Waits for the thread to finish and hands its value to this, its one
+    /// owner.
     ///
-    /// Python's `Thread.join()`, which returns `None`; here the joiner gets
-    /// the thread's value or how it failed. Any number of tasks may join the
-    /// same thread, at the same time or later; each gets the same answer.
+    /// Python's `Thread.join()`, which returns `None`; here the owner gets
+    /// the thread's value or how it failed, and `T` needs no `Clone`: the
+    /// handle is consumed, as `std::thread::JoinHandle::join` consumes its
+    /// handle. Anyone else waits for the end with a [`ThreadRef`] (from
+    /// [`thread_ref`](Thread::thread_ref)), whose joins report how the thread
+    /// ended, any number of them, at the same time or later.
     ///
     /// # Errors
     ///
     /// [`JoinError::NotStarted`] before [`start`](Thread::start),
     /// [`JoinError::CurrentThread`] when a thread joins itself,
-    /// [`JoinError::Panicked`] with the panic message, and
+    /// [`JoinError::Panicked`] with the panic message,
     /// [`JoinError::Cancelled`] if the thread was cancelled (a cancelled
     /// [`Timer`](crate::Timer), a daemon thread stopped at the end of
-    /// [`run`](crate::run), or its runtime shut down).
+    /// [`run`](crate::run), or its runtime shut down), and
+    /// [`JoinError::ValueTaken`] if [`try_join`](Thread::try_join) or
+    /// [`join_timeout`](Thread::join_timeout) already took the value.
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: dropping the future only stops this caller's wait; the
-    /// thread and its output are untouched.
+    /// Dropping the future stops this wait and drops the handle with it: the
+    /// thread runs on, and its value is dropped with the thread (as dropping a
+    /// tokio `JoinHandle` detaches its task). To give up waiting and keep the
+    /// handle, use [`join_timeout`](Thread::join_timeout), which borrows it.
     ///
     /// # Examples
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use threadlet::{Thread};
+    /// use threadlet::Thread;
     /// use threadlet::error::JoinError;
     ///
-    /// let t = threadlet::spawn(async { "done" });
-    /// let (a, b) = tokio::join!(t.join(), t.join());
-    /// assert_eq!((a, b), (Ok("done"), Ok("done")));
+    /// // No `Clone` needed: the owner gets the value itself.
+    /// let t = threadlet::spawn(async { std::fs::read_to_string("/no/such/file") });
+    /// let watcher = t.thread_ref();
+    /// let (value, status) = tokio::join!(t.join(), watcher.join());
+    /// assert!(value.unwrap().is_err()); // the thread's own io::Result
+    /// assert_eq!(status, Ok(()));
     ///
     /// let unstarted = Thread::new(async {});
     /// assert_eq!(unstarted.join().await, Err(JoinError::NotStarted));
     /// # }
     /// ```
-    pub async fn join(&self) -> Result<T, JoinError>
-    where
-        T: Clone,
-    {
-        let me = Arc::as_ptr(&self.inner).cast::<()>();
-        self.inner.core.check_joinable(me)?;
-        self.inner.output(Clone::clone).await
+    pub async fn join(self) -> Result<T, JoinError> {
+        self.check_joinable()?;
+        self.inner.core.wait_done().await;
+        self.inner.take_output()
     }
 
-    /// Like [`join`](Thread::join), giving up after `timeout`
-    /// (`Duration::MAX` waits forever).
+    /// Takes the thread's value if it has finished, without waiting.
+    ///
+    /// The non-waiting form of [`join`](Thread::join) (Python's
+    /// `join(timeout=0)`, then `is_alive()`). It borrows the handle: while
+    /// the thread runs, try again later or [`join`](Thread::join) it.
+    ///
+    /// # Errors
+    ///
+    /// [`JoinTimeoutError::Timeout`] while the thread is still running;
+    /// [`JoinTimeoutError::Join`] with the [`JoinError`] that
+    /// [`join`](Thread::join) would give — [`JoinError::ValueTaken`] once the
+    /// value was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use threadlet::error::{JoinError, JoinTimeoutError};
+    ///
+    /// let mut t = threadlet::spawn(async { String::from("done") });
+    /// assert_eq!(t.try_join(), Err(JoinTimeoutError::Timeout)); // not run yet
+    /// t.thread_ref().join().await.unwrap();
+    /// assert_eq!(t.try_join().unwrap(), "done");
+    /// assert_eq!(t.try_join(), Err(JoinTimeoutError::Join(JoinError::ValueTaken)));
+    /// # }
+    /// ```
+    pub fn try_join(&mut self) -> Result<T, JoinTimeoutError> {
+        self.check_joinable()?;
+        if !self.inner.core.is_done() {
+            return Err(JoinTimeoutError::Timeout);
+        }
+        Ok(self.inner.take_output()?)
+    }
+
+    /// Like [`join`](Thread::join), giving up after `timeout`, with the
+    /// handle borrowed so that a timed-out caller keeps it.
     ///
     /// Python's `join(timeout)` returns `None` either way and leaves the
     /// caller to check `is_alive()`; here the error says which happened.
+    /// The crate's timed-form rule: a zero timeout only checks (as
+    /// [`try_join`](Thread::try_join)), `Duration::MAX` waits forever, and
+    /// neither needs a runtime.
     ///
     /// # Errors
     ///
@@ -306,9 +360,15 @@ impl<T: Send + 'static> Thread<T> {
     /// time runs out; [`JoinTimeoutError::Join`] with the [`JoinError`] that
     /// [`join`](Thread::join) would give.
     ///
+    /// # Panics
+    ///
+    /// A non-zero, finite `timeout` needs tokio's timer: awaited outside a
+    /// tokio runtime it panics, naming the caller.
+    ///
     /// # Cancel safety
     ///
-    /// Cancel safe, as [`join`](Thread::join).
+    /// Cancel safe: dropping the future only stops this wait; the value stays
+    /// in the thread for a later join.
     ///
     /// # Examples
     ///
@@ -318,7 +378,7 @@ impl<T: Send + 'static> Thread<T> {
     /// use std::time::Duration;
     /// use threadlet::error::JoinTimeoutError;
     ///
-    /// let t = threadlet::spawn(async {
+    /// let mut t = threadlet::spawn(async {
     ///     tokio::time::sleep(Duration::from_secs(5)).await;
     ///     "late"
     /// });
@@ -328,22 +388,123 @@ impl<T: Send + 'static> Thread<T> {
     /// assert_eq!(late, Ok("late"));
     /// # }
     /// ```
-    pub async fn join_timeout(&self, timeout: Duration) -> Result<T, JoinTimeoutError>
-    where
-        T: Clone,
-    {
-        let me = Arc::as_ptr(&self.inner).cast::<()>();
-        self.inner.core.check_joinable(me)?;
-        let wait = self.inner.output(Clone::clone);
-        Ok(crate::wait::timeout::with_timeout(timeout, wait)
-            .await
-            .ok_or(JoinTimeoutError::Timeout)??)
+    #[track_caller]
+    pub fn join_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<T, JoinTimeoutError>> + Send + '_ {
+        let caller = Location::caller();
+        async move {
+            // Planned first, so a call outside a runtime fails the same way
+            // whether or not the thread has finished.
+            let wait = Wait::plan(timeout, "Thread::join_timeout", caller);
+            self.check_joinable()?;
+            match wait.run(self.inner.core.wait_done()).await {
+                Some(()) => Ok(self.inner.take_output()?),
+                None => Err(JoinTimeoutError::Timeout),
+            }
+        }
     }
 
-    /// Test introspection: joiners currently registered to be woken when the
-    /// thread finishes.
-    #[doc(hidden)]
-    pub fn __join_waiters(&self) -> usize {
+    /// [`join`](Thread::join) for a plain OS thread (`std::thread`,
+    /// `spawn_blocking`): the same wait, driven on this thread; it needs no
+    /// tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Thread::join).
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime (an async task, a
+    /// `#[tokio::test]` or `block_on` body), where the wait could never end:
+    /// it panics at once, at the caller's line; use
+    /// [`join().await`](Thread::join) in async code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let t = rt.block_on(async { threadlet::spawn(async { vec![1, 2, 3] }) });
+    /// // `main` is a plain thread here, not inside the runtime.
+    /// assert_eq!(t.blocking_join(), Ok(vec![1, 2, 3]));
+    /// ```
+    #[track_caller]
+    pub fn blocking_join(self) -> Result<T, JoinError> {
+        self.blocking_join_as(Op {
+            name: "Thread::blocking_join",
+            instead: "`.join().await`",
+        })
+    }
+
+    #[track_caller]
+    pub(crate) fn blocking_join_as(self, op: Op) -> Result<T, JoinError> {
+        block_on_forever(op, self.join())
+    }
+
+    /// [`join_timeout`](Thread::join_timeout) for a plain OS thread; it
+    /// needs no tokio runtime. `Duration::MAX` waits forever; a zero timeout
+    /// only checks.
+    ///
+    /// # Errors
+    ///
+    /// As [`join_timeout`](Thread::join_timeout).
+    ///
+    /// # Panics
+    ///
+    /// Called on a thread that is driving a tokio runtime: it panics at once,
+    /// at the caller's line; use
+    /// [`join_timeout(timeout).await`](Thread::join_timeout) in async code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::JoinTimeoutError;
+    ///
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let gate = threadlet::Event::new();
+    /// let g = gate.clone();
+    /// let mut t = rt.block_on(async { threadlet::spawn(async move { g.wait().await; 7 }) });
+    /// let early = t.blocking_join_timeout(Duration::from_millis(10));
+    /// assert_eq!(early, Err(JoinTimeoutError::Timeout));
+    /// gate.set();
+    /// assert_eq!(t.blocking_join_timeout(Duration::MAX), Ok(7));
+    /// ```
+    #[track_caller]
+    pub fn blocking_join_timeout(&mut self, timeout: Duration) -> Result<T, JoinTimeoutError> {
+        self.blocking_join_timeout_as(
+            Op {
+                name: "Thread::blocking_join_timeout",
+                instead: "`.join_timeout(timeout).await`",
+            },
+            timeout,
+        )
+    }
+
+    #[track_caller]
+    pub(crate) fn blocking_join_timeout_as(
+        &mut self,
+        op: Op,
+        timeout: Duration,
+    ) -> Result<T, JoinTimeoutError> {
+        let wait = async {
+            self.check_joinable()?;
+            self.inner.core.wait_done().await;
+            Ok(self.inner.take_output()?)
+        };
+        block_on(op, deadline(timeout), wait).unwrap_or(Err(JoinTimeoutError::Timeout))
+    }
+
+    /// Errors every join reports before waiting, in Python's order.
+    fn check_joinable(&self) -> Result<(), JoinError> {
+        let me = Arc::as_ptr(&self.inner).cast::<()>();
+        self.inner.core.check_joinable(me)
+    }
+
+    /// Joiners waiting right now (for the crate's tests).
+    #[cfg(test)]
+    pub(crate) fn join_waiters(&self) -> usize {
         self.inner.core.join_waiters()
     }
 
@@ -391,7 +552,8 @@ impl<T: Send + 'static> Thread<T> {
     /// let t = threadlet::Thread::new(async { tokio::task::id() });
     /// assert_eq!(t.ident(), None);
     /// t.start().unwrap();
-    /// assert_eq!(Some(t.join().await.unwrap()), t.ident());
+    /// let ident = t.ident();
+    /// assert_eq!(Some(t.join().await.unwrap()), ident);
     /// # }
     /// ```
     pub fn ident(&self) -> Option<Id> {
@@ -458,7 +620,7 @@ impl<T: Send + 'static> Thread<T> {
     /// assert!(!t.is_alive());
     /// t.start().unwrap();
     /// assert!(t.is_alive()); // not polled yet on this single-threaded runtime
-    /// t.join().await.unwrap();
+    /// t.thread_ref().join().await.unwrap();
     /// assert!(!t.is_alive());
     /// # }
     /// ```
@@ -476,7 +638,8 @@ impl<T: Send + 'static> Thread<T> {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let t = threadlet::spawn(async { threadlet::current_thread() });
-    /// assert_eq!(t.join().await.unwrap(), t.thread_ref());
+    /// let r = t.thread_ref();
+    /// assert_eq!(t.join().await.unwrap(), r);
     /// # }
     /// ```
     pub fn thread_ref(&self) -> ThreadRef {
@@ -529,5 +692,52 @@ impl<T: Send + 'static> PartialEq<Thread<T>> for ThreadRef {
 impl<T: Send + 'static> From<&Thread<T>> for ThreadRef {
     fn from(thread: &Thread<T>) -> Self {
         thread.thread_ref()
+    }
+}
+
+#[cfg(all(test, not(threadlet_loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::Event;
+    use crate::error::JoinTimeoutError;
+
+    /// Issue 16.7: a cancelled or timed-out join must leave nothing
+    /// registered on the thread (it used to keep its waker forever).
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn cancelled_joins_leave_no_waiter_behind() {
+        let gate = Event::new();
+        let g = gate.clone();
+        let mut t = crate::spawn(async move {
+            g.wait().await;
+            7
+        });
+        // Timed-out joins from many tasks, each with its own waker.
+        let waiters: Vec<_> = (0..50)
+            .map(|_| {
+                let r = t.thread_ref();
+                tokio::spawn(async move { r.join_timeout(Duration::from_millis(1)).await })
+            })
+            .collect();
+        for w in waiters {
+            assert_eq!(w.await.unwrap(), Err(JoinTimeoutError::Timeout));
+        }
+        // Joins cancelled by dropping them, through both handles.
+        for _ in 0..50 {
+            let _ =
+                tokio::time::timeout(Duration::from_millis(1), t.join_timeout(Duration::MAX)).await;
+            let r = t.thread_ref();
+            let _ = tokio::time::timeout(Duration::from_millis(1), r.join()).await;
+        }
+        assert_eq!(t.join_waiters(), 0, "dropped joins left waiters behind");
+        // A live join is counted while it waits, and still gets the value.
+        let r = t.thread_ref();
+        let live = tokio::spawn(async move { r.join().await });
+        tokio::task::yield_now().await;
+        assert_eq!(t.join_waiters(), 1);
+        gate.set();
+        assert_eq!(live.await.unwrap(), Ok(()));
+        assert_eq!(t.join_waiters(), 0);
+        assert_eq!(t.join().await, Ok(7));
     }
 }

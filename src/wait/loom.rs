@@ -1,5 +1,6 @@
 //! The switch module: every atomic, mutex and thread-parking call made by the
-//! crate's cores (`wait::list` and `wait::semaphore`, `queue::core`) goes through here, so that the
+//! crate's cores (`wait::list` and `wait::semaphore`, `queue::core`, a thread's
+//! state word in `thread::core`) goes through here, so that the
 //! same code runs on `std` normally and on [loom](https://docs.rs/loom) when
 //! built with `RUSTFLAGS="--cfg threadlet_loom"` (a crate-specific cfg: a plain
 //! `--cfg loom` would also switch tokio's internals and break its process module).
@@ -7,14 +8,14 @@
 #[cfg(not(threadlet_loom))]
 pub(crate) use std::sync::Arc;
 #[cfg(not(threadlet_loom))]
-pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 #[cfg(not(threadlet_loom))]
 pub(crate) use std::thread::{Thread, current as current_thread};
 
 #[cfg(threadlet_loom)]
 pub(crate) use loom::sync::Arc;
 #[cfg(threadlet_loom)]
-pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 #[cfg(threadlet_loom)]
 pub(crate) use loom::thread::{Thread, current as current_thread};
 

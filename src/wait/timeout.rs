@@ -28,6 +28,7 @@ pub(crate) fn deadline(timeout: Duration) -> Option<Instant> {
 
 /// Runs `fut` for at most `timeout`; `None` when the time ran out first (the
 /// future is then dropped, so it must be cancel safe).
+#[cfg(all(feature = "process", target_os = "linux"))]
 pub(crate) async fn with_timeout<F: Future>(timeout: Duration, fut: F) -> Option<F::Output> {
     match tokio::time::Instant::now().checked_add(timeout) {
         Some(at) => tokio::time::timeout_at(at, fut).await.ok(),

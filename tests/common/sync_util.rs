@@ -55,14 +55,14 @@ pub trait State {
     fn state(&self) -> (usize, usize);
 }
 
-impl State for threadlet::Lock {
+impl<T> State for threadlet::Lock<T> {
     fn state(&self) -> (usize, usize) {
         let s = self.statistics();
         (usize::from(!s.locked), s.waiters)
     }
 }
 
-impl State for threadlet::RLock {
+impl<T> State for threadlet::RLock<T> {
     fn state(&self) -> (usize, usize) {
         let s = self.statistics();
         (usize::from(!s.locked), s.waiters)
