@@ -17,6 +17,12 @@
 //! ```
 //! Prints one table row per measurement: median, min and max over the runs.
 
+/// The queue's own Lua scripts and key names (the raw floor runs exactly
+/// them); not public API, so read from the source file.
+#[path = "../src/cluster/scripts.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod scripts;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -222,7 +228,13 @@ async fn queue_rate(url: &str, name: &str, items: usize) -> f64 {
 
 /// The same put, get and ack scripts, pipelined in batches from one client.
 async fn raw_floor(url: &str, name: &str, items: usize) -> f64 {
-    let (scripts, keys) = cluster::__bench_scripts(name);
+    let scripts = [
+        ("put", scripts::PUT),
+        ("get", scripts::GET),
+        ("ack", scripts::ACK),
+    ]
+    .map(|(n, body)| (n, format!("{}{body}", scripts::PRELUDE)));
+    let keys = scripts::key_names(name);
     let client = redis::Client::open(url).unwrap();
     let mut con = client.get_multiplexed_async_connection().await.unwrap();
     let mut sha = BTreeMap::new();

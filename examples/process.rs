@@ -19,6 +19,7 @@ fn main() {
 
 #[cfg(all(feature = "process", target_os = "linux"))]
 mod article {
+    use std::io::IsTerminal;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use serde::{Deserialize, Serialize};
@@ -51,9 +52,19 @@ mod article {
         println!("process id: {}", process::getpid());
     }
 
+    /// `text` in the article's colour (an ANSI `code`) on a terminal; plain
+    /// when stdout is a pipe or a file, so no escape codes end up there.
+    fn paint(text: &str, code: &str) -> String {
+        if std::io::stdout().is_terminal() {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
     /// Example 3's child: `def f(name): info('function f'); print('hello', name)`.
     fn info_f(name: String) {
-        info("\x1b[31;1mfunction f\x1b[0m");
+        info(&paint("function f", "31;1"));
         println!("hello {name}");
     }
 
@@ -91,7 +102,7 @@ mod article {
 
             println!();
             println!("== example 3: parent and own pid ==");
-            info("\x1b[32;1mmain process line\x1b[0m");
+            info(&paint("main process line", "32;1"));
             let p = Process::new(info_f, "bob".to_string()).expect("encodable");
             p.start().expect("start");
             p.join().await.expect("join");

@@ -628,7 +628,7 @@ mod process {
         let err = p.join().await.unwrap_err();
         assert_eq!(err, ProcessJoinError::NotStarted);
         assert_eq!(err.to_string(), "can only join a started process");
-        assert_eq!(p.blocking_join(), Err(ProcessJoinError::NotStarted));
+        assert_eq!(p.try_join(), Err(ProcessJoinError::NotStarted));
         assert_eq!(p.pid(), None);
         // Still usable: start, then join.
         p.start().unwrap();

@@ -228,7 +228,8 @@ async fn arguments_and_result_round_trip() {
     assert_eq!(p.join().await.unwrap(), payload);
 
     let q = process::spawn_process(add, (40, 2)).unwrap();
-    assert_eq!(q.blocking_join().unwrap(), 42);
+    let joined = tokio::task::spawn_blocking(move || q.blocking_join());
+    assert_eq!(joined.await.unwrap().unwrap(), 42);
 }
 
 #[tokio::test]
@@ -436,7 +437,9 @@ async fn start_twice_and_join_before_start_are_errors() {
         p.join_timeout(Duration::from_secs(1)).await,
         Err(ProcessJoinError::NotStarted)
     );
-    assert_eq!(p.blocking_join(), Err(ProcessJoinError::NotStarted));
+    let unstarted = p.clone();
+    let joined = tokio::task::spawn_blocking(move || unstarted.blocking_join());
+    assert_eq!(joined.await.unwrap(), Err(ProcessJoinError::NotStarted));
     assert_eq!(p.terminate(), Err(ProcessStateError::NotStarted));
     assert_eq!(p.kill(), Err(ProcessStateError::NotStarted));
     p.start().unwrap();

@@ -73,11 +73,11 @@ fn pipe_owner_that_exits(_: ()) -> Connection<u8> {
 fn blocking_forms(q: Queue<u32>) -> Vec<String> {
     let show = |r: Result<(), ProcessQueueError>| format!("{r:?}");
     vec![
-        show(q.blocking_put_nowait(1)),
-        show(q.blocking_put_nowait(2)),
+        show(q.put_nowait(1)),
+        show(q.put_nowait(2)),
         show(q.blocking_put_timeout(3, Duration::from_millis(20))),
-        format!("{:?}", q.blocking_get_nowait()),
-        format!("{:?}", q.blocking_get_nowait()),
+        format!("{:?}", q.get_nowait()),
+        format!("{:?}", q.get_nowait()),
         show(q.blocking_put_timeout(4, Duration::from_millis(20))),
         format!("{:?}", q.blocking_get_timeout(Duration::from_millis(20))),
     ]
@@ -129,7 +129,7 @@ async fn four_producers_ten_thousand_items_each_arrive_exactly_once() {
             .collect();
         assert_eq!(mine, (0..N).collect::<Vec<_>>());
     }
-    assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
+    assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
     assert_eq!(q.qsize().unwrap(), 0);
 }
 
@@ -149,22 +149,22 @@ async fn a_bounded_queue_feeds_a_child() {
 async fn nowait_timeout_and_full() {
     threadlet_process_setup();
     let q: Queue<u8> = Queue::new(2).unwrap();
-    assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
+    assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
     assert_eq!(
         q.get_timeout(Duration::from_millis(20)).await,
         Err(ProcessQueueError::Empty)
     );
-    q.put_nowait(1).await.unwrap();
+    q.put_nowait(1).unwrap();
     q.put(2).await.unwrap();
     assert_eq!(q.qsize().unwrap(), 2);
-    assert_eq!(q.put_nowait(3).await, Err(ProcessQueueError::Full));
+    assert_eq!(q.put_nowait(3), Err(ProcessQueueError::Full));
     assert_eq!(
         q.put_timeout(3, Duration::from_millis(20)).await,
         Err(ProcessQueueError::Full)
     );
     assert_eq!(q.get().await.unwrap(), 1);
     q.put_timeout(3, Duration::from_secs(5)).await.unwrap();
-    assert_eq!(q.blocking_get().unwrap(), 2);
+    assert_eq!(q.get().await.unwrap(), 2);
     assert_eq!(q.get_timeout(Duration::MAX).await.unwrap(), 3);
 }
 
@@ -208,7 +208,7 @@ async fn a_cancelled_get_loses_nothing() {
     // ... then an item arrives: it is not lost, this handle hands it out next.
     other.put('x').await.unwrap();
     assert_eq!(q.get_timeout(Duration::from_secs(10)).await.unwrap(), 'x');
-    assert_eq!(other.get_nowait().await, Err(ProcessQueueError::Empty));
+    assert_eq!(other.get_nowait(), Err(ProcessQueueError::Empty));
 }
 
 // ===== Pipe =====
@@ -251,7 +251,7 @@ async fn pipe_eof_when_the_peer_is_killed() {
     child.kill().unwrap();
     assert!(child.join().await.is_err());
     assert_eq!(
-        ours.blocking_recv_timeout(Duration::from_secs(10)),
+        ours.recv_timeout(Duration::from_secs(10)).await,
         Err(PipeError::Eof)
     );
 }
@@ -261,10 +261,22 @@ async fn one_way_pipes_and_timeouts() {
     threadlet_process_setup();
     let (reader, writer) = Pipe::<u8>::new(false).unwrap();
     assert_eq!(reader.send(&1).await, Err(PipeError::WrongDirection));
-    assert_eq!(writer.blocking_recv(), Err(PipeError::WrongDirection));
+    assert_eq!(writer.recv().await, Err(PipeError::WrongDirection));
     assert_eq!(
-        reader.blocking_recv_timeout(Duration::from_millis(20)),
+        reader.recv_timeout(Duration::from_millis(20)).await,
         Err(PipeError::Timeout)
+    );
+    // The blocking forms, from a thread that may block.
+    let (r, w) = (reader.clone(), writer.clone());
+    let blocking = tokio::task::spawn_blocking(move || {
+        (
+            w.blocking_recv(),
+            r.blocking_recv_timeout(Duration::from_millis(20)),
+        )
+    });
+    assert_eq!(
+        blocking.await.unwrap(),
+        (Err(PipeError::WrongDirection), Err(PipeError::Timeout))
     );
     writer.send(&7).await.unwrap();
     assert_eq!(reader.recv().await.unwrap(), 7);
@@ -289,8 +301,12 @@ async fn qsize_after_put_put_get_is_one() {
     q.put(2).await.unwrap();
     assert_eq!(q.get().await.unwrap(), 1);
     assert_eq!(q.qsize().unwrap(), 1);
-    q.blocking_put(3).unwrap();
-    assert_eq!(q.blocking_get().unwrap(), 2);
+    let blocking = q.clone();
+    let got = tokio::task::spawn_blocking(move || {
+        blocking.blocking_put(3).unwrap();
+        blocking.blocking_get().unwrap()
+    });
+    assert_eq!(got.await.unwrap(), 2);
     assert_eq!(q.qsize().unwrap(), 1);
 }
 
@@ -305,14 +321,12 @@ async fn a_handle_does_not_hoard_items_another_handle_could_take() {
     assert_eq!(q.get().await.unwrap(), 0);
     // The items `q` did not take are visible to every other handle, at once.
     assert_eq!(other.qsize().unwrap(), 2);
-    assert_eq!(other.get_nowait().await.unwrap(), 1);
+    assert_eq!(other.get_nowait().unwrap(), 1);
     assert_eq!(
-        other
-            .blocking_get_timeout(Duration::from_millis(10))
-            .unwrap(),
+        other.get_timeout(Duration::from_millis(10)).await.unwrap(),
         2
     );
-    assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
+    assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
 }
 
 #[test]
@@ -381,9 +395,9 @@ async fn a_bounded_queue_keeps_the_room_of_an_unacknowledged_item() {
     }
     assert_eq!(q.qsize(), Ok(0));
     // The room came back exactly once: one put fits, the next does not.
-    q.put_nowait(2).await.unwrap();
-    assert_eq!(q.put_nowait(3).await, Err(ProcessQueueError::Full));
-    assert_eq!(q.get_nowait().await, Ok(2));
+    q.put_nowait(2).unwrap();
+    assert_eq!(q.put_nowait(3), Err(ProcessQueueError::Full));
+    assert_eq!(q.get_nowait(), Ok(2));
 }
 
 #[tokio::test]
@@ -395,7 +409,7 @@ async fn a_pipe_end_passed_on_to_a_grandchild_still_works() {
     let child = process::spawn_process(hand_to_grandchild, (theirs, 3)).unwrap();
     for i in 0..3 {
         assert_eq!(
-            ours.blocking_recv_timeout(Duration::from_secs(20)),
+            ours.recv_timeout(Duration::from_secs(20)).await,
             Ok(i),
             "message {i}"
         );
@@ -403,7 +417,7 @@ async fn a_pipe_end_passed_on_to_a_grandchild_still_works() {
     child.join().await.unwrap();
     // The child waited for its grandchild at exit: both ends are gone now.
     assert_eq!(
-        ours.blocking_recv_timeout(Duration::from_secs(20)),
+        ours.recv_timeout(Duration::from_secs(20)).await,
         Err(PipeError::Eof)
     );
 }
@@ -416,7 +430,7 @@ async fn two_processes_may_share_one_end() {
     let b = process::spawn_process(send_n, (theirs, 5)).unwrap();
     let mut got = Vec::new();
     for _ in 0..10 {
-        got.push(ours.blocking_recv_timeout(Duration::from_secs(20)).unwrap());
+        got.push(ours.recv_timeout(Duration::from_secs(20)).await.unwrap());
     }
     got.sort_unstable();
     assert_eq!(got, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
@@ -424,7 +438,7 @@ async fn two_processes_may_share_one_end() {
     b.join().await.unwrap();
     // EOF only once every process holding the end is gone.
     assert_eq!(
-        ours.blocking_recv_timeout(Duration::from_secs(20)),
+        ours.recv_timeout(Duration::from_secs(20)).await,
         Err(PipeError::Eof)
     );
 }

@@ -48,6 +48,7 @@ mod conn;
 mod error;
 mod pool;
 mod queue;
+mod scripts;
 mod worker;
 
 pub use error::{ClusterError, DecodeError, GetError, PoolError, PutError, TaskDoneError};
@@ -57,14 +58,6 @@ pub use queue::{
     QueueStats,
 };
 pub use worker::{worker, worker_with};
-
-/// For the benches only: the put/get/ack scripts' sources and a queue's key
-/// names, so the raw floor runs exactly the server work of the queue.
-#[doc(hidden)]
-#[must_use]
-pub fn __bench_scripts(name: &str) -> (Vec<(&'static str, String)>, Vec<String>) {
-    conn::bench_scripts(name)
-}
 
 /// Connection and delivery settings shared by a queue's clients.
 ///

@@ -1,6 +1,7 @@
 //! The child side: a re-executed binary whose `main` reached `init()` reads its
-//! launch frame from stdin (a Unix socket the parent made), runs the registered
-//! target, reports the value or the panic, and exits without returning to `main`.
+//! launch frame from its launch socket (its stderr until then, see
+//! [`preamble`](super::preamble)), runs the registered target, reports the
+//! value or the panic, and exits without returning to `main`.
 
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -12,6 +13,7 @@ use nix::sys::stat::{SFlag, fstat};
 use super::children;
 use super::codec::{self, Launch, PoolReply, PoolTask, Report};
 use super::current::{self, Me};
+use super::preamble::SENTINEL;
 use super::registry::{self, Lookup, RunFailure};
 
 /// The environment variable that marks a re-executed child; its value is the
@@ -19,24 +21,42 @@ use super::registry::{self, Lookup, RunFailure};
 pub(crate) const MARKER: &str = "THREADLET_PROCESS_CHILD";
 
 /// Whether this process was started by threadlet as a child: the marker is set
-/// and stdin is a socket (a leaked marker with an ordinary stdin is ignored).
+/// and stderr is one end of an unnamed socket pair (a marker leaked into a
+/// program the child runs, whose stderr is the real one, is ignored: a
+/// terminal, a pipe, a file, or a named socket such as the journal's).
 pub(crate) fn is_launched_child() -> bool {
     if std::env::var_os(MARKER).is_none() {
         return false;
     }
-    fstat(std::io::stdin().as_fd())
-        .is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFSOCK)
+    let stderr = std::io::stderr();
+    let fd = stderr.as_fd();
+    let is_socket = fstat(fd)
+        .is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFSOCK);
+    is_socket
+        && fd.try_clone_to_owned().is_ok_and(|fd| {
+            let sock = UnixStream::from(fd);
+            sock.peer_addr().is_ok_and(|a| a.is_unnamed())
+                && sock.local_addr().is_ok_and(|a| a.is_unnamed())
+        })
 }
 
 /// Runs this child's target and exits the process; never returns.
 pub(crate) fn run_child() -> ! {
-    // Our own copy of the socket (close-on-exec), then stdin becomes /dev/null,
-    // as Python's children get: the user's terminal is never the child's stdin,
-    // and commands the target runs do not inherit the socket.
-    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+    // Our own copy of the launch socket (close-on-exec), which was our
+    // stderr until now: the parent copied what `main` printed there before
+    // `init()` to its stderr. The sentinel ends that text; then the parent's
+    // real stderr (our stdin until now) becomes our stderr, and stdin becomes
+    // /dev/null, as Python's children get: the user's terminal is never the
+    // child's stdin, and commands the target runs do not inherit the socket.
+    let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() else {
         std::process::exit(1)
     };
     let mut sock = UnixStream::from(fd);
+    if sock.write_all(SENTINEL).is_err() {
+        // The parent went away before handing us a target.
+        std::process::exit(1)
+    }
+    let _ = nix::unistd::dup2_stderr(std::io::stdin());
     if let Ok(null) = std::fs::File::open("/dev/null") {
         let _ = nix::unistd::dup2_stdin(&null);
     }

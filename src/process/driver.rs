@@ -11,11 +11,13 @@
 //! going regardless.
 
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
@@ -24,9 +26,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::child::MARKER;
 use super::children;
 use super::codec::{self, Report};
+use super::preamble::Preamble;
 use super::record::{Outcome, Record};
 use crate::queue::Queue;
 use crate::wait::loom::lock;
+use crate::wait::timeout::Wait;
 
 /// A request to spawn one `Process` child.
 pub(crate) struct Job {
@@ -62,12 +66,14 @@ fn stopped() -> io::Error {
 /// tasks and children there).
 type Request = Box<dyn FnOnce() + Send>;
 
-/// The driver's request queue (unbounded: `send` never waits).
-static DRIVER: Mutex<Option<Queue<Request>>> = Mutex::new(None);
+/// The driver's request queue (unbounded: `send` never waits) and its
+/// runtime's handle.
+static DRIVER: Mutex<Option<(Queue<Request>, tokio::runtime::Handle)>> = Mutex::new(None);
 
-/// Arguments the child gets after the executable (the test harness's
-/// `NAME --exact`); empty for an ordinary binary.
-static CHILD_ARGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Arguments a test harness child gets after the executable (`NAME --exact`,
+/// set by `test_support!`); `None` for an ordinary binary, whose children get
+/// this process's own `argv`, as Python's `spawn` hands its child `sys.argv`.
+static CHILD_ARGS: Mutex<Option<Vec<String>>> = Mutex::new(None);
 
 /// Set when the children are libtest harnesses (`test_support!`): their stdout
 /// is forwarded without the harness's `running 1 test` header.
@@ -77,8 +83,51 @@ static HARNESS_CHILDREN: AtomicBool = AtomicBool::new(false);
 const HARNESS_HEADER: &[u8] = b"\nrunning 1 test\n";
 
 pub(crate) fn set_child_args(args: Vec<String>, harness: bool) {
-    *lock(&CHILD_ARGS) = args;
+    *lock(&CHILD_ARGS) = Some(args);
     HARNESS_CHILDREN.store(harness, Ordering::Relaxed);
+}
+
+/// Whether this binary is a libtest harness (a `cargo test` binary) whose
+/// children were not pointed at one entry test by `test_support!`: a child
+/// would re-run the whole test binary, unrelated tests included, so
+/// `start()` refuses.
+///
+/// Decided once per process. Only a binary that cargo built as a test or
+/// bench (`deps/NAME-HASH`) is looked at, and it is a harness when it
+/// carries libtest's `RUST_TEST_THREADS` (a `harness = false` binary, an
+/// example or an installed program never does).
+pub(crate) fn unprepared_test_harness() -> bool {
+    static HARNESS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    !HARNESS_CHILDREN.load(Ordering::Relaxed)
+        && *HARNESS.get_or_init(|| std::env::current_exe().is_ok_and(|exe| is_libtest(&exe)))
+}
+
+fn is_libtest(exe: &std::path::Path) -> bool {
+    let in_deps = exe
+        .parent()
+        .and_then(std::path::Path::file_name)
+        .is_some_and(|dir| dir == "deps");
+    let hashed = exe
+        .file_name()
+        .and_then(std::ffi::OsStr::to_str)
+        .and_then(|name| name.rsplit_once('-'))
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    // Spelt backwards here, so that this very code does not carry the name.
+    let mut needle = *b"SDAERHT_TSET_TSUR";
+    needle.reverse();
+    in_deps && hashed && std::fs::read(exe).is_ok_and(|bytes| contains(&bytes, &needle))
+}
+
+/// Whether `needle` (not empty) occurs in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    let mut rest = hay;
+    while let Some(at) = rest.iter().position(|&b| b == needle[0]) {
+        if rest[at..].starts_with(needle) {
+            return true;
+        }
+        rest = &rest[at + 1..];
+    }
+    false
 }
 
 /// Has the driver thread spawn `job`'s child and waits for its answer; the
@@ -115,6 +164,14 @@ pub(crate) fn call(f: impl FnOnce() + Send + 'static) -> io::Result<()> {
 }
 
 fn send(request: Request) -> io::Result<()> {
+    with_driver(|requests, _| requests.put_nowait(request).map_err(|_| stopped()))
+}
+
+/// Runs `f` with the driver's request queue and runtime, starting the
+/// driver thread on first use.
+fn with_driver<T>(
+    f: impl FnOnce(&Queue<Request>, &tokio::runtime::Handle) -> io::Result<T>,
+) -> io::Result<T> {
     let mut driver = lock(&DRIVER);
     if driver.is_none() {
         let requests = Queue::new(0);
@@ -122,16 +179,71 @@ fn send(request: Request) -> io::Result<()> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        let handle = rt.handle().clone();
         std::thread::Builder::new()
             .name("threadlet-process-driver".into())
             .spawn(move || rt.block_on(drive(rx)))?;
-        *driver = Some(requests);
+        *driver = Some((requests, handle));
     }
     match driver.as_ref() {
-        Some(requests) => requests.put_nowait(request).map_err(|_| stopped()),
+        Some((requests, handle)) => f(requests, handle),
         None => Err(io::Error::other(
             "the threadlet process driver did not start",
         )),
+    }
+}
+
+/// Runs `fut` for at most `timeout` of **real** time; `None` when the time
+/// ran out first (the future is then dropped, so it must be cancel safe).
+///
+/// Every async process timeout goes through here. It follows the crate's
+/// one rule for timed forms ([`Wait`]): a zero timeout polls `fut` once and
+/// never waits; `Duration::MAX` (or any timeout too large for the clock)
+/// waits forever. A finite timeout is measured on the driver's own runtime,
+/// whose clock is never paused: a child runs in real time, so a join under a
+/// paused tokio clock (`start_paused`, `time::pause`) must not time out the
+/// moment the caller's runtime auto-advances. For the same reason it needs
+/// no timer of the caller's: it works under any executor.
+pub(crate) async fn real_timeout<F: std::future::Future>(
+    timeout: Duration,
+    fut: F,
+) -> Option<F::Output> {
+    if timeout.is_zero() {
+        return Wait::Never.run(fut).await;
+    }
+    let Some(at) = crate::wait::timeout::deadline(timeout) else {
+        return Some(fut.await);
+    };
+    let timer = with_driver(|_, handle| {
+        // The sleep is made inside the task, so it belongs to the driver's
+        // timer, not to the caller's (possibly paused) one.
+        Ok(AbortOnDrop(handle.spawn(async move {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+        })))
+    });
+    let Ok(mut timer) = timer else {
+        // No driver thread: the caller's clock is the only one left.
+        return crate::wait::timeout::with_timeout(timeout, fut).await;
+    };
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        match std::pin::Pin::new(&mut timer.0).poll(cx) {
+            Poll::Ready(_) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// A timer task on the driver's runtime, cancelled with its waiter.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -173,8 +285,10 @@ fn spawn_one(launch: Vec<u8>, record: Arc<Record>) -> io::Result<()> {
     Ok(())
 }
 
-/// Re-executes this binary with the marker and a socket pair as its stdin,
-/// writes as much of `first` into the socket as its buffer takes without
+/// Re-executes this binary with the marker, a socket pair as its stderr (the
+/// launch channel, and the text `main` prints before `init()`: see
+/// [`preamble`](super::preamble)) and our stderr as its stdin (`init()` makes
+/// it the child's stderr), writes as much of `first` into the socket as its buffer takes without
 /// waiting; returns the child, our end of the socket and how much was written. Must run on the driver thread
 /// (the parent-death signal follows the spawning thread), inside its runtime.
 pub(crate) fn spawn_child(
@@ -183,11 +297,25 @@ pub(crate) fn spawn_child(
     let exe = std::env::current_exe()?;
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
     ours.set_nonblocking(true)?;
-    let args = lock(&CHILD_ARGS).clone();
     let mut cmd = tokio::process::Command::new(exe);
-    cmd.args(args)
-        .env(MARKER, std::process::id().to_string())
-        .stdin(Stdio::from(OwnedFd::from(theirs)));
+    match lock(&CHILD_ARGS).clone() {
+        Some(args) => {
+            cmd.args(args);
+        }
+        None => {
+            // Python's spawn: the child sees the parent's `sys.argv`, so a
+            // `main` that parses its arguments before `init()` parses the
+            // same ones as the parent did.
+            let mut argv = std::env::args_os();
+            if let Some(arg0) = argv.next() {
+                cmd.arg0(arg0);
+            }
+            cmd.args(argv);
+        }
+    }
+    cmd.env(MARKER, std::process::id().to_string())
+        .stdin(Stdio::from(std::io::stderr().as_fd().try_clone_to_owned()?))
+        .stderr(Stdio::from(OwnedFd::from(theirs)));
     let harness = HARNESS_CHILDREN.load(Ordering::Relaxed);
     if harness {
         cmd.stdout(Stdio::piped());
@@ -271,6 +399,8 @@ async fn supervise(
         let _ = wr.shutdown().await;
     });
     let mut buf = Vec::new();
+    // The text `main` printed before `init()`, copied to our stderr as it comes.
+    let mut preamble = Preamble::default();
     let mut reading = true;
     let status = loop {
         tokio::select! {
@@ -288,6 +418,7 @@ async fn supervise(
                 if !matches!(read, Ok(n) if n > 0) {
                     reading = false;
                 }
+                preamble.take(&mut buf, &mut std::io::stderr());
             }
         }
     };
@@ -302,6 +433,7 @@ async fn supervise(
             buf.extend_from_slice(&chunk[..n]);
         }
     }
+    preamble.take(&mut buf, &mut std::io::stderr());
     let exitcode = exit_code(status);
     let mut started = false;
     let mut last = None;
@@ -316,7 +448,10 @@ async fn supervise(
         Some(Report::Panicked(msg)) => Outcome::Panicked(msg),
         Some(Report::UnknownTarget(name)) => Outcome::UnknownTarget(name),
         Some(Report::Codec(msg)) => Outcome::Codec(msg),
-        Some(Report::Started) | None => Outcome::NoReport { started },
+        Some(Report::Started) | None if started => Outcome::NoReport,
+        Some(Report::Started) | None => Outcome::NoInit {
+            stderr: preamble.tail(),
+        },
     };
     record.finish(exitcode, outcome);
     children::remove(&record);

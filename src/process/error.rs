@@ -44,6 +44,10 @@ pub enum ProcessStartError {
     NotInitialized,
     /// The operating system refused to start the child; the string is its message.
     Spawn(String),
+    /// This binary is a libtest harness (a `cargo test` binary) that does not
+    /// use [`test_support!`](super::test_support): a child would re-run the
+    /// whole test binary, unrelated tests included, before reaching the target.
+    NoTestSupport,
 }
 
 impl fmt::Display for ProcessStartError {
@@ -65,6 +69,12 @@ impl fmt::Display for ProcessStartError {
                  before starting processes",
             ),
             Self::Spawn(msg) => write!(f, "cannot spawn the child process: {msg}"),
+            Self::NoTestSupport => f.write_str(
+                "this test binary cannot start processes: add \
+                 `threadlet::process::test_support!(register_fn);` to the test file and call \
+                 `threadlet_process_setup()` first in each test (a child would otherwise re-run \
+                 every test of the binary)",
+            ),
         }
     }
 }
@@ -112,11 +122,16 @@ pub enum ProcessJoinError {
         /// The signal number.
         signal: i32,
     },
-    /// The child never ran its target: the re-executed binary's `main` does not
-    /// call [`init`](super::init) at its top. `exitcode` is how the child ended.
+    /// The child exited before its `main` reached [`init`](super::init), so
+    /// it never ran its target: `main` does not call `init()`, or failed
+    /// before it (e.g. it parsed arguments the child did not like). The
+    /// child's stderr up to then was copied to the parent's as it came.
     NoInit {
-        /// The child's exit code (`-N` for signal N).
+        /// The child's exit code.
         exitcode: i32,
+        /// The end of what the child printed to stderr before it exited (at
+        /// most 2 KiB, trailing whitespace removed; empty if nothing).
+        stderr: String,
     },
     /// The child does not know the target: it was registered in the parent only
     /// (for example after `init()`), so the child's `main` never registered it.
@@ -135,7 +150,7 @@ impl ProcessJoinError {
             Self::Panicked { .. } | Self::UnknownTarget(_) | Self::Codec(_) => Some(1),
             Self::Exited { code, .. } => Some(*code),
             Self::Killed { signal, .. } => Some(-signal),
-            Self::NoInit { exitcode } => Some(*exitcode),
+            Self::NoInit { exitcode, .. } => Some(*exitcode),
         }
     }
 
@@ -164,10 +179,18 @@ impl fmt::Display for ProcessJoinError {
             Self::Killed { name, signal } => {
                 write!(f, "process {name} was killed by signal {signal}")
             }
-            Self::NoInit { .. } => f.write_str(
-                "the child process never ran its target: call threadlet::process::init() \
-                 at the top of main",
-            ),
+            Self::NoInit { exitcode, stderr } => {
+                write!(
+                    f,
+                    "the child process exited with code {exitcode} before it reached \
+                     threadlet::process::init(), so it never ran its target: call init() at \
+                     the top of main, before anything that can fail"
+                )?;
+                if !stderr.is_empty() {
+                    write!(f, "; its stderr ended with:\n{stderr}")?;
+                }
+                Ok(())
+            }
             Self::UnknownTarget(name) => write!(
                 f,
                 "the child process does not know target `{name}`: register it before \

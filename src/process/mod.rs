@@ -64,6 +64,30 @@
 //!   parent that ends normally waits for them, and one killed by a signal leaves
 //!   them running to their end.
 //! - The child's stdout and stderr are the parent's; its stdin is `/dev/null`.
+//!   What its `main` prints to stderr *before* `init()` passes through the
+//!   parent (which shows it at once), so a child that exits there fails
+//!   [`Process::join`] with
+//!   [`ProcessJoinError::NoInit`](crate::error::ProcessJoinError::NoInit)
+//!   carrying its exit code and the end of that text.
+//!
+//! # Like Python's `spawn`
+//!
+//! The child is this binary run again with the parent's `argv` (as Python's
+//! spawn hands its child `sys.argv`), so a `main` that parses its arguments
+//! before `init()` parses the same ones; keep `init()` before anything that
+//! can fail or print, as Python keeps work under `if __name__ == "__main__"`.
+//!
+//! # Timeouts
+//!
+//! Every timed form follows the crate's one rule: zero never waits,
+//! `Duration::MAX` (or any timeout too large for the clock) waits forever.
+//! The async ones (`join_timeout`, `get_timeout`, `map_timeout`,
+//! `recv_timeout`, ...) are measured in **real time**, on the process
+//! driver's own runtime: a child runs in real time, so under a paused tokio
+//! clock (`#[tokio::test(start_paused = true)]`, `time::pause`) a process
+//! timeout does not expire the moment the test's runtime auto-advances, and
+//! no timer of the caller's runtime is needed. The `blocking_*` forms park
+//! the calling thread until a real-time deadline, without a runtime.
 //!
 //! The module exists on Linux only (feature `process` on a Linux target): it
 //! needs Linux's abstract Unix sockets and parent-death signal. Elsewhere the
@@ -129,7 +153,10 @@
 //! # Tests
 //!
 //! Integration tests spawn children of the test binary through [`test_support!`],
-//! which defines the `#[test]` entry a child runs (`--exact`).
+//! which defines the `#[test]` entry a child runs (`--exact`). A `cargo test`
+//! binary without it cannot start processes
+//! ([`ProcessStartError::NoTestSupport`](crate::error::ProcessStartError::NoTestSupport)):
+//! its child would re-run every test of the binary before reaching the target.
 //!
 //! # Which one should I use?
 //!
@@ -155,6 +182,7 @@
 //!   exits, the others get a `Closed` error instead of hanging. [`Pipe`]'s ends
 //!   report EOF once the other end's process is gone.
 
+mod blocking;
 mod calls;
 mod child;
 mod children;
@@ -164,6 +192,7 @@ mod driver;
 pub(crate) mod error;
 mod pipe;
 mod pool;
+mod preamble;
 #[allow(clippy::module_inception)]
 mod process;
 mod queue;
@@ -226,69 +255,32 @@ pub mod __private {
         }
     }
 
-    /// The `#[test]` entry: in a child, registers and dispatches (never returns);
-    /// in the parent's own test run, readies the harness like `setup`.
-    pub fn test_child(module_path: &str, entry: &str, register: fn()) {
-        test_setup(module_path, entry, register);
-    }
-
-    /// Registers the targets, points children at the entry test, calls `init`.
+    /// Registers the targets, points children at the entry test, calls
+    /// `init`: in a child (the entry test) that dispatches and never returns.
+    /// The one item the macro needs; nothing else here is public.
     pub fn test_setup(module_path: &str, entry: &str, register: fn()) {
         static ONCE: Once = Once::new();
         ONCE.call_once(|| {
             register();
-            set_child_args(vec![entry_path(module_path, entry)]);
+            // Children run the one libtest test `entry` of this test binary,
+            // with the harness's header dropped from their stdout.
+            let mut args = vec![entry_path(module_path, entry)];
+            args.extend(
+                ["--exact", "--nocapture", "--test-threads=1", "--quiet"].map(String::from),
+            );
+            super::driver::set_child_args(args, true);
         });
         super::init();
     }
-
-    /// Makes children run the one libtest test `name` of this test binary
-    /// (`NAME --exact --nocapture --test-threads=1 --quiet`), with the harness's
-    /// header dropped from their stdout.
-    pub fn set_child_args(name: Vec<String>) {
-        let mut args = name;
-        args.extend(["--exact", "--nocapture", "--test-threads=1", "--quiet"].map(String::from));
-        super::driver::set_child_args(args, true);
-    }
 }
 
-/// Lets an integration test file (libtest harness) start children of the test
-/// binary.
-///
-/// `test_support!(register_fn)` defines a `#[test] fn threadlet_process_child`
-/// that a child runs (`--exact`) and a `fn threadlet_process_setup()` that every
-/// test calls first. `register_fn` is a `fn()` that registers the file's targets.
-/// In the parent's test run the entry test only does the setup.
-///
-/// # Examples
-///
-/// ```
-/// // tests/my_processes.rs
-/// fn double(x: u32) -> u32 {
-///     x * 2
-/// }
-///
-/// fn targets() {
-///     threadlet::process::register(double);
-/// }
-///
-/// threadlet::process::test_support!(targets);
-///
-/// #[tokio::test]
-/// async fn doubles_in_a_child() {
-///     threadlet_process_setup();
-///     let p = threadlet::process::spawn_process(double, 21).unwrap();
-///     assert_eq!(p.join().await.unwrap(), 42);
-/// }
-/// # fn main() { targets(); }
-/// ```
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __threadlet_process_test_support {
     ($register:path) => {
         #[test]
         fn threadlet_process_child() {
-            $crate::process::__private::test_child(
+            $crate::process::__private::test_setup(
                 module_path!(),
                 "threadlet_process_child",
                 $register,

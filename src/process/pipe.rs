@@ -34,6 +34,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 
+use super::blocking::refuse_runtime_thread;
 use super::calls::Idle;
 use super::codec::{self, FrameError};
 use super::queue::{Held, Server as Inbox, Wait};
@@ -628,6 +629,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// [`PipeError::BrokenPipe`] if the other end is gone; `Closed` if the
     /// pipe's creator is gone; `WrongDirection` on a receive-only end.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.send(msg).await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -635,7 +642,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// a.blocking_send(&"ping".to_string()).unwrap();
     /// assert_eq!(b.blocking_recv().unwrap(), "ping");
     /// ```
+    #[track_caller]
     pub fn blocking_send(&self, msg: &T) -> Result<(), PipeError> {
+        refuse_runtime_thread("Connection::blocking_send", "`.send(msg).await`");
         if !self.can_send {
             return Err(PipeError::WrongDirection);
         }
@@ -656,6 +665,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// [`PipeError::Eof`] when nothing is left and the other end is gone.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.recv().await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -663,7 +678,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// b.blocking_send(&1u32).unwrap();
     /// assert_eq!(a.blocking_recv().unwrap(), 1);
     /// ```
+    #[track_caller]
     pub fn blocking_recv(&self) -> Result<T, PipeError> {
+        refuse_runtime_thread("Connection::blocking_recv", "`.recv().await`");
         self.recv_inner(None)
     }
 
@@ -674,6 +691,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///
     /// [`PipeError::Timeout`] when none came in time; otherwise as `recv`.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.recv_timeout(timeout).await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -683,11 +706,36 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// let (a, _b) = threadlet::process::Pipe::<u8>::new(true).unwrap();
     /// assert_eq!(a.blocking_recv_timeout(Duration::from_millis(10)), Err(PipeError::Timeout));
     /// ```
+    #[track_caller]
     pub fn blocking_recv_timeout(&self, timeout: Duration) -> Result<T, PipeError> {
-        if timeout == Duration::MAX {
-            return self.recv_inner(None);
-        }
-        self.recv_inner(Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)))
+        refuse_runtime_thread(
+            "Connection::blocking_recv_timeout",
+            "`.recv_timeout(timeout).await`",
+        );
+        self.recv_inner(millis_of(timeout))
+    }
+
+    /// Receives a message only if one is there now (Python's `poll()` then
+    /// `recv()`). A plain method: it never waits for a message, only for the
+    /// owner's answer (one round trip over a local socket).
+    ///
+    /// # Errors
+    ///
+    /// [`PipeError::Timeout`] when there is none; otherwise as `recv`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::PipeError;
+    ///
+    /// let (a, b) = threadlet::process::Pipe::<u8>::new(true).unwrap();
+    /// assert_eq!(a.try_recv(), Err(PipeError::Timeout));
+    /// b.blocking_send(&3).unwrap();
+    /// assert_eq!(a.try_recv(), Ok(3));
+    /// ```
+    #[doc(alias = "poll")]
+    pub fn try_recv(&self) -> Result<T, PipeError> {
+        self.recv_inner(Some(0))
     }
 
     /// Sends a message (Python's `send`).
@@ -748,4 +796,50 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         }
         received(self.call(&Request::Recv { millis: None }).await?)
     }
+
+    /// Receives the next message, waiting at most `timeout` (Python's
+    /// `poll(timeout)` then `recv()`; `Duration::MAX` waits forever, zero
+    /// never waits). The owner of the pipe times the wait, in real time, so a
+    /// paused tokio clock does not expire it.
+    ///
+    /// # Errors
+    ///
+    /// [`PipeError::Timeout`] when none came in time; otherwise as `recv`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`recv`](Connection::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use threadlet::error::PipeError;
+    ///
+    /// let (a, b) = threadlet::process::Pipe::<u8>::new(true).unwrap();
+    /// assert_eq!(a.recv_timeout(Duration::from_millis(10)).await, Err(PipeError::Timeout));
+    /// b.send(&5).await.unwrap();
+    /// assert_eq!(a.recv_timeout(Duration::from_secs(60)).await, Ok(5));
+    /// # }
+    /// ```
+    pub async fn recv_timeout(&self, timeout: Duration) -> Result<T, PipeError> {
+        if !self.can_recv {
+            return Err(PipeError::WrongDirection);
+        }
+        received(
+            self.call(&Request::Recv {
+                millis: millis_of(timeout),
+            })
+            .await?,
+        )
+    }
+}
+
+/// A receive timeout as the owner takes it: whole milliseconds, `None`
+/// for `Duration::MAX` (forever; a larger-than-`u64` count of milliseconds
+/// is forever too, on the owner's side).
+fn millis_of(timeout: Duration) -> Option<u64> {
+    (timeout != Duration::MAX).then(|| u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
 }

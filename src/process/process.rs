@@ -12,6 +12,7 @@ use nix::sys::signal::Signal;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::blocking::refuse_runtime_thread;
 use super::codec::{self, Launch};
 use super::current::{self, INITIALIZED, identity_name, next_identity};
 use super::driver::{self, Job};
@@ -455,6 +456,8 @@ impl<R> Process<R> {
     /// - [`ProcessStartError::DaemonChild`]: the current process is a daemon;
     /// - [`ProcessStartError::NotInitialized`]: [`init`](super::init) was never
     ///   called in this process;
+    /// - [`ProcessStartError::NoTestSupport`]: this is a `cargo test` binary
+    ///   (libtest harness) whose file lacks [`test_support!`](super::test_support);
     /// - [`ProcessStartError::UnknownTarget`] / [`ProcessStartError::AmbiguousTarget`]:
     ///   the target is not registered here, or its name is shared;
     /// - [`ProcessStartError::Spawn`]: the OS refused.
@@ -492,6 +495,9 @@ impl<R> Process<R> {
             }
             if !INITIALIZED.load(Ordering::Acquire) {
                 return Err(ProcessStartError::NotInitialized);
+            }
+            if driver::unprepared_test_harness() {
+                return Err(ProcessStartError::NoTestSupport);
             }
             match registry::lookup(shared.key, Some(shared.type_id)) {
                 Ok(_) => {}
@@ -588,7 +594,12 @@ impl<R> Process<R> {
     }
 
     /// [`join`](Process::join) for at most `timeout` (`Duration::MAX` waits
-    /// forever).
+    /// forever, zero never waits).
+    ///
+    /// The timeout is measured in real time, on the process driver's own
+    /// clock: under a paused tokio clock (`start_paused`, `time::pause`) it
+    /// does not expire the moment the runtime auto-advances, since the child
+    /// runs in real time. It needs no timer of the caller's runtime.
     ///
     /// # Errors
     ///
@@ -626,17 +637,22 @@ impl<R> Process<R> {
     where
         R: DeserializeOwned,
     {
-        crate::wait::timeout::with_timeout(timeout, self.join())
+        driver::real_timeout(timeout, self.join())
             .await
             .unwrap_or(Err(ProcessJoinError::Timeout))
     }
 
     /// [`join`](Process::join) for plain OS threads: blocks the calling thread.
-    /// Do not call it from an async task (it blocks a runtime worker).
     ///
     /// # Errors
     ///
     /// As [`join`](Process::join).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.join().await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -655,15 +671,119 @@ impl<R> Process<R> {
     ///     assert_eq!(p.blocking_join().unwrap(), 1);
     /// }
     /// ```
+    #[track_caller]
     pub fn blocking_join(&self) -> Result<R, ProcessJoinError>
+    where
+        R: DeserializeOwned,
+    {
+        refuse_runtime_thread("Process::blocking_join", "`.join().await`");
+        if !self.shared.is_started() {
+            return Err(ProcessJoinError::NotStarted);
+        }
+        self.shared.blocking_wait_done();
+        self.result()
+    }
+
+    /// [`join`](Process::join) without waiting: the target's value if the
+    /// child has already been reaped, [`ProcessJoinError::Timeout`] while it
+    /// runs (Python's `join(0)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Process::join), plus [`ProcessJoinError::Timeout`] while
+    /// the child is still running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::ProcessJoinError;
+    /// use threadlet::process::{self, Process};
+    ///
+    /// fn nap(ms: u64) {
+    ///     std::thread::sleep(std::time::Duration::from_millis(ms));
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(nap);
+    ///     process::init();
+    ///     let p = Process::new(nap, 10_000).unwrap();
+    ///     assert_eq!(p.try_join(), Err(ProcessJoinError::NotStarted));
+    ///     p.start().unwrap();
+    ///     assert_eq!(p.try_join(), Err(ProcessJoinError::Timeout));
+    ///     p.kill().unwrap();
+    ///     assert!(p.blocking_join().is_err());
+    ///     assert!(matches!(p.try_join(), Err(ProcessJoinError::Killed { signal: 9, .. })));
+    /// }
+    /// ```
+    pub fn try_join(&self) -> Result<R, ProcessJoinError>
     where
         R: DeserializeOwned,
     {
         if !self.shared.is_started() {
             return Err(ProcessJoinError::NotStarted);
         }
-        self.shared.blocking_wait_done();
+        if !self.shared.is_done() {
+            return Err(ProcessJoinError::Timeout);
+        }
         self.result()
+    }
+
+    /// [`blocking_join`](Process::blocking_join) for at most `timeout`
+    /// (`Duration::MAX` waits forever, zero is
+    /// [`try_join`](Process::try_join)); it needs no tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Process::join), plus [`ProcessJoinError::Timeout`] when the
+    /// child is still running at the deadline.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.join_timeout(timeout).await` there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::process::{self, Process};
+    ///
+    /// fn nap(ms: u64) {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(nap);
+    ///     process::init();
+    ///     let p = Process::new(nap, 10_000).unwrap();
+    ///     p.start().unwrap();
+    ///     assert!(p.blocking_join_timeout(Duration::from_millis(10)).unwrap_err().is_timeout());
+    ///     p.kill().unwrap();
+    ///     assert!(p.blocking_join_timeout(Duration::MAX).is_err());
+    ///     assert_eq!(p.exitcode(), Some(-9));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_join_timeout(&self, timeout: Duration) -> Result<R, ProcessJoinError>
+    where
+        R: DeserializeOwned,
+    {
+        refuse_runtime_thread(
+            "Process::blocking_join_timeout",
+            "`.join_timeout(timeout).await`",
+        );
+        if !self.shared.is_started() {
+            return Err(ProcessJoinError::NotStarted);
+        }
+        if self
+            .shared
+            .blocking_wait_done_until(crate::wait::timeout::deadline(timeout))
+        {
+            self.result()
+        } else {
+            Err(ProcessJoinError::Timeout)
+        }
     }
 
     fn result(&self) -> Result<R, ProcessJoinError>
@@ -701,9 +821,12 @@ impl<R> Process<R> {
             }),
             Outcome::UnknownTarget(key) => Err(ProcessJoinError::UnknownTarget(key.clone())),
             Outcome::Codec(msg) => Err(ProcessJoinError::Codec(msg.clone())),
-            Outcome::NoReport { started: true } => Err(ended()),
-            Outcome::NoReport { started: false } if exitcode < 0 => Err(ended()),
-            Outcome::NoReport { started: false } => Err(ProcessJoinError::NoInit { exitcode }),
+            Outcome::NoReport => Err(ended()),
+            Outcome::NoInit { .. } if exitcode < 0 => Err(ended()),
+            Outcome::NoInit { stderr } => Err(ProcessJoinError::NoInit {
+                exitcode,
+                stderr: stderr.clone(),
+            }),
         }
     }
 

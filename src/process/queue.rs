@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::AsyncWriteExt;
 
+use super::blocking::refuse_runtime_thread;
 use super::calls::Idle;
 use super::codec::{self, FrameError};
 use super::transport::{self, Address, ConnectError, TransportError};
@@ -421,7 +422,9 @@ fn qsize_result(response: Option<Response>) -> Result<usize, ProcessQueueError> 
 /// serves the queue; pass the handle to children as (part of) a target's
 /// arguments and use it from both sides. If the owner exits, every operation
 /// fails with [`ProcessQueueError::Closed`] instead of hanging. Async methods
-/// for tasks, `blocking_*` ones for process targets (plain functions).
+/// for tasks, `blocking_*` ones for process targets (plain functions), and
+/// the non-waiting `put_nowait` / `get_nowait` / `qsize` are plain methods
+/// for both.
 ///
 /// `qsize` is what the owner holds (see [`qsize`](Queue::qsize)). Each handle
 /// has its own connection; clones open their own. The async methods need a
@@ -558,6 +561,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// [`ProcessQueueError::Closed`] if the owner is gone;
     /// [`ProcessQueueError::Codec`] if the item cannot be encoded.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.put(item).await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -565,7 +574,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// q.blocking_put(1u8).unwrap();
     /// assert_eq!(q.blocking_get().unwrap(), 1);
     /// ```
+    #[track_caller]
     pub fn blocking_put(&self, item: T) -> Result<(), ProcessQueueError> {
+        refuse_runtime_thread("Queue::blocking_put", "`.put(item).await`");
         self.blocking_put_wait(&item, Wait::Forever)
     }
 
@@ -575,6 +586,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     ///
     /// [`ProcessQueueError::Closed`] if the owner is gone.
     ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.get().await` there, or call it from `spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -582,30 +599,10 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// q.blocking_put("x".to_string()).unwrap();
     /// assert_eq!(q.blocking_get().unwrap(), "x");
     /// ```
+    #[track_caller]
     pub fn blocking_get(&self) -> Result<T, ProcessQueueError> {
+        refuse_runtime_thread("Queue::blocking_get", "`.get().await`");
         self.blocking_get_wait(Wait::Forever)
-    }
-
-    /// Puts `item` if there is room right now, from a plain thread (a process
-    /// target needs no runtime for it). The answer is one round trip to the
-    /// owner away; nothing waits for room.
-    ///
-    /// # Errors
-    ///
-    /// [`ProcessQueueError::Full`] when a bounded queue has no room;
-    /// `Closed`, `Codec` and `Authentication` as for [`blocking_put`](Queue::blocking_put).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadlet::error::ProcessQueueError;
-    ///
-    /// let q = threadlet::process::Queue::new(1).unwrap();
-    /// q.blocking_put_nowait(1u8).unwrap();
-    /// assert_eq!(q.blocking_put_nowait(2), Err(ProcessQueueError::Full));
-    /// ```
-    pub fn blocking_put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
-        self.blocking_put_wait(&item, Wait::No)
     }
 
     /// Puts `item`, blocking this thread for at most `timeout` while a
@@ -615,6 +612,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     ///
     /// [`ProcessQueueError::Full`] when no room came in time; `Closed`,
     /// `Codec` and `Authentication` as for [`blocking_put`](Queue::blocking_put).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.put_timeout(item, timeout).await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -629,34 +632,17 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     ///     Err(ProcessQueueError::Full)
     /// );
     /// ```
+    #[track_caller]
     pub fn blocking_put_timeout(
         &self,
         item: T,
         timeout: Duration,
     ) -> Result<(), ProcessQueueError> {
+        refuse_runtime_thread(
+            "Queue::blocking_put_timeout",
+            "`.put_timeout(item, timeout).await`",
+        );
         self.blocking_put_wait(&item, Wait::of(timeout))
-    }
-
-    /// Takes the oldest item if there is one right now, from a plain thread.
-    ///
-    /// # Errors
-    ///
-    /// [`ProcessQueueError::Empty`] when there is none; `Closed` as for
-    /// [`blocking_get`](Queue::blocking_get).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadlet::error::ProcessQueueError;
-    ///
-    /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
-    /// assert_eq!(q.blocking_get_nowait(), Err(ProcessQueueError::Empty));
-    /// q.blocking_put(7).unwrap();
-    /// assert_eq!(q.blocking_get_nowait(), Ok(7));
-    /// ```
-    #[doc(alias = "try_get")]
-    pub fn blocking_get_nowait(&self) -> Result<T, ProcessQueueError> {
-        self.blocking_get_wait(Wait::No)
     }
 
     /// Takes the oldest item, blocking this thread for at most `timeout`.
@@ -664,6 +650,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// # Errors
     ///
     /// [`ProcessQueueError::Empty`] when none came in time; `Closed` as above.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.get_timeout(timeout).await` there, or call it from `spawn_blocking`.
     ///
     /// # Examples
     ///
@@ -674,7 +666,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
     /// assert_eq!(q.blocking_get_timeout(Duration::from_millis(10)), Err(ProcessQueueError::Empty));
     /// ```
+    #[track_caller]
     pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<T, ProcessQueueError> {
+        refuse_runtime_thread(
+            "Queue::blocking_get_timeout",
+            "`.get_timeout(timeout).await`",
+        );
         self.blocking_get_wait(Wait::of(timeout))
     }
 
@@ -725,28 +722,28 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 
     /// Puts an item only if there is room now (Python's `put_nowait`).
     ///
+    /// A plain method, like the in-process queue's: it never waits for room,
+    /// only for the owner's answer (one round trip over a local socket, as
+    /// [`qsize`](Queue::qsize)), so it serves async code, plain threads and
+    /// process targets without a runtime alike. Into an unbounded queue it
+    /// does not even wait for that.
+    ///
     /// # Errors
     ///
-    /// [`ProcessQueueError::Full`] when full; `Closed` / `Codec` as `put`.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`put`](Queue::put).
+    /// [`ProcessQueueError::Full`] when a bounded queue has no room;
+    /// `Closed`, `Codec` and `Authentication` as for [`put`](Queue::put).
     ///
     /// # Examples
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
     /// use threadlet::error::ProcessQueueError;
     ///
     /// let q = threadlet::process::Queue::new(1).unwrap();
-    /// q.put_nowait(1u8).await.unwrap();
-    /// assert_eq!(q.put_nowait(2).await, Err(ProcessQueueError::Full));
-    /// # }
+    /// q.put_nowait(1u8).unwrap();
+    /// assert_eq!(q.put_nowait(2), Err(ProcessQueueError::Full));
     /// ```
-    pub async fn put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
-        self.put_wait(&item, Wait::No).await
+    pub fn put_nowait(&self, item: T) -> Result<(), ProcessQueueError> {
+        self.blocking_put_wait(&item, Wait::No)
     }
 
     /// Puts an item, waiting at most `timeout` for room.
@@ -807,28 +804,28 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 
     /// Takes the oldest item if there is one now (Python's `get_nowait`).
     ///
+    /// A plain method, like the in-process queue's: it never waits for an
+    /// item, only for the owner's answer (one round trip over a local
+    /// socket, as [`qsize`](Queue::qsize)).
+    ///
     /// # Errors
     ///
-    /// [`ProcessQueueError::Empty`] when empty; `Closed` as `get`.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`get`](Queue::get).
+    /// [`ProcessQueueError::Empty`] when empty; `Closed` and
+    /// `Authentication` as for [`get`](Queue::get).
     ///
     /// # Examples
     ///
     /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
     /// use threadlet::error::ProcessQueueError;
     ///
     /// let q = threadlet::process::Queue::<u8>::new(0).unwrap();
-    /// assert_eq!(q.get_nowait().await, Err(ProcessQueueError::Empty));
-    /// # }
+    /// assert_eq!(q.get_nowait(), Err(ProcessQueueError::Empty));
+    /// q.put_nowait(7).unwrap();
+    /// assert_eq!(q.get_nowait(), Ok(7));
     /// ```
     #[doc(alias = "try_get")]
-    pub async fn get_nowait(&self) -> Result<T, ProcessQueueError> {
-        self.get_wait(Wait::No).await
+    pub fn get_nowait(&self) -> Result<T, ProcessQueueError> {
+        self.blocking_get_wait(Wait::No)
     }
 
     /// Takes the oldest item, waiting at most `timeout`.

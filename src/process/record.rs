@@ -24,9 +24,10 @@ pub(crate) enum Outcome {
     UnknownTarget(String),
     /// The child could not decode its arguments or encode the value.
     Codec(String),
-    /// No final report: killed, or exited from the target. `started` tells
-    /// whether it reached `init()` at all.
-    NoReport { started: bool },
+    /// No final report: killed, or exited from the target.
+    NoReport,
+    /// It never reached `init()`: `stderr` is the end of what it printed.
+    NoInit { stderr: String },
 }
 
 /// Where a child is in its life.
@@ -155,6 +156,17 @@ impl Record {
     /// Waits until the child was reaped.
     pub(crate) async fn wait_done(&self) {
         self.done.wait().await;
+    }
+
+    /// Whether the child was reaped.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done.is_set()
+    }
+
+    /// [`blocking_wait_done`](Self::blocking_wait_done) until `deadline`
+    /// (`None`: forever); whether the child was reaped by then.
+    pub(crate) fn blocking_wait_done_until(&self, deadline: Option<std::time::Instant>) -> bool {
+        crate::wait::blocking::block_on_deadline(self.done.wait(), deadline).is_some()
     }
 
     /// [`wait_done`](Self::wait_done) for a plain thread. The driver thread

@@ -424,9 +424,12 @@ pub(crate) async fn connect_async(
             Err(ConnectError::Refused)
         }
     };
-    tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+    // Timed in real time on the driver's clock: the owner answers in real
+    // time, and a caller under a paused tokio clock must not time out the
+    // moment its runtime idles.
+    super::driver::real_timeout(HANDSHAKE_TIMEOUT, handshake)
         .await
-        .map_err(|_| ConnectError::Unreachable)??;
+        .ok_or(ConnectError::Unreachable)??;
     Ok(stream)
 }
 

@@ -14,6 +14,7 @@ use std::any::TypeId;
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,11 +23,14 @@ use tokio::sync::mpsc::unbounded_channel;
 pub use self::results::{AsyncResult, PoolStream};
 use self::results::{ChunkAnswers, collect};
 use self::shared::{PoolJob, PoolShared};
+use super::blocking::refuse_runtime_thread;
 use super::current::{self, INITIALIZED};
 use super::driver;
 use super::registry::{self, Lookup};
 use crate::error::PoolError;
+use crate::wait::blocking::block_on_deadline;
 use crate::wait::loom::lock;
+use crate::wait::timeout::deadline;
 
 /// A pool of worker processes: Python's `multiprocessing.Pool`.
 ///
@@ -268,6 +272,156 @@ impl Pool {
         collect(answers, chunks).await
     }
 
+    /// [`map`](Pool::map) for at most `timeout` of real time (`Duration::MAX`
+    /// waits forever; measured as
+    /// [`Process::join_timeout`](crate::process::Process::join_timeout) is). On a
+    /// timeout the chunks already queued still run; their values are dropped.
+    ///
+    /// # Errors
+    ///
+    /// As `map`, plus [`PoolError::Timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As `map`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn inc(x: i32) -> i32 {
+    ///     x + 1
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(inc);
+    ///     process::init();
+    ///     let rt = tokio::runtime::Runtime::new().unwrap();
+    ///     let pool = Pool::new(2).unwrap();
+    ///     let got = rt.block_on(pool.map_timeout(inc, 0..3, Duration::from_secs(60)));
+    ///     assert_eq!(got.unwrap(), vec![1, 2, 3]);
+    /// }
+    /// ```
+    pub async fn map_timeout<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        timeout: Duration,
+    ) -> Result<Vec<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        drop(f);
+        let (answers, chunks) = self.submit::<A, R, F>(items, None)?;
+        driver::real_timeout(timeout, collect(answers, chunks))
+            .await
+            .unwrap_or(Err(PoolError::Timeout))
+    }
+
+    /// [`map`](Pool::map) for a plain OS thread: blocks it until every value
+    /// is back. It needs no tokio runtime (the driver thread collects the
+    /// values); in async code use `map(..).await`.
+    ///
+    /// # Errors
+    ///
+    /// As `map`.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.map(f, items).await` there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn inc(x: i32) -> i32 {
+    ///     x + 1
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(inc);
+    ///     process::init();
+    ///     let pool = Pool::new(2).unwrap();
+    ///     assert_eq!(pool.blocking_map(inc, 0..3).unwrap(), vec![1, 2, 3]);
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_map<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+    ) -> Result<Vec<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        refuse_runtime_thread("Pool::blocking_map", "`.map(f, items).await`");
+        self.blocking_map_timeout(f, items, Duration::MAX)
+    }
+
+    /// [`blocking_map`](Pool::blocking_map) for at most `timeout`
+    /// (`Duration::MAX` waits forever). On a timeout the chunks already
+    /// queued still run; their values are dropped.
+    ///
+    /// # Errors
+    ///
+    /// As `map`, plus [`PoolError::Timeout`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.map_timeout(f, items, timeout).await` there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::PoolError;
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn slow(ms: u64) {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(slow);
+    ///     process::init();
+    ///     let pool = Pool::new(1).unwrap();
+    ///     let got = pool.blocking_map_timeout(slow, [5_000], Duration::from_millis(10));
+    ///     assert_eq!(got, Err(PoolError::Timeout));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_map_timeout<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        timeout: Duration,
+    ) -> Result<Vec<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        refuse_runtime_thread(
+            "Pool::blocking_map_timeout",
+            "`.map_timeout(f, items, timeout).await`",
+        );
+        drop(f);
+        let (answers, chunks) = self.submit::<A, R, F>(items, None)?;
+        block_on_deadline(collect(answers, chunks), deadline(timeout))
+            .unwrap_or(Err(PoolError::Timeout))
+    }
+
     /// [`map`](Pool::map) with an explicit chunk size (items per message).
     ///
     /// # Errors
@@ -345,6 +499,141 @@ impl Pool {
         R: DeserializeOwned,
     {
         self.apply_async(f, args)?.get().await
+    }
+
+    /// [`apply`](Pool::apply) for at most `timeout` of real time
+    /// (`Duration::MAX` waits forever); the task still runs after a timeout.
+    ///
+    /// # Errors
+    ///
+    /// As `apply`, plus [`PoolError::Timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As `apply`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn double(x: u8) -> u8 {
+    ///     x * 2
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(double);
+    ///     process::init();
+    ///     let rt = tokio::runtime::Runtime::new().unwrap();
+    ///     let pool = Pool::new(1).unwrap();
+    ///     let got = rt.block_on(pool.apply_timeout(double, 4, Duration::from_secs(60)));
+    ///     assert_eq!(got, Ok(8));
+    /// }
+    /// ```
+    pub async fn apply_timeout<A, R, F>(
+        &self,
+        f: F,
+        args: A,
+        timeout: Duration,
+    ) -> Result<R, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        self.apply_async(f, args)?.get_timeout(timeout).await
+    }
+
+    /// [`apply`](Pool::apply) for a plain OS thread: blocks it until the
+    /// value is back; it needs no tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As `apply`.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.apply(f, args).await` there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn double(x: u8) -> u8 {
+    ///     x * 2
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(double);
+    ///     process::init();
+    ///     let pool = Pool::new(1).unwrap();
+    ///     assert_eq!(pool.blocking_apply(double, 4), Ok(8));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_apply<A, R, F>(&self, f: F, args: A) -> Result<R, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        refuse_runtime_thread("Pool::blocking_apply", "`.apply(f, args).await`");
+        self.apply_async(f, args)?.blocking_get()
+    }
+
+    /// [`blocking_apply`](Pool::blocking_apply) for at most `timeout`
+    /// (`Duration::MAX` waits forever); the task still runs after a timeout.
+    ///
+    /// # Errors
+    ///
+    /// As `apply`, plus [`PoolError::Timeout`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.apply_timeout(f, args, timeout).await` there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::PoolError;
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn slow(ms: u64) {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(slow);
+    ///     process::init();
+    ///     let pool = Pool::new(1).unwrap();
+    ///     let got = pool.blocking_apply_timeout(slow, 5_000, Duration::from_millis(10));
+    ///     assert_eq!(got, Err(PoolError::Timeout));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_apply_timeout<A, R, F>(
+        &self,
+        f: F,
+        args: A,
+        timeout: Duration,
+    ) -> Result<R, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        refuse_runtime_thread(
+            "Pool::blocking_apply_timeout",
+            "`.apply_timeout(f, args, timeout).await`",
+        );
+        self.apply_async(f, args)?.blocking_get_timeout(timeout)
     }
 
     /// Queues `f(args)` and returns at once with a handle to its value
@@ -553,5 +842,142 @@ impl Pool {
         }
         self.shared.all_exited().await;
         Ok(())
+    }
+
+    /// [`join`](Pool::join) without waiting: `Ok` once every worker has
+    /// exited, [`PoolError::Timeout`] while some still run.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::StillRunning`] if neither `close` nor `terminate` was
+    /// called; [`PoolError::Timeout`] while a worker still runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::PoolError;
+    ///
+    /// fn noop(_: ()) {}
+    ///
+    /// fn main() {
+    ///     threadlet::process::register(noop);
+    ///     threadlet::process::init();
+    ///     let pool = threadlet::process::Pool::new(1).unwrap();
+    ///     assert_eq!(pool.try_join(), Err(PoolError::StillRunning));
+    ///     pool.terminate();
+    ///     pool.blocking_join().unwrap();
+    ///     assert_eq!(pool.try_join(), Ok(()));
+    /// }
+    /// ```
+    pub fn try_join(&self) -> Result<(), PoolError> {
+        // Polled once, never parked.
+        block_on_deadline(self.join(), Some(std::time::Instant::now()))
+            .unwrap_or(Err(PoolError::Timeout))
+    }
+
+    /// [`join`](Pool::join) for at most `timeout` of real time
+    /// (`Duration::MAX` waits forever, zero is [`try_join`](Pool::try_join)).
+    ///
+    /// # Errors
+    ///
+    /// As `join`, plus [`PoolError::Timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as `join`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// fn noop(_: ()) {}
+    ///
+    /// fn main() {
+    ///     threadlet::process::register(noop);
+    ///     threadlet::process::init();
+    ///     let rt = tokio::runtime::Runtime::new().unwrap();
+    ///     let pool = threadlet::process::Pool::new(1).unwrap();
+    ///     pool.close();
+    ///     rt.block_on(pool.join_timeout(Duration::from_secs(60))).unwrap();
+    /// }
+    /// ```
+    pub async fn join_timeout(&self, timeout: Duration) -> Result<(), PoolError> {
+        driver::real_timeout(timeout, self.join())
+            .await
+            .unwrap_or(Err(PoolError::Timeout))
+    }
+
+    /// [`join`](Pool::join) for a plain OS thread: blocks it until every
+    /// worker has exited; it needs no tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As `join`.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.join().await` there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn noop(_: ()) {}
+    ///
+    /// fn main() {
+    ///     threadlet::process::register(noop);
+    ///     threadlet::process::init();
+    ///     let pool = threadlet::process::Pool::new(1).unwrap();
+    ///     pool.close();
+    ///     pool.blocking_join().unwrap();
+    ///     assert!(pool.worker_pids().is_empty());
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_join(&self) -> Result<(), PoolError> {
+        refuse_runtime_thread("Pool::blocking_join", "`.join().await`");
+        self.blocking_join_timeout(Duration::MAX)
+    }
+
+    /// [`blocking_join`](Pool::blocking_join) for at most `timeout`
+    /// (`Duration::MAX` waits forever, zero is [`try_join`](Pool::try_join)).
+    ///
+    /// # Errors
+    ///
+    /// As `join`, plus [`PoolError::Timeout`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.join_timeout(timeout).await` there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::PoolError;
+    ///
+    /// fn noop(_: ()) {}
+    ///
+    /// fn main() {
+    ///     threadlet::process::register(noop);
+    ///     threadlet::process::init();
+    ///     let pool = threadlet::process::Pool::new(1).unwrap();
+    ///     let not_closed = pool.blocking_join_timeout(Duration::ZERO);
+    ///     assert_eq!(not_closed, Err(PoolError::StillRunning));
+    ///     pool.close();
+    ///     assert_eq!(pool.blocking_join_timeout(Duration::from_secs(60)), Ok(()));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_join_timeout(&self, timeout: Duration) -> Result<(), PoolError> {
+        refuse_runtime_thread(
+            "Pool::blocking_join_timeout",
+            "`.join_timeout(timeout).await`",
+        );
+        block_on_deadline(self.join(), deadline(timeout)).unwrap_or(Err(PoolError::Timeout))
     }
 }

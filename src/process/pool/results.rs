@@ -12,8 +12,12 @@ use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::super::blocking::refuse_runtime_thread;
+use super::super::driver;
 use super::shared::ChunkResult;
 use crate::error::PoolError;
+use crate::wait::blocking::block_on_deadline;
+use crate::wait::timeout::deadline;
 
 /// One call's answers, `(chunk index, result)`, in the order they come.
 pub(super) type ChunkAnswers = UnboundedReceiver<(usize, ChunkResult)>;
@@ -140,7 +144,10 @@ impl<R: DeserializeOwned> AsyncResult<R> {
         }
     }
 
-    /// [`get`](AsyncResult::get) for at most `timeout`.
+    /// [`get`](AsyncResult::get) for at most `timeout` of real time
+    /// (`Duration::MAX` waits forever, zero never waits; measured as
+    /// [`Process::join_timeout`](crate::process::Process::join_timeout) is, so a
+    /// paused tokio clock does not expire it).
     ///
     /// # Errors
     ///
@@ -172,9 +179,120 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     /// }
     /// ```
     pub async fn get_timeout(&self, timeout: Duration) -> Result<R, PoolError> {
-        crate::wait::timeout::with_timeout(timeout, self.get())
+        driver::real_timeout(timeout, self.get())
             .await
             .unwrap_or(Err(PoolError::Timeout))
+    }
+
+    /// [`get`](AsyncResult::get) without waiting: the value if it has
+    /// arrived, [`PoolError::Timeout`] if not (Python's `get(0)`).
+    ///
+    /// # Errors
+    ///
+    /// As `get`, plus [`PoolError::Timeout`] while the value is not there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::error::PoolError;
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn slow(_: ()) -> u8 {
+    ///     std::thread::sleep(std::time::Duration::from_secs(5));
+    ///     1
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(slow);
+    ///     process::init();
+    ///     let pool = Pool::new(1).unwrap();
+    ///     let r = pool.apply_async(slow, ()).unwrap();
+    ///     assert_eq!(r.try_get(), Err(PoolError::Timeout));
+    /// }
+    /// ```
+    pub fn try_get(&self) -> Result<R, PoolError> {
+        // Polled once, never parked: no runtime and no waiting needed.
+        block_on_deadline(self.get(), Some(std::time::Instant::now()))
+            .unwrap_or(Err(PoolError::Timeout))
+    }
+
+    /// [`get`](AsyncResult::get) for a plain OS thread: blocks it until the
+    /// value arrives. It needs no tokio runtime (the pool's driver thread
+    /// delivers the value); in async code use `get().await`.
+    ///
+    /// # Errors
+    ///
+    /// As `get`.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.get().await` there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn seven(_: ()) -> u8 {
+    ///     7
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(seven);
+    ///     process::init();
+    ///     let pool = Pool::new(1).unwrap();
+    ///     let r = pool.apply_async(seven, ()).unwrap();
+    ///     assert_eq!(r.blocking_get().unwrap(), 7);
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_get(&self) -> Result<R, PoolError> {
+        refuse_runtime_thread("AsyncResult::blocking_get", "`.get().await`");
+        block_on_deadline(self.get(), None).unwrap_or(Err(PoolError::Terminated))
+    }
+
+    /// [`blocking_get`](AsyncResult::blocking_get) for at most `timeout`
+    /// (`Duration::MAX` waits forever, zero is
+    /// [`try_get`](AsyncResult::try_get)).
+    ///
+    /// # Errors
+    ///
+    /// As `get`, plus [`PoolError::Timeout`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.get_timeout(timeout).await` there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::PoolError;
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn slow(_: ()) {
+    ///     std::thread::sleep(Duration::from_secs(5));
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(slow);
+    ///     process::init();
+    ///     let pool = Pool::new(1).unwrap();
+    ///     let r = pool.apply_async(slow, ()).unwrap();
+    ///     assert_eq!(r.blocking_get_timeout(Duration::from_millis(10)), Err(PoolError::Timeout));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_get_timeout(&self, timeout: Duration) -> Result<R, PoolError> {
+        refuse_runtime_thread(
+            "AsyncResult::blocking_get_timeout",
+            "`.get_timeout(timeout).await`",
+        );
+        block_on_deadline(self.get(), deadline(timeout)).unwrap_or(Err(PoolError::Timeout))
     }
 
     /// Whether the value (or the error) has arrived (Python's `ready()`).

@@ -16,6 +16,7 @@ use tokio::process::Child;
 use super::super::codec::{self, Launch, POOL_WORKER, PoolReply, Report};
 use super::super::current::{self, identity_name, next_identity};
 use super::super::driver;
+use super::super::preamble::{self, Preamble};
 use super::shared::{PoolJob, PoolShared};
 use crate::error::PoolError;
 
@@ -121,17 +122,25 @@ impl Worker {
                 return Err(PoolError::WorkerStart(e.to_string()));
             }
         };
+        let mut preamble = Preamble::default();
         let started = async {
             wr.write_all(&launch).await?;
+            preamble::skip(&mut rd, &mut preamble).await?;
             codec::read_frame_async::<Report, _>(&mut rd).await
         };
         if !matches!(started.await, Ok(Report::Started)) {
             // Never dispatched (its `main` lacks `init()`?): stop rather than
             // respawn in a loop.
             let exitcode = driver::exit_code(child.wait().await);
+            let tail = preamble.tail();
+            let stderr = if tail.is_empty() {
+                String::new()
+            } else {
+                format!("; its stderr ended with:\n{tail}")
+            };
             return Err(PoolError::WorkerStart(format!(
                 "{name} exited with code {exitcode} before running any task; \
-                 does main call threadlet::process::init()?"
+                 does main call threadlet::process::init() at its top?{stderr}"
             )));
         }
         Ok(Self {
