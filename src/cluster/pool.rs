@@ -6,22 +6,22 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-use tokio::sync::watch;
 
 use super::Options;
-use super::conn::{Conn, deadline, remaining};
+use super::conn::Conn;
 use super::error::{ClusterError, PoolError};
 use super::queue::Queue;
 use crate::process::registry::{self, Lookup};
+use crate::sync::Event;
+use crate::wait::loom::lock;
 
 /// One chunk of work on the job queue.
 #[derive(Debug, Serialize, Deserialize)]
@@ -139,9 +139,33 @@ struct PoolInner {
     client: u64,
     calls: AtomicU64,
     closed: AtomicBool,
-    terminated: watch::Sender<bool>,
-    outstanding: watch::Sender<usize>,
+    /// Set by `terminate`: every collector of this client fails what its
+    /// call is still missing.
+    terminated: Event,
+    /// Calls whose answers are still being collected.
+    outstanding: Mutex<usize>,
+    /// Set exactly while `outstanding` is 0 (changed under its lock): what
+    /// `join` waits on.
+    idle: Event,
     retries: u32,
+}
+
+impl PoolInner {
+    /// A call started collecting.
+    fn call_started(&self) {
+        let mut n = lock(&self.outstanding);
+        *n += 1;
+        self.idle.clear();
+    }
+
+    /// A call has all its answers (or was failed).
+    fn call_ended(&self) {
+        let mut n = lock(&self.outstanding);
+        *n -= 1;
+        if *n == 0 {
+            self.idle.set();
+        }
+    }
 }
 
 /// A pool of worker processes anywhere, fed through Redis: Python's
@@ -204,8 +228,62 @@ impl fmt::Debug for Pool {
     }
 }
 
-/// What one call waits on: `(chunk index, encoded Vec<R> or why not)`.
-type Answers = UnboundedReceiver<(usize, Result<Vec<u8>, PoolError>)>;
+/// What one call waits on: `(chunk index, encoded Vec<R> or why not)`, an
+/// unbounded crate queue that gets exactly one answer per chunk (see
+/// [`Delivery`]), so the call counts answers.
+type Answers = crate::queue::Queue<(usize, Result<Vec<u8>, PoolError>)>;
+
+/// The collector's side of one call: puts each chunk's first answer on the
+/// call's [`Answers`]. Dropped — the collector finished, was aborted, or its
+/// runtime went away — it fails every chunk still unanswered with
+/// [`PoolError::Terminated`] and ends the call in `outstanding`, so a caller
+/// never waits for an answer nobody will give.
+struct Delivery {
+    inner: Arc<PoolInner>,
+    to: Answers,
+    seen: Vec<bool>,
+    left: usize,
+}
+
+impl Delivery {
+    /// Counts the call in `outstanding` until dropped.
+    fn new(inner: Arc<PoolInner>, to: Answers, chunks: usize) -> Self {
+        inner.call_started();
+        Self {
+            inner,
+            to,
+            seen: vec![false; chunks],
+            left: chunks,
+        }
+    }
+
+    /// Delivers chunk `i`'s answer; false (and nothing sent) for a duplicate
+    /// (delivery is at least once: the first answer is kept) or a bad index.
+    fn send(&mut self, i: usize, result: Result<Vec<u8>, PoolError>) -> bool {
+        if i >= self.seen.len() || self.seen[i] {
+            return false;
+        }
+        self.seen[i] = true;
+        self.left -= 1;
+        // Unbounded and never shut down: the put cannot fail.
+        let _ = self.to.put_nowait((i, result));
+        true
+    }
+
+    /// Fails every chunk not answered yet.
+    fn fail_all(&mut self, why: &PoolError) {
+        for i in 0..self.seen.len() {
+            self.send(i, Err(why.clone()));
+        }
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        self.fail_all(&PoolError::Terminated);
+        self.inner.call_ended();
+    }
+}
 
 impl Pool {
     /// Connects to the pool `name` on the server at `url`.
@@ -267,8 +345,13 @@ impl Pool {
                 client,
                 calls: AtomicU64::new(0),
                 closed: AtomicBool::new(false),
-                terminated: watch::channel(false).0,
-                outstanding: watch::channel(0).0,
+                terminated: Event::new(),
+                outstanding: Mutex::new(0),
+                idle: {
+                    let idle = Event::new();
+                    idle.set();
+                    idle
+                },
                 retries: options.retries,
             }),
         })
@@ -330,10 +413,10 @@ impl Pool {
         let ids: Vec<String> = (0..encoded.len())
             .map(|i| format!("{}/{call}#{i}", inner.client))
             .collect();
-        let (tx, rx) = unbounded_channel();
+        let answers = Answers::new(0);
         let chunks = encoded.len();
-        inner.outstanding.send_modify(|n| *n += 1);
-        let collector = tokio::spawn(collect(Arc::clone(inner), reply.clone(), ids.clone(), tx));
+        let delivery = Delivery::new(Arc::clone(inner), answers.clone(), chunks);
+        let collector = tokio::spawn(collect(reply.clone(), ids.clone(), delivery));
         for (index, args) in encoded.into_iter().enumerate() {
             let job = Job {
                 id: ids[index].clone(),
@@ -344,8 +427,8 @@ impl Pool {
                 tries: inner.retries.saturating_add(1),
             };
             if let Err(e) = inner.jobs.put(job).await {
+                // Dropping its `Delivery` ends the call in `outstanding`.
                 collector.abort();
-                inner.outstanding.send_modify(|n| *n -= 1);
                 return Err(match e {
                     super::PutError::ShutDown(_) => PoolError::Terminated,
                     super::PutError::Encode(_, m) => PoolError::Encode(m),
@@ -354,7 +437,7 @@ impl Pool {
                 });
             }
         }
-        Ok((rx, chunks))
+        Ok((answers, chunks))
     }
 
     /// Applies `f` to every item on the workers and returns the values in the
@@ -638,7 +721,7 @@ impl Pool {
     /// ```
     pub async fn terminate(&self) -> Result<(), ClusterError> {
         self.close();
-        self.inner.terminated.send_replace(true);
+        self.inner.terminated.set();
         self.inner.jobs.shutdown_immediate().await
     }
 
@@ -668,38 +751,22 @@ impl Pool {
         if !self.inner.closed.load(Ordering::Acquire) {
             return Err(PoolError::StillRunning);
         }
-        let mut rx = self.inner.outstanding.subscribe();
-        let _ = rx.wait_for(|n| *n == 0).await;
+        self.inner.idle.wait().await;
         Ok(())
     }
 }
 
 /// Collects the replies of one call from its reply list, keeps the first
 /// answer per chunk, and fails what is missing when the pool is terminated.
-async fn collect(
-    inner: Arc<PoolInner>,
-    reply: String,
-    ids: Vec<String>,
-    tx: UnboundedSender<(usize, Result<Vec<u8>, PoolError>)>,
-) {
-    let mut seen = vec![false; ids.len()];
-    let mut left = ids.len();
-    let mut terminated = inner.terminated.subscribe();
+async fn collect(reply: String, ids: Vec<String>, mut delivery: Delivery) {
+    let inner = Arc::clone(&delivery.inner);
     let recheck = inner.conn.options.recheck;
     let mut failing_since: Option<Instant> = None;
-    let fail_all = |seen: &mut Vec<bool>, why: PoolError| {
-        for (i, s) in seen.iter_mut().enumerate() {
-            if !*s {
-                *s = true;
-                let _ = tx.send((i, Err(why.clone())));
-            }
-        }
-    };
-    while left > 0 {
+    while delivery.left > 0 {
         let got = tokio::select! {
             r = inner.conn.blpop(&reply, recheck, None) => r,
-            _ = terminated.wait_for(|t| *t) => {
-                fail_all(&mut seen, PoolError::Terminated);
+            () = inner.terminated.wait() => {
+                delivery.fail_all(&PoolError::Terminated);
                 break;
             }
         };
@@ -710,12 +777,9 @@ async fn collect(
                     continue;
                 };
                 let i = index as usize;
-                if i >= seen.len() || seen[i] {
-                    continue; // a duplicate answer (at-least-once): keep the first
-                }
-                seen[i] = true;
-                left -= 1;
-                let job = ids[i].clone();
+                let Some(job) = ids.get(i).cloned() else {
+                    continue;
+                };
                 let result = match outcome {
                     Outcome::Done(v) => Ok(v),
                     Outcome::Panicked { worker, message } => Err(PoolError::Panicked {
@@ -726,7 +790,8 @@ async fn collect(
                     Outcome::Failed(message) => Err(PoolError::Worker { job, message }),
                     Outcome::GaveUp(deliveries) => Err(PoolError::GaveUp { job, deliveries }),
                 };
-                let _ = tx.send((i, result));
+                // A duplicate answer (at-least-once) is dropped: the first is kept.
+                delivery.send(i, result);
             }
             Ok(None) => {
                 failing_since = None;
@@ -736,7 +801,7 @@ async fn collect(
                     && s.len == 0
                     && s.leased == 0
                 {
-                    fail_all(&mut seen, PoolError::Terminated);
+                    delivery.fail_all(&PoolError::Terminated);
                     break;
                 }
             }
@@ -744,7 +809,7 @@ async fn collect(
                 // Ride out a restart; give up after a long outage.
                 let since = *failing_since.get_or_insert_with(Instant::now);
                 if since.elapsed() > inner.conn.options.op_timeout * 6 {
-                    fail_all(&mut seen, PoolError::Cluster(e));
+                    delivery.fail_all(&PoolError::Cluster(e));
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -754,17 +819,15 @@ async fn collect(
     let mut del = redis::cmd("DEL");
     del.arg(&reply);
     let _: Result<i64, _> = inner.conn.cmd(&del, None).await;
-    inner.outstanding.send_modify(|n| *n -= 1);
+    // `delivery` drops here: the call ends in `outstanding`.
 }
 
 /// Waits for every chunk and returns the values in order.
-async fn gather<R: DeserializeOwned>(
-    mut answers: Answers,
-    chunks: usize,
-) -> Result<Vec<R>, PoolError> {
+async fn gather<R: DeserializeOwned>(answers: Answers, chunks: usize) -> Result<Vec<R>, PoolError> {
     let mut parts: Vec<Option<Vec<R>>> = (0..chunks).map(|_| None).collect();
     for _ in 0..chunks {
-        let (i, r) = answers.recv().await.ok_or(PoolError::Terminated)?;
+        // Never shut down: the error arm is unreachable, mapped for honesty.
+        let (i, r) = answers.get().await.map_err(|_| PoolError::Terminated)?;
         parts[i] = Some(decode(&r?)?);
     }
     Ok(parts.into_iter().flatten().flatten().collect())
@@ -843,11 +906,11 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn get_timeout(mut self, timeout: Duration) -> Result<R, PoolError> {
-        let wait = remaining(deadline(timeout));
-        let (_, r) = match tokio::time::timeout(wait, self.answers.recv()).await {
-            Ok(got) => got.ok_or(PoolError::Terminated)?,
-            Err(_) => return Err(PoolError::Timeout),
+    pub async fn get_timeout(self, timeout: Duration) -> Result<R, PoolError> {
+        let (_, r) = match self.answers.get_timeout(timeout).await {
+            Ok(got) => got,
+            Err(e) if e.is_empty() => return Err(PoolError::Timeout),
+            Err(_) => return Err(PoolError::Terminated),
         };
         decode(&r?)?.pop().ok_or(PoolError::Terminated)
     }
@@ -855,7 +918,7 @@ impl<R: DeserializeOwned> AsyncResult<R> {
 
 /// The `Stream` of [`Pool::imap`] and [`Pool::imap_unordered`].
 pub struct PoolStream<R> {
-    answers: Answers,
+    answers: crate::queue::QueueStream<(usize, Result<Vec<u8>, PoolError>), crate::queue::Fifo>,
     ordered: bool,
     next: usize,
     left: usize,
@@ -875,7 +938,7 @@ impl<R> fmt::Debug for PoolStream<R> {
 impl<R> PoolStream<R> {
     fn new(answers: Answers, chunks: usize, ordered: bool) -> Self {
         Self {
-            answers,
+            answers: answers.stream(),
             ordered,
             next: 0,
             left: chunks,
@@ -911,7 +974,7 @@ impl<R: DeserializeOwned> Stream for PoolStream<R> {
             if this.left == 0 {
                 return Poll::Ready(None);
             }
-            match this.answers.poll_recv(cx) {
+            match Pin::new(&mut this.answers).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => {
                     this.left = 0;

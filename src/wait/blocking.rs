@@ -243,6 +243,8 @@ mod tests {
 
     #[test]
     fn runs_a_future_that_is_woken_from_another_thread() {
+        // A foreign future on purpose (tokio's oneshot, not a crate
+        // primitive): the driver must run any future woken from elsewhere.
         let (tx, rx) = tokio::sync::oneshot::channel();
         let t = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(10));

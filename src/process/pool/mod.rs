@@ -18,11 +18,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc::unbounded_channel;
 
 pub use self::results::{AsyncResult, PoolStream};
 use self::results::{ChunkAnswers, collect};
-use self::shared::{PoolJob, PoolShared};
+use self::shared::{PoolJob, PoolShared, Reply};
 use super::blocking::refuse_runtime_thread;
 use super::current::{self, INITIALIZED};
 use super::driver;
@@ -209,14 +208,13 @@ impl Pool {
         if self.shared.is_closed() {
             return Err(PoolError::NotRunning);
         }
-        let (reply, answers) = unbounded_channel();
+        let answers = ChunkAnswers::new(0);
         let chunks = encoded.len();
         for (index, args) in encoded.into_iter().enumerate() {
             let job = PoolJob {
                 key,
                 args,
-                index,
-                reply: reply.clone(),
+                reply: Reply::new(answers.clone(), index),
             };
             if self.shared.jobs.put_nowait(job).is_err() {
                 return Err(lock(&self.shared.failure).clone());

@@ -10,29 +10,39 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::super::blocking::refuse_runtime_thread;
 use super::super::driver;
-use super::shared::ChunkResult;
+use super::shared::{Answers, ChunkResult};
 use crate::error::PoolError;
+use crate::queue::{Fifo, QueueStream};
+use crate::sync::Lock;
 use crate::wait::blocking::block_on_deadline;
 use crate::wait::timeout::deadline;
 
-/// One call's answers, `(chunk index, result)`, in the order they come.
-pub(super) type ChunkAnswers = UnboundedReceiver<(usize, ChunkResult)>;
+/// One call's answers, `(chunk index, result)`, in the order they come;
+/// exactly one per chunk (see [`Answers`]).
+pub(super) type ChunkAnswers = Answers;
+
+/// The next answer; the queue is never shut down, so the error arm is only
+/// there to keep the type honest.
+async fn next_answer(answers: &ChunkAnswers) -> (usize, ChunkResult) {
+    answers
+        .get()
+        .await
+        .unwrap_or((usize::MAX, Err(PoolError::Terminated)))
+}
 
 /// Gathers `chunks` answers and flattens them in order.
 pub(super) async fn collect<R: DeserializeOwned>(
-    mut answers: ChunkAnswers,
+    answers: ChunkAnswers,
     chunks: usize,
 ) -> Result<Vec<R>, PoolError> {
     let mut parts: Vec<Option<Vec<u8>>> = (0..chunks).map(|_| None).collect();
     for _ in 0..chunks {
-        match answers.recv().await {
-            Some((i, Ok(values))) => parts[i] = Some(values),
-            Some((_, Err(e))) => return Err(e),
-            None => return Err(PoolError::Terminated),
+        match next_answer(&answers).await {
+            (i, Ok(values)) => parts[i] = Some(values),
+            (_, Err(e)) => return Err(e),
         }
     }
     let mut out = Vec::new();
@@ -53,14 +63,10 @@ struct Slot {
 
 impl Slot {
     fn take_ready(&mut self) -> bool {
-        if self.value.is_none() {
-            match self.answers.try_recv() {
-                Ok((_, r)) => self.value = Some(r),
-                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
-                    self.value = Some(Err(PoolError::Terminated));
-                }
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {}
-            }
+        if self.value.is_none()
+            && let Ok((_, r)) = self.answers.get_nowait()
+        {
+            self.value = Some(r);
         }
         self.value.is_some()
     }
@@ -68,10 +74,10 @@ impl Slot {
 
 /// The pending value of [`Pool::apply_async`](super::Pool::apply_async) (Python's `AsyncResult`).
 pub struct AsyncResult<R> {
-    /// tokio's async mutex, because a `get` holds the answer channel across
-    /// its `recv().await` (the crate's `Lock` guards no data); concurrent
-    /// `get`s queue here and each reads the one stored answer.
-    slot: tokio::sync::Mutex<Slot>,
+    /// The crate's async `Lock`, because a `get` holds the slot across its
+    /// wait for the answer; concurrent `get`s queue here (FIFO) and each
+    /// reads the one stored answer.
+    slot: Lock<Slot>,
     _ret: PhantomData<fn() -> R>,
 }
 
@@ -85,7 +91,7 @@ impl<R> AsyncResult<R> {
     /// The result of the one-chunk call whose answer comes on `answers`.
     pub(super) fn new(answers: ChunkAnswers) -> Self {
         Self {
-            slot: tokio::sync::Mutex::new(Slot {
+            slot: Lock::with_value(Slot {
                 answers,
                 value: None,
             }),
@@ -128,10 +134,7 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     pub async fn get(&self) -> Result<R, PoolError> {
         let mut slot = self.slot.lock().await;
         if slot.value.is_none() {
-            let value = match slot.answers.recv().await {
-                Some((_, r)) => r,
-                None => Err(PoolError::Terminated),
-            };
+            let (_, value) = next_answer(&slot.answers).await;
             slot.value = Some(value);
         }
         match slot.value.as_ref() {
@@ -318,14 +321,16 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     /// ```
     #[must_use]
     pub fn ready(&self) -> bool {
-        self.slot.try_lock().is_ok_and(|mut slot| slot.take_ready())
+        self.slot
+            .try_lock()
+            .is_some_and(|mut slot| slot.take_ready())
     }
 }
 
 /// The values of [`Pool::imap`](super::Pool::imap) / [`Pool::imap_unordered`](super::Pool::imap_unordered), as a
 /// `futures::Stream` of `Result<R, PoolError>`.
 pub struct PoolStream<R> {
-    answers: ChunkAnswers,
+    answers: QueueStream<(usize, ChunkResult), Fifo>,
     chunks: usize,
     received: usize,
     next: usize,
@@ -349,7 +354,7 @@ impl<R> fmt::Debug for PoolStream<R> {
 impl<R> PoolStream<R> {
     pub(super) fn new(answers: ChunkAnswers, chunks: usize, ordered: bool) -> Self {
         Self {
-            answers,
+            answers: answers.stream(),
             chunks,
             received: 0,
             next: 0,
@@ -407,7 +412,7 @@ impl<R: DeserializeOwned> Stream for PoolStream<R> {
                 this.done = true;
                 continue;
             }
-            match this.answers.poll_recv(cx) {
+            match Pin::new(&mut this.answers).poll_next(cx) {
                 Poll::Ready(Some((index, result))) => {
                     this.received += 1;
                     if this.ordered {

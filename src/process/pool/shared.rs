@@ -4,8 +4,6 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::sync::mpsc::UnboundedSender;
-
 use crate::error::PoolError;
 use crate::queue::Queue;
 use crate::sync::Event;
@@ -14,24 +12,55 @@ use crate::wait::loom::lock;
 /// A chunk's encoded `Vec<R>`, or why it failed.
 pub(super) type ChunkResult = Result<Vec<u8>, PoolError>;
 
-/// Where one call's answers go: a tokio channel, because the call must learn
-/// when every job of it is gone unanswered (all senders dropped: the pool was
-/// dropped mid-call), which a crate `Queue` does not tell.
-pub(super) type Answers = UnboundedSender<(usize, ChunkResult)>;
+/// Where one call's answers go, `(chunk index, result)`: an unbounded crate
+/// [`Queue`] the call gets from. Every job of the call puts exactly one
+/// answer there (its [`Reply`] answers [`PoolError::Terminated`] when the job
+/// is dropped unanswered), so the call counts answers and never needs to learn
+/// that its senders are gone.
+pub(super) type Answers = Queue<(usize, ChunkResult)>;
+
+/// A job's one answer: put on the call's [`Answers`] by
+/// [`send`](Reply::send), or as [`PoolError::Terminated`] when dropped
+/// unsent (the job was lost: the pool's driver task or queue went away).
+pub(super) struct Reply {
+    to: Option<Answers>,
+    index: usize,
+}
+
+impl Reply {
+    pub(super) fn new(to: Answers, index: usize) -> Self {
+        Self {
+            to: Some(to),
+            index,
+        }
+    }
+
+    fn send(&mut self, result: ChunkResult) {
+        if let Some(to) = self.to.take() {
+            // Unbounded and never shut down: the put cannot fail.
+            let _ = to.put_nowait((self.index, result));
+        }
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        self.send(Err(PoolError::Terminated));
+    }
+}
 
 /// One chunk of work and where its answer goes.
 pub(super) struct PoolJob {
     pub(super) key: &'static str,
     /// The chunk's encoded `Vec<A>`.
     pub(super) args: Vec<u8>,
-    pub(super) index: usize,
-    pub(super) reply: Answers,
+    pub(super) reply: Reply,
 }
 
 impl PoolJob {
     /// Answers this job.
-    pub(super) fn answer(self, result: ChunkResult) {
-        let _ = self.reply.send((self.index, result));
+    pub(super) fn answer(mut self, result: ChunkResult) {
+        self.reply.send(result);
     }
 }
 
@@ -108,5 +137,36 @@ impl PoolShared {
     /// Forgets a worker's pid.
     pub(super) fn forget_pid(&self, pid: u32) {
         lock(&self.pids).retain(|p| *p != pid);
+    }
+}
+
+#[cfg(all(test, not(threadlet_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_answers_exactly_once() {
+        let answers = Answers::new(0);
+        let job = PoolJob {
+            key: "k",
+            args: Vec::new(),
+            reply: Reply::new(answers.clone(), 3),
+        };
+        job.answer(Ok(vec![1]));
+        assert_eq!(answers.get_nowait().ok(), Some((3, Ok(vec![1]))));
+        assert!(
+            answers.get_nowait().is_err(),
+            "a sent reply adds nothing on drop"
+        );
+    }
+
+    #[test]
+    fn a_job_dropped_unanswered_answers_terminated() {
+        let answers = Answers::new(0);
+        drop(Reply::new(answers.clone(), 5));
+        assert_eq!(
+            answers.get_nowait().ok(),
+            Some((5, Err(PoolError::Terminated)))
+        );
     }
 }

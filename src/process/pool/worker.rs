@@ -2,6 +2,11 @@
 //! steps are `spawn` (start and launch a worker), `serve` (feed it tasks until
 //! something ends that) and `on_death` / `retire` (what follows each ending);
 //! [`run_slot`] strings them together.
+//!
+//! Every wait here on pool state is on the crate's own primitives (the job
+//! `Queue`, the `stop` `Event`); the others are tokio's because they wait on
+//! the kernel, not on another task: the worker's socket (I/O readiness) and
+//! `Child::wait` (reaping its exit, via tokio's SIGCHLD handling).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
