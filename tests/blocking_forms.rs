@@ -4,14 +4,18 @@
 //! once, at the caller's line, saying what to use instead; inside
 //! `spawn_blocking`, `block_in_place` and on plain threads it works.
 
+#[path = "common/blocking_util.rs"]
+mod blocking_util;
+
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use threadlet::error::{GetError, PutError};
 use threadlet::{Barrier, BoundedSemaphore, Condition, Event, Lock, Queue, RLock, Semaphore};
+
+use blocking_util::Case;
 
 /// Completes `fut`, which must be ready on its first poll (no blocking call).
 fn ready<F: Future>(fut: F) -> F::Output {
@@ -33,7 +37,7 @@ fn notifier(cond: &Condition) {
 const MS: Duration = Duration::from_millis(1);
 
 /// (the method, one complete call of it that ends by itself when allowed).
-const CASES: &[(&str, fn())] = &[
+const CASES: &[Case] = &[
     ("Lock::blocking_acquire", || Lock::new().blocking_acquire()),
     ("Lock::blocking_acquire_timeout", || {
         assert!(Lock::new().blocking_acquire_timeout(MS));
@@ -203,101 +207,40 @@ const CASES: &[(&str, fn())] = &[
     }),
 ];
 
-/// The text of a panic payload.
-fn message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_default()
-}
-
-/// Checks that `call` panicked, at once, with the refusal for `name`.
-fn assert_refused(name: &str, outcome: Result<(), String>) {
-    let msg = outcome.expect_err(name);
-    assert!(msg.contains(&format!("`{name}`")), "{name}: {msg}");
-    assert!(
-        msg.contains("would block a thread that is driving a tokio runtime"),
-        "{name}: {msg}"
-    );
-    assert!(msg.contains("spawn_blocking"), "{name}: {msg}");
-    assert!(
-        msg.contains(".await`"),
-        "{name}: names the async form: {msg}"
-    );
-    // `#[track_caller]` all the way: the location is the call in this file.
-    assert!(
-        msg.contains(file!()),
-        "{name}: not the caller's line: {msg}"
-    );
-}
-
-fn run_here(call: fn()) -> Result<(), String> {
-    catch_unwind(AssertUnwindSafe(call)).map_err(|p| message(&*p))
-}
-
 #[tokio::test]
 async fn refused_in_a_current_thread_test_body() {
-    for &(name, call) in CASES {
-        assert_refused(name, run_here(call));
-    }
+    blocking_util::refused_here(file!(), CASES);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_in_a_multi_thread_block_on_body() {
-    for &(name, call) in CASES {
-        assert_refused(name, run_here(call));
-    }
-}
-
-/// Each case in a task spawned on the current runtime.
-async fn refused_in_tasks() {
-    for &(name, call) in CASES {
-        let outcome = tokio::spawn(async move { call() })
-            .await
-            .map_err(|e| message(&*e.into_panic()));
-        assert_refused(name, outcome);
-    }
+    blocking_util::refused_here(file!(), CASES);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_in_a_task_on_a_worker() {
-    refused_in_tasks().await;
+    blocking_util::refused_in_tasks(file!(), CASES).await;
 }
 
 #[tokio::test]
 async fn refused_in_a_current_thread_task() {
-    refused_in_tasks().await;
+    blocking_util::refused_in_tasks(file!(), CASES).await;
 }
 
 #[tokio::test]
 async fn works_in_spawn_blocking_on_a_current_thread_runtime() {
-    for &(name, call) in CASES {
-        tokio::task::spawn_blocking(call)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-    }
+    blocking_util::work_in_spawn_blocking(CASES).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_in_spawn_blocking_and_block_in_place_on_a_multi_thread_runtime() {
-    for &(name, call) in CASES {
-        tokio::task::spawn_blocking(call)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        tokio::spawn(async move { tokio::task::block_in_place(call) })
-            .await
-            .unwrap_or_else(|e| panic!("{name} in block_in_place: {e}"));
-    }
+    blocking_util::work_in_spawn_blocking(CASES).await;
+    blocking_util::work_in_block_in_place(CASES).await;
 }
 
 #[test]
 fn works_on_plain_threads() {
-    for &(name, call) in CASES {
-        std::thread::spawn(call)
-            .join()
-            .unwrap_or_else(|_| panic!("{name} failed on a plain thread"));
-    }
+    blocking_util::work_on_plain_threads(CASES);
     // Also on a thread that merely entered a runtime's context.
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -14,13 +14,17 @@
 //! tokio runtime they panic at once at the caller's line; on plain threads,
 //! in `spawn_blocking` and in `block_in_place` they wait.
 
+#[path = "common/blocking_util.rs"]
+mod blocking_util;
+
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use threadlet::error::{JoinError, JoinTimeoutError};
 use threadlet::{Event, Thread, ThreadRef, Timer};
+
+use blocking_util::Case;
 
 /// A runtime of its own for the threads that the blocking forms join, so
 /// that they run whatever the calling thread does.
@@ -58,7 +62,7 @@ where
 const MS: Duration = Duration::from_millis(1);
 
 /// (the method, one complete call of it that ends by itself when allowed).
-const BLOCKING: &[(&str, fn())] = &[
+const BLOCKING: &[Case] = &[
     ("Thread::blocking_join", || {
         assert_eq!(spawn_there(async { 1 }).blocking_join(), Ok(1));
     }),
@@ -83,72 +87,27 @@ const BLOCKING: &[(&str, fn())] = &[
     }),
 ];
 
-/// The text of a panic payload.
-fn message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_default()
-}
-
-/// Checks that `call` panicked, at once, with the refusal for `name`.
-fn assert_refused(name: &str, outcome: Result<(), String>) {
-    let msg = outcome.expect_err(name);
-    assert!(msg.contains(&format!("`{name}`")), "{name}: {msg}");
-    assert!(
-        msg.contains("would block a thread that is driving a tokio runtime"),
-        "{name}: {msg}"
-    );
-    assert!(
-        msg.contains(".await`"),
-        "{name}: names the async form: {msg}"
-    );
-    assert!(
-        msg.contains(file!()),
-        "{name}: not the caller's line: {msg}"
-    );
-}
-
-fn run_here(call: fn()) -> Result<(), String> {
-    catch_unwind(AssertUnwindSafe(call)).map_err(|p| message(&*p))
-}
-
 #[tokio::test]
 async fn blocking_joins_are_refused_in_a_current_thread_test_body() {
-    for &(name, call) in BLOCKING {
-        assert_refused(name, run_here(call));
-    }
+    blocking_util::refused_here(file!(), BLOCKING);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_joins_are_refused_in_a_task_on_a_worker() {
-    for &(name, call) in BLOCKING {
-        let outcome = tokio::spawn(async move { call() })
-            .await
-            .map_err(|e| message(&*e.into_panic()));
-        assert_refused(name, outcome);
-    }
+    blocking_util::refused_in_tasks(file!(), BLOCKING).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_joins_work_in_spawn_blocking_and_block_in_place() {
-    for &(name, call) in BLOCKING {
-        tokio::task::spawn_blocking(call)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        tokio::spawn(async move { tokio::task::block_in_place(call) })
-            .await
-            .unwrap_or_else(|e| panic!("{name} in block_in_place: {e}"));
-    }
+    blocking_util::work_in_spawn_blocking(BLOCKING).await;
+    blocking_util::work_in_block_in_place(BLOCKING).await;
 }
 
 #[test]
 fn blocking_joins_work_on_plain_threads() {
-    for &(name, call) in BLOCKING {
-        std::thread::spawn(call)
-            .join()
-            .unwrap_or_else(|_| panic!("{name} failed on a plain thread"));
+    blocking_util::work_on_plain_threads(BLOCKING);
+    // And on the test's own thread, which drives no runtime.
+    for &(_, call) in BLOCKING {
         call();
     }
 }

@@ -608,6 +608,39 @@ mod tests {
         waiters
     }
 
+    /// Parks two waiters on `s`: the older first.
+    fn pair(
+        s: &RawSemaphore,
+    ) -> (
+        tokio_test::task::Spawn<Acquire<'_>>,
+        tokio_test::task::Spawn<Acquire<'_>>,
+    ) {
+        let mut waiters = park(s, 2);
+        let b = waiters.pop().unwrap();
+        (waiters.pop().unwrap(), b)
+    }
+
+    /// What a semaphore with `permits` and nothing else looks like.
+    fn idle(permits: usize) -> Snapshot {
+        Snapshot {
+            permits,
+            waiters: 0,
+            slots: 0,
+            closed: false,
+        }
+    }
+
+    /// Wakes `a` (the oldest waiter) with a permit that a barger then takes,
+    /// and lets `a` wait past the starvation bound: the next permit released
+    /// is handed to `a` directly.
+    fn pass_over(s: &RawSemaphore, a: &mut tokio_test::task::Spawn<Acquire<'_>>) {
+        s.release(1);
+        assert!(a.is_woken());
+        assert_eq!(s.try_acquire(), Ok(()));
+        assert_pending!(a.poll());
+        std::thread::sleep(STARVATION_BOUND);
+    }
+
     fn visits(s: &RawSemaphore) -> usize {
         std::mem::take(&mut s.list.lock().visits)
     }
@@ -698,24 +731,13 @@ mod tests {
         assert_eq!(s.try_acquire(), Ok(()));
         assert_eq!(s.try_acquire(), Err(TryAcquireError::NoPermits));
         s.release(1);
-        assert_eq!(
-            s.snapshot(),
-            Snapshot {
-                permits: 1,
-                waiters: 0,
-                slots: 0,
-                closed: false
-            }
-        );
+        assert_eq!(s.snapshot(), idle(1));
     }
 
     #[test]
     fn waiters_are_woken_in_fifo_order() {
         let s = sem(0);
-        let mut a = spawn(s.acquire());
-        let mut b = spawn(s.acquire());
-        assert_pending!(a.poll());
-        assert_pending!(b.poll());
+        let (mut a, mut b) = pair(&s);
         s.release(1);
         assert!(a.is_woken());
         assert!(!b.is_woken());
@@ -724,15 +746,7 @@ mod tests {
         s.release(1);
         assert!(b.is_woken());
         assert_ready!(b.poll()).unwrap();
-        assert_eq!(
-            s.snapshot(),
-            Snapshot {
-                permits: 0,
-                waiters: 0,
-                slots: 0,
-                closed: false
-            }
-        );
+        assert_eq!(s.snapshot(), idle(0));
     }
 
     #[test]
@@ -740,12 +754,7 @@ mod tests {
         let s = sem(0);
         let mut a = spawn(s.acquire());
         assert_pending!(a.poll());
-        s.release(1);
-        assert!(a.is_woken());
-        // A barger takes the permit before `a` runs.
-        assert_eq!(s.try_acquire(), Ok(()));
-        assert_pending!(a.poll());
-        std::thread::sleep(STARVATION_BOUND); // `a` has now waited past the bound
+        pass_over(&s, &mut a);
         s.release(1);
         // Handed over: the barger cannot take it.
         assert_eq!(s.try_acquire(), Err(TryAcquireError::NoPermits));
@@ -756,10 +765,7 @@ mod tests {
     #[test]
     fn dropped_woken_waiter_passes_the_wakeup_on() {
         let s = sem(0);
-        let mut a = spawn(s.acquire());
-        let mut b = spawn(s.acquire());
-        assert_pending!(a.poll());
-        assert_pending!(b.poll());
+        let (a, mut b) = pair(&s);
         s.release(1);
         assert!(a.is_woken());
         drop(a);
@@ -771,27 +777,13 @@ mod tests {
     #[test]
     fn dropped_granted_waiter_passes_the_permit_on() {
         let s = sem(0);
-        let mut a = spawn(s.acquire());
-        let mut b = spawn(s.acquire());
-        assert_pending!(a.poll());
-        assert_pending!(b.poll());
-        s.release(1);
-        assert_eq!(s.try_acquire(), Ok(()));
-        assert_pending!(a.poll()); // passed over
-        std::thread::sleep(STARVATION_BOUND);
+        let (mut a, mut b) = pair(&s);
+        pass_over(&s, &mut a);
         s.release(1); // granted to a
         drop(a);
         assert!(b.is_woken());
         assert_ready!(b.poll()).unwrap();
-        assert_eq!(
-            s.snapshot(),
-            Snapshot {
-                permits: 0,
-                waiters: 0,
-                slots: 0,
-                closed: false
-            }
-        );
+        assert_eq!(s.snapshot(), idle(0));
     }
 
     #[test]
@@ -799,21 +791,10 @@ mod tests {
         let s = sem(0);
         let mut a = spawn(s.acquire());
         assert_pending!(a.poll());
-        s.release(1);
-        assert_eq!(s.try_acquire(), Ok(()));
-        assert_pending!(a.poll());
-        std::thread::sleep(STARVATION_BOUND);
+        pass_over(&s, &mut a);
         s.release(1);
         drop(a);
-        assert_eq!(
-            s.snapshot(),
-            Snapshot {
-                permits: 1,
-                waiters: 0,
-                slots: 0,
-                closed: false
-            }
-        );
+        assert_eq!(s.snapshot(), idle(1));
     }
 
     #[test]
@@ -885,15 +866,7 @@ mod tests {
         let s = sem(0);
         let deadline = Instant::now() + Duration::from_millis(20);
         assert_eq!(s.blocking_acquire(Some(deadline)), Ok(false));
-        assert_eq!(
-            s.snapshot(),
-            Snapshot {
-                permits: 0,
-                waiters: 0,
-                slots: 0,
-                closed: false
-            }
-        );
+        assert_eq!(s.snapshot(), idle(0));
     }
 
     #[test]
