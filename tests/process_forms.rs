@@ -5,6 +5,9 @@
 //! `Queue`, the pool's job `Queue`) lose nothing.
 #![cfg(all(feature = "process", target_os = "linux"))]
 
+#[path = "common/blocking_util.rs"]
+mod blocking_util;
+
 use std::time::{Duration, Instant};
 
 use threadlet::error::{PipeError, PoolError, ProcessJoinError, ProcessQueueError};
@@ -34,6 +37,7 @@ process::test_support!(targets);
 /// |----------------------|--------------|---------------|-------------------|-------------------|---------------------------|
 /// | `Process` join       | `join`       | `try_join`    | `join_timeout`    | `blocking_join`   | `blocking_join_timeout`   |
 /// | `Pool::map`          | `map`        | -             | `map_timeout`     | `blocking_map`    | `blocking_map_timeout`    |
+/// | `Pool::map_chunked`  | `map_chunked` | -            | `map_chunked_timeout` | `blocking_map_chunked` | `blocking_map_chunked_timeout` |
 /// | `Pool::apply`        | `apply`      | -             | `apply_timeout`   | `blocking_apply`  | `blocking_apply_timeout`  |
 /// | `Pool` join          | `join`       | `try_join`    | `join_timeout`    | `blocking_join`   | `blocking_join_timeout`   |
 /// | `AsyncResult` get    | `get`        | `try_get`     | `get_timeout`     | `blocking_get`    | `blocking_get_timeout`    |
@@ -59,6 +63,12 @@ fn every_form_exists() {
         |p: &Pool| drop(p.map_timeout(square, items(), d)),
         |p: &Pool| drop(p.blocking_map(square, items())),
         |p: &Pool| drop(p.blocking_map_timeout(square, items(), d)),
+    );
+    let _map_chunked = (
+        |p: &Pool| drop(p.map_chunked(square, items(), 1)),
+        |p: &Pool| drop(p.map_chunked_timeout(square, items(), 1, d)),
+        |p: &Pool| drop(p.blocking_map_chunked(square, items(), 1)),
+        |p: &Pool| drop(p.blocking_map_chunked_timeout(square, items(), 1, d)),
     );
     let _apply = (
         Pool::apply::<u64, u64, F>,
@@ -162,6 +172,18 @@ fn pool_blocking_forms() {
         pool.blocking_map_timeout(square, 1..=2, Duration::from_secs(60)),
         Ok(vec![1, 4])
     );
+    assert_eq!(
+        pool.blocking_map_chunked(square, 1..=5, 2),
+        Ok(vec![1, 4, 9, 16, 25])
+    );
+    assert_eq!(
+        pool.blocking_map_chunked_timeout(square, 1..=3, 1, Duration::from_secs(60)),
+        Ok(vec![1, 4, 9])
+    );
+    assert_eq!(
+        pool.blocking_map_chunked(square, 1..=3, 0),
+        Err(PoolError::InvalidChunksize)
+    );
     assert_eq!(pool.blocking_apply(square, 5), Ok(25));
     assert_eq!(
         pool.blocking_apply_timeout(square, 5, Duration::from_secs(60)),
@@ -175,6 +197,10 @@ fn pool_blocking_forms() {
     // From here on both workers nap for a minute.
     assert_eq!(
         pool.blocking_map_timeout(nap, [60_000], Duration::from_millis(20)),
+        Err(PoolError::Timeout)
+    );
+    assert_eq!(
+        pool.blocking_map_chunked_timeout(nap, [60_000], 1, Duration::from_millis(20)),
         Err(PoolError::Timeout)
     );
     assert_eq!(
@@ -208,6 +234,16 @@ async fn pool_async_timed_forms() {
         Ok(vec![1, 4, 9])
     );
     assert_eq!(
+        pool.map_chunked_timeout(square, 1..=5, 2, Duration::from_secs(60))
+            .await,
+        Ok(vec![1, 4, 9, 16, 25])
+    );
+    assert_eq!(
+        pool.map_chunked_timeout(square, 1..=5, 0, Duration::from_secs(60))
+            .await,
+        Err(PoolError::InvalidChunksize)
+    );
+    assert_eq!(
         pool.apply_timeout(square, 3, Duration::from_secs(60)).await,
         Ok(9)
     );
@@ -217,6 +253,11 @@ async fn pool_async_timed_forms() {
     // From here on both workers nap for a minute.
     assert_eq!(
         pool.map_timeout(nap, [60_000], Duration::from_millis(20))
+            .await,
+        Err(PoolError::Timeout)
+    );
+    assert_eq!(
+        pool.map_chunked_timeout(nap, [60_000, 60_000], 2, Duration::from_millis(20))
             .await,
         Err(PoolError::Timeout)
     );
@@ -364,17 +405,7 @@ async fn cancelled_pool_waits_lose_nothing() {
 async fn blocking_forms_refuse_a_runtime_thread() {
     threadlet_process_setup();
     fn refused(what: &str, f: impl FnOnce()) {
-        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-            .expect_err(what)
-            .downcast::<String>()
-            .map(|s| *s)
-            .unwrap_or_default();
-        assert!(err.contains(what), "{err}");
-        assert!(err.contains("would block"), "{err}");
-        assert!(
-            err.contains("process_forms.rs"),
-            "not the caller's line: {err}"
-        );
+        blocking_util::assert_refused(file!(), what, blocking_util::run_here(f));
     }
     let p = Process::new(square, 2).unwrap();
     refused("Process::blocking_join", || drop(p.blocking_join()));
@@ -402,6 +433,12 @@ async fn blocking_forms_refuse_a_runtime_thread() {
     });
     refused("Pool::blocking_map_timeout", || {
         drop(pool.blocking_map_timeout(square, [1], Duration::ZERO));
+    });
+    refused("Pool::blocking_map_chunked", || {
+        drop(pool.blocking_map_chunked(square, [1], 1))
+    });
+    refused("Pool::blocking_map_chunked_timeout", || {
+        drop(pool.blocking_map_chunked_timeout(square, [1], 1, Duration::ZERO));
     });
     refused("Pool::blocking_apply", || {
         drop(pool.blocking_apply(square, 1))

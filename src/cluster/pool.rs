@@ -1,7 +1,6 @@
 //! `cluster::Pool`: `map` / `apply_async` / `imap` over a cluster queue of jobs,
 //! served by [`worker`](super::worker) processes on any host.
 
-use std::any::TypeId;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
@@ -19,9 +18,11 @@ use super::Options;
 use super::conn::Conn;
 use super::error::{ClusterError, PoolError};
 use super::queue::Queue;
-use crate::process::registry::{self, Lookup};
+use crate::process::pool::chunks;
 use crate::sync::Event;
 use crate::wait::loom::lock;
+
+chunks::refusal_into!(PoolError);
 
 /// One chunk of work on the job queue.
 #[derive(Debug, Serialize, Deserialize)]
@@ -384,26 +385,12 @@ impl Pool {
         F: Fn(A) -> R + Send + Sync + 'static,
         A: Serialize,
     {
-        let key = registry::key_of::<F>();
-        match registry::lookup(key, Some(TypeId::of::<F>())) {
-            Ok(_) => {}
-            Err(Lookup::Unknown) => return Err(PoolError::UnknownTarget(key.to_owned())),
-            Err(Lookup::Ambiguous) => return Err(PoolError::AmbiguousTarget(key.to_owned())),
-        }
+        let key = chunks::target_key::<A, R, F>()?;
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(PoolError::NotRunning);
         }
-        let items: Vec<A> = items.into_iter().collect();
-        let chunksize = match chunksize {
-            Some(0) => return Err(PoolError::InvalidChunksize),
-            Some(n) => n,
-            // The number of workers is unknown here: about 32 chunks a call.
-            None => items.len().div_ceil(32).max(1),
-        };
-        let encoded = items
-            .chunks(chunksize)
-            .map(|c| postcard::to_stdvec(c).map_err(|e| PoolError::Encode(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+        // The number of workers is unknown here: about 32 chunks a call.
+        let encoded = chunks::encode_chunks(items, chunksize, 32)?;
         let inner = &self.inner;
         let call = inner.calls.fetch_add(1, Ordering::Relaxed);
         let reply = format!(
@@ -476,9 +463,7 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
-        drop(f);
-        let (answers, chunks) = self.submit::<A, R, F>(items, None).await?;
-        gather(answers, chunks).await
+        self.map_with(f, items, None).await
     }
 
     /// [`map`](Pool::map) with an explicit chunk size (items per job).
@@ -515,8 +500,23 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
+        self.map_with(f, items, Some(chunksize)).await
+    }
+
+    /// The body of `map` and `map_chunked`.
+    async fn map_with<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        chunksize: Option<usize>,
+    ) -> Result<Vec<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
         drop(f);
-        let (answers, chunks) = self.submit::<A, R, F>(items, Some(chunksize)).await?;
+        let (answers, chunks) = self.submit::<A, R, F>(items, chunksize).await?;
         gather(answers, chunks).await
     }
 
@@ -627,9 +627,7 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
-        drop(f);
-        let (answers, chunks) = self.submit::<A, R, F>(items, Some(1)).await?;
-        Ok(PoolStream::new(answers, chunks, true))
+        self.stream(f, items, true).await
     }
 
     /// As [`imap`](Pool::imap), values in the order they finish (Python's
@@ -673,9 +671,24 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
+        self.stream(f, items, false).await
+    }
+
+    /// The body of `imap` (`ordered`) and `imap_unordered`: one item a job.
+    async fn stream<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        ordered: bool,
+    ) -> Result<PoolStream<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
         drop(f);
         let (answers, chunks) = self.submit::<A, R, F>(items, Some(1)).await?;
-        Ok(PoolStream::new(answers, chunks, false))
+        Ok(PoolStream::new(answers, chunks, ordered))
     }
 
     /// Stops this client submitting work (Python's `close`); calls already

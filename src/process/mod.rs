@@ -191,7 +191,7 @@ mod current;
 mod driver;
 pub(crate) mod error;
 mod pipe;
-mod pool;
+pub(crate) mod pool;
 mod preamble;
 #[allow(clippy::module_inception)]
 mod process;

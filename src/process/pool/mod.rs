@@ -6,11 +6,11 @@
 //! queue, sends it, and waits for the answer; when the worker dies mid-task, that
 //! task fails with [`PoolError::WorkerDied`] and the slot starts a new worker.
 
+pub(crate) mod chunks;
 mod results;
 mod shared;
 mod worker;
 
-use std::any::TypeId;
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -25,7 +25,6 @@ use self::shared::{PoolJob, PoolShared, Reply};
 use super::blocking::refuse_runtime_thread;
 use super::current::{self, INITIALIZED};
 use super::driver;
-use super::registry::{self, Lookup};
 use crate::error::PoolError;
 use crate::wait::blocking::block_on_deadline;
 use crate::wait::loom::lock;
@@ -175,8 +174,9 @@ impl Pool {
         lock(&self.shared.pids).clone()
     }
 
-    /// Encodes `items` and queues them in chunks of `chunksize`; returns the
-    /// answer channel and the number of chunks.
+    /// Encodes `items` and queues them in chunks of `chunksize` (about four
+    /// chunks per worker without one, as Python's `map`); returns the answer
+    /// queue and the number of chunks.
     fn submit<A, R, F>(
         &self,
         items: impl IntoIterator<Item = A>,
@@ -186,24 +186,8 @@ impl Pool {
         F: Fn(A) -> R + Send + Sync + 'static,
         A: Serialize,
     {
-        let key = registry::key_of::<F>();
-        match registry::lookup(key, Some(TypeId::of::<F>())) {
-            Ok(_) => {}
-            Err(Lookup::Unknown) => return Err(PoolError::UnknownTarget(key.to_owned())),
-            Err(Lookup::Ambiguous) => return Err(PoolError::AmbiguousTarget(key.to_owned())),
-        }
-        let items: Vec<A> = items.into_iter().collect();
-        let chunksize = match chunksize {
-            Some(0) => return Err(PoolError::InvalidChunksize),
-            Some(n) => n,
-            // Python's map default: about four chunks per worker.
-            None => items.len().div_ceil(self.processes * 4).max(1),
-        };
-        // Encode everything first: a bad item means nothing is sent.
-        let encoded = items
-            .chunks(chunksize)
-            .map(|chunk| postcard::to_stdvec(chunk).map_err(|e| PoolError::Encode(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+        let key = chunks::target_key::<A, R, F>()?;
+        let encoded = chunks::encode_chunks(items, chunksize, self.processes * 4)?;
         let _submitting = lock(&self.submitting);
         if self.shared.is_closed() {
             return Err(PoolError::NotRunning);
@@ -221,6 +205,49 @@ impl Pool {
             }
         }
         Ok((answers, chunks))
+    }
+
+    /// The one body of the async `map` forms: queues the call, then collects
+    /// its values for at most `timeout` of real time (`Duration::MAX`: no
+    /// limit, zero: only what is there at once).
+    async fn map_within<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        chunksize: Option<usize>,
+        timeout: Duration,
+    ) -> Result<Vec<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        drop(f);
+        let (answers, chunks) = self.submit::<A, R, F>(items, chunksize)?;
+        driver::real_timeout(timeout, collect(answers, chunks))
+            .await
+            .unwrap_or(Err(PoolError::Timeout))
+    }
+
+    /// The one body of the blocking `map` forms (after their public method
+    /// refused a runtime thread): `map_within` on this thread, by the crate's
+    /// blocking driver.
+    fn blocking_map_within<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        chunksize: Option<usize>,
+        timeout: Duration,
+    ) -> Result<Vec<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        drop(f);
+        let (answers, chunks) = self.submit::<A, R, F>(items, chunksize)?;
+        block_on_deadline(collect(answers, chunks), deadline(timeout))
+            .unwrap_or(Err(PoolError::Timeout))
     }
 
     /// Applies `f` to every item in worker processes and returns the values in
@@ -265,9 +292,7 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
-        drop(f);
-        let (answers, chunks) = self.submit::<A, R, F>(items, None)?;
-        collect(answers, chunks).await
+        self.map_within(f, items, None, Duration::MAX).await
     }
 
     /// [`map`](Pool::map) for at most `timeout` of real time (`Duration::MAX`
@@ -313,11 +338,7 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
-        drop(f);
-        let (answers, chunks) = self.submit::<A, R, F>(items, None)?;
-        driver::real_timeout(timeout, collect(answers, chunks))
-            .await
-            .unwrap_or(Err(PoolError::Timeout))
+        self.map_within(f, items, None, timeout).await
     }
 
     /// [`map`](Pool::map) for a plain OS thread: blocks it until every value
@@ -362,7 +383,7 @@ impl Pool {
         R: DeserializeOwned,
     {
         refuse_runtime_thread("Pool::blocking_map", "`.map(f, items).await`");
-        self.blocking_map_timeout(f, items, Duration::MAX)
+        self.blocking_map_within(f, items, None, Duration::MAX)
     }
 
     /// [`blocking_map`](Pool::blocking_map) for at most `timeout`
@@ -414,10 +435,7 @@ impl Pool {
             "Pool::blocking_map_timeout",
             "`.map_timeout(f, items, timeout).await`",
         );
-        drop(f);
-        let (answers, chunks) = self.submit::<A, R, F>(items, None)?;
-        block_on_deadline(collect(answers, chunks), deadline(timeout))
-            .unwrap_or(Err(PoolError::Timeout))
+        self.blocking_map_within(f, items, None, timeout)
     }
 
     /// [`map`](Pool::map) with an explicit chunk size (items per message).
@@ -458,9 +476,158 @@ impl Pool {
         A: Serialize,
         R: DeserializeOwned,
     {
-        drop(f);
-        let (answers, chunks) = self.submit::<A, R, F>(items, Some(chunksize))?;
-        collect(answers, chunks).await
+        self.map_within(f, items, Some(chunksize), Duration::MAX)
+            .await
+    }
+
+    /// [`map_chunked`](Pool::map_chunked) for at most `timeout` of real time
+    /// (`Duration::MAX` waits forever; measured as
+    /// [`map_timeout`](Pool::map_timeout) is). On a timeout the chunks already
+    /// queued still run; their values are dropped.
+    ///
+    /// # Errors
+    ///
+    /// As `map_chunked`, plus [`PoolError::Timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As `map`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn inc(x: i32) -> i32 {
+    ///     x + 1
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(inc);
+    ///     process::init();
+    ///     let rt = tokio::runtime::Runtime::new().unwrap();
+    ///     let pool = Pool::new(2).unwrap();
+    ///     let got = rt.block_on(pool.map_chunked_timeout(inc, 0..4, 2, Duration::from_secs(60)));
+    ///     assert_eq!(got.unwrap(), vec![1, 2, 3, 4]);
+    /// }
+    /// ```
+    pub async fn map_chunked_timeout<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        chunksize: usize,
+        timeout: Duration,
+    ) -> Result<Vec<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        self.map_within(f, items, Some(chunksize), timeout).await
+    }
+
+    /// [`map_chunked`](Pool::map_chunked) for a plain OS thread: blocks it
+    /// until every value is back; it needs no tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As `map_chunked`.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.map_chunked(f, items, chunksize).await` there, or call it
+    /// from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn inc(x: i32) -> i32 {
+    ///     x + 1
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(inc);
+    ///     process::init();
+    ///     let pool = Pool::new(2).unwrap();
+    ///     assert_eq!(pool.blocking_map_chunked(inc, 0..4, 3).unwrap(), vec![1, 2, 3, 4]);
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_map_chunked<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        chunksize: usize,
+    ) -> Result<Vec<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        refuse_runtime_thread(
+            "Pool::blocking_map_chunked",
+            "`.map_chunked(f, items, chunksize).await`",
+        );
+        self.blocking_map_within(f, items, Some(chunksize), Duration::MAX)
+    }
+
+    /// [`blocking_map_chunked`](Pool::blocking_map_chunked) for at most
+    /// `timeout` (`Duration::MAX` waits forever). On a timeout the chunks
+    /// already queued still run; their values are dropped.
+    ///
+    /// # Errors
+    ///
+    /// As `map_chunked`, plus [`PoolError::Timeout`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (an async task, a
+    /// `block_on` or `#[tokio::test]` body), where the wait could never
+    /// end: use `.map_chunked_timeout(f, items, chunksize, timeout).await`
+    /// there, or call it from `spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadlet::error::PoolError;
+    /// use threadlet::process::{self, Pool};
+    ///
+    /// fn slow(ms: u64) {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    /// }
+    ///
+    /// fn main() {
+    ///     process::register(slow);
+    ///     process::init();
+    ///     let pool = Pool::new(1).unwrap();
+    ///     let got = pool.blocking_map_chunked_timeout(slow, [5_000], 1, Duration::from_millis(10));
+    ///     assert_eq!(got, Err(PoolError::Timeout));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn blocking_map_chunked_timeout<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        chunksize: usize,
+        timeout: Duration,
+    ) -> Result<Vec<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        refuse_runtime_thread(
+            "Pool::blocking_map_chunked_timeout",
+            "`.map_chunked_timeout(f, items, chunksize, timeout).await`",
+        );
+        self.blocking_map_within(f, items, Some(chunksize), timeout)
     }
 
     /// Runs `f(args)` in a worker and waits for the value (Python's `apply`).
@@ -709,9 +876,7 @@ impl Pool {
         F: Fn(A) -> R + Send + Sync + 'static,
         A: Serialize,
     {
-        drop(f);
-        let (answers, chunks) = self.submit::<A, R, F>(items, Some(1))?;
-        Ok(PoolStream::new(answers, chunks, true))
+        self.stream(f, items, true)
     }
 
     /// Like [`imap`](Pool::imap), but yields each value as soon as it is ready,
@@ -751,9 +916,23 @@ impl Pool {
         F: Fn(A) -> R + Send + Sync + 'static,
         A: Serialize,
     {
+        self.stream(f, items, false)
+    }
+
+    /// The body of `imap` (`ordered`) and `imap_unordered`: one item a chunk.
+    fn stream<A, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = A>,
+        ordered: bool,
+    ) -> Result<PoolStream<R>, PoolError>
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Serialize,
+    {
         drop(f);
         let (answers, chunks) = self.submit::<A, R, F>(items, Some(1))?;
-        Ok(PoolStream::new(answers, chunks, false))
+        Ok(PoolStream::new(answers, chunks, ordered))
     }
 
     /// Accepts no more work; the workers exit once the queued work is done
