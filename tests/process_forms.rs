@@ -396,6 +396,34 @@ async fn cancelled_pool_waits_lose_nothing() {
     pool.join().await.unwrap();
 }
 
+/// `AsyncResult::get` holds the result's slot (a crate `Lock`) while it waits
+/// for the answer: concurrent getters queue there, each sees the one value,
+/// and one of them cancelled mid-wait hands the slot on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_gets_of_one_result_all_see_it() {
+    threadlet_process_setup();
+    let pool = Pool::new(1).unwrap();
+    let r = std::sync::Arc::new(pool.apply_async(nap, 200).unwrap());
+    let getters: Vec<_> = (0..4)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(async move { r.get().await })
+        })
+        .collect();
+    let cancelled = {
+        let r = r.clone();
+        tokio::spawn(async move { r.get().await })
+    };
+    cancelled.abort();
+    for g in getters {
+        assert_eq!(g.await.unwrap(), Ok(200));
+    }
+    assert!(r.ready());
+    assert_eq!(r.try_get(), Ok(200));
+    pool.close();
+    pool.join().await.unwrap();
+}
+
 // ===== blocking forms on a runtime thread =====
 
 /// Every process `blocking_*` form refuses at once, at the caller's line, on
