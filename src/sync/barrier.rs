@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::error::{BarrierPartiesError, BrokenBarrierError};
 use crate::wait::blocking::{Op, block_on_timed};
+use crate::wait::flag::announce;
 use crate::wait::loom::seq_cst_fence;
 use crate::wait::loom::{Arc, AtomicUsize, Mutex, Ordering};
 use crate::wait::timeout::Wait;
@@ -45,8 +46,7 @@ impl Generation {
             .compare_exchange(PENDING, outcome, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            seq_cst_fence();
-            self.waiters.notify(usize::MAX);
+            announce(&self.waiters);
         }
     }
 }

@@ -9,15 +9,13 @@
 //! condition's lock).
 
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::panic::Location;
-use std::pin::Pin;
-use std::task::Poll;
 use std::time::Duration;
 
 use super::statistics::EventStatistics;
 use crate::wait::blocking::{Op, block_on, block_on_forever};
-use crate::wait::loom::seq_cst_fence as fence;
+use crate::wait::flag::{announce, wait_until};
 use crate::wait::loom::{Arc, AtomicUsize, Ordering};
 use crate::wait::timeout::Wait;
 use crate::wait::timeout::deadline;
@@ -309,49 +307,6 @@ impl Event {
     pub(crate) fn debug_state(&self) -> (usize, usize, usize) {
         let s = self.inner.raw.snapshot();
         (s.permits, s.waiters, s.slots)
-    }
-}
-
-/// The waker's half of a flag guarded by a broadcast-mode `raw`: call it
-/// after setting the flag. It wakes every task and OS thread waiting in
-/// [`wait_until`].
-fn announce(raw: &RawSemaphore) {
-    fence();
-    raw.notify(usize::MAX);
-}
-
-/// Waits until `is_set()` holds, where whoever sets the flag then calls
-/// [`announce`] on `raw` (a semaphore in [`Mode::Discard`]). Used by
-/// [`Event::wait`] and by thread joins.
-///
-/// The first poll queues the waiter with its waker in one pass over the
-/// list's lock, then fences and looks at the flag again (the setter sets the
-/// flag, fences, then looks for waiters: one of the two sees the other). The
-/// wake-up is a direct grant, so the second poll only frees the slot: three
-/// lock passes per wait and wake-up, counting the setter's. A wake-up that
-/// finds `is_set()` false (an earlier setter's, see the module docs) queues
-/// again. Dropped early, the waiter leaves the list (broadcast mode passes
-/// nothing on).
-pub(crate) async fn wait_until(raw: &RawSemaphore, is_set: impl Fn() -> bool) {
-    while !is_set() {
-        let mut waiter = raw.acquire();
-        let mut queued = false;
-        poll_fn(|cx| {
-            if Pin::new(&mut waiter).poll(cx).is_ready() {
-                return Poll::Ready(());
-            }
-            if !queued {
-                queued = true;
-                fence();
-                if is_set() {
-                    // Set between the first look and the queueing: the
-                    // waiter's drop takes it out of the list.
-                    return Poll::Ready(());
-                }
-            }
-            Poll::Pending
-        })
-        .await;
     }
 }
 

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::task::Id;
 
 use super::error::JoinError;
-use crate::sync::event::wait_until;
+use crate::wait::flag::wait_until;
 use crate::wait::loom::{AtomicU8, planted, seq_cst_fence};
 use crate::wait::{Mode, RawSemaphore};
 

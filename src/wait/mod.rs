@@ -9,6 +9,9 @@
 //!   wake-up ([`Mode::Counting`](mode::Mode::Counting),
 //!   [`Mode::PassOn`](mode::Mode::PassOn), [`Mode::Discard`](mode::Mode::Discard)),
 //!   and the signal modes' notification of the waiters already queued;
+//! - [`flag`]: a flag guarded by a broadcast-mode semaphore: the setter's
+//!   [`announce`](flag::announce) and the waiters' [`wait_until`](flag::wait_until)
+//!   (Event, thread join);
 //! - [`blocking`]: the one driver every `blocking_*` method runs its async
 //!   future with (and the rule for when a blocking call is refused);
 //! - [`timeout`]: every timeout turned into a deadline by one code path, and
@@ -58,6 +61,7 @@
 //!   nothing: no permit is added and no waiter is woken.
 
 pub(crate) mod blocking;
+pub(crate) mod flag;
 pub(crate) mod list;
 pub(crate) mod loom;
 pub(crate) mod mode;
