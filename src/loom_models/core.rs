@@ -257,3 +257,36 @@ fn sleeper_cursor_survives_a_barger() {
         quiet(&sem, 2);
     });
 }
+
+/// `[I-drain]`: a broadcast (`Mode::Discard`: Event, Barrier, thread join)
+/// takes the whole list and frees the slots itself, racing a waiter that is
+/// dropped, a waiter that stays, and a new waiter that may reuse a freed
+/// slot. Each slot is freed exactly once (by its owner, or by the broadcast),
+/// a reused slot is not freed again by its old owner, the waiter that stays
+/// is woken and returns without touching its old slot, and nothing is left
+/// in the list.
+#[test]
+fn broadcast_racing_a_drop_frees_each_slot_once() {
+    model(|| {
+        let sem = Arc::new(RawSemaphore::new(0, Mode::Discard));
+        let quitter = sem.register();
+        let stayer = sem.register();
+        let broadcaster = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.notify(usize::MAX))
+        };
+        drop(quitter);
+        // Queued before or after the broadcast, maybe in the quitter's slot.
+        let mut late = sem.acquire();
+        let late_queued = poll_once(&mut late).is_pending();
+        assert!(late_queued, "nothing to take in a broadcast semaphore");
+        block_on(stayer).unwrap();
+        let woken = broadcaster.join().unwrap();
+        // The stayer always, the quitter if it was still queued, the late
+        // waiter if it queued first.
+        assert!((1..=3).contains(&woken), "woke {woken}");
+        drop(late);
+        let snap = sem.snapshot();
+        assert_eq!((snap.waiters, snap.slots), (0, 0));
+    });
+}

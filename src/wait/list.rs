@@ -5,7 +5,7 @@
 //!
 //! The invariants it keeps are named in the [wait layer's
 //! docs](super#invariants): `[I-fifo]`, `[I-sleeper]`, `[I-slot]`,
-//! `[I-wake-unlocked]`.
+//! `[I-drain]`, `[I-wake-unlocked]`.
 
 use std::task::Waker;
 use std::time::Instant;
@@ -63,6 +63,10 @@ pub(super) const NIL: usize = usize::MAX;
 /// The first arrival number: nodes pushed at the back count up from it, nodes
 /// pushed at the front count down below it.
 const SEQ_START: u64 = 1 << 63;
+
+/// Below every arrival number pushed at the back: the drain epoch of a
+/// semaphore that has drained nobody yet (`[I-drain]`).
+pub(super) const NONE_DRAINED: u64 = SEQ_START - 1;
 
 /// A slab grown past this many slots is given back once no waiter is left.
 const SHRINK_ABOVE: usize = 1024;
@@ -300,6 +304,59 @@ impl List {
         (self.sleeper != NIL).then_some(self.sleeper)
     }
 
+    /// The arrival number of the node last pushed at the back.
+    pub(super) fn last_seq(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// A notification in [`Mode::Discard`](super::Mode::Discard): unlinks up
+    /// to `n` nodes from the head in one pass, collects their wake handles
+    /// and returns their slots to the slab. Returns how many, and the
+    /// arrival number of the last one: every drained node's `seq` is at
+    /// most that and every node still linked has a larger one (drains go
+    /// from the head, and nodes are only pushed at the back in this mode),
+    /// which is how the owners of the drained keys learn it and never touch
+    /// them again (`[I-drain]`).
+    pub(super) fn drain_front(&mut self, n: usize, wakes: &mut Wakes) -> (usize, u64) {
+        let drained = n.min(self.linked);
+        // Every slot in use is drained: the whole slab goes at once.
+        let whole = self.used == drained;
+        let mut key = self.head;
+        let mut last = NONE_DRAINED;
+        for _ in 0..drained {
+            let node = self.node(key);
+            let next = node.next;
+            last = node.seq;
+            wakes.push(std::mem::replace(&mut node.wake, Wake::None));
+            if !whole {
+                self.slots[key] = Slot::Free {
+                    next_free: self.free,
+                };
+                self.free = key;
+            }
+            key = next;
+        }
+        self.head = key;
+        if key == NIL {
+            self.tail = NIL;
+        } else {
+            self.node(key).prev = NIL;
+        }
+        // No node is `Notified` in this mode: the cursor is the new head.
+        self.sleeper = key;
+        self.linked -= drained;
+        self.used -= drained;
+        if whole {
+            // [I-slot]: no waiter holds a key any more.
+            self.slots.clear();
+            self.free = NIL;
+            if self.slots.capacity() > SHRINK_ABOVE {
+                self.slots.shrink_to(SHRINK_TO);
+            }
+        }
+        (drained, last)
+    }
+
     /// Unlinks `key` and marks it `Granted`; returns its wake handle.
     pub(super) fn grant(&mut self, key: usize) -> Wake {
         self.unlink(key);
@@ -339,8 +396,11 @@ impl Wakes {
         if let Some(first) = self.first {
             first.wake();
         }
-        for wake in self.rest {
-            wake.wake();
+        // Most notifications wake one waiter: no iterator to set up and drop.
+        if !self.rest.is_empty() {
+            for wake in self.rest {
+                wake.wake();
+            }
         }
     }
 }

@@ -51,7 +51,24 @@
 //!   [`Mode::Discard`](mode::Mode::Discard), where every waiter was woken.
 //! - **`[I-slot]`** A waiter's slot is owned by exactly one future (or key
 //!   holder) and returned to the slab by it alone, when it completes or is
-//!   cancelled; the slab is shrunk only when no slot is in use.
+//!   cancelled — or, in [`Mode::Discard`](mode::Mode::Discard), by the
+//!   notification that drains it (`[I-drain]`): either way exactly once.
+//!   The slab is shrunk only when no slot is in use.
+//! - **`[I-drain]`** (Discard) A notification takes the waiters it wakes
+//!   (the oldest `n`; every one for a broadcast) off the head of the list
+//!   in one pass under the lock: it collects their wakers, returns their
+//!   slots to the slab and moves the semaphore's drain epoch (`drained`) to
+//!   the arrival number of the last one, before the lock is released. In
+//!   this mode waiters are only linked at the tail, so arrival numbers are
+//!   in list order: a waiter whose arrival number is at most the drain
+//!   epoch was drained, and its key is no longer its own. Woken, it returns
+//!   without taking the lock (the epoch's `Acquire` load pairs with the
+//!   notifier's `Release` store); dropped, it reads the epoch under the
+//!   lock and frees nothing. So a waiter dropped concurrently with a
+//!   broadcast frees its slot exactly once (itself before the broadcast
+//!   took the lock, or the broadcast) and loses nothing (every waiter is
+//!   woken in this mode). No waiter is ever `Granted` or `Closed` here
+//!   (`close` is not used in this mode).
 //! - **`[I-wake-unlocked]`** Wakers are collected under the list's lock and
 //!   woken after it is released, so a woken task never contends for it with
 //!   its waker.

@@ -27,7 +27,9 @@ pub(crate) enum Mode {
     PassOn,
     /// Like `PassOn`, but a wake-up given to a waiter that is then dropped is
     /// discarded: every waiter is woken anyway (Event, Barrier, thread join,
-    /// queue `join`).
+    /// queue `join`). A notification drains the waiters it wakes from the
+    /// list in one pass, freeing their slots, and they return without its
+    /// lock (`[I-drain]`).
     Discard,
 }
 

@@ -43,9 +43,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use super::list::{List, NIL, Source, State, Wake, Wakes};
+use super::list::{List, NIL, NONE_DRAINED, Source, State, Wake, Wakes};
 use super::mode::{Mode, notify_waiters};
-use crate::wait::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, now, planted};
+use crate::wait::loom::{AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering, now, planted};
 
 /// The fairness bound shared by every primitive and queue: a waiter at the
 /// head of the queue that was woken and lost its permit (or item) to a barging
@@ -119,6 +119,11 @@ pub(crate) struct Snapshot {
 pub(crate) struct RawSemaphore {
     /// `permits * ONE | CLOSED? | WAITERS?`
     state: AtomicUsize,
+    /// The drain epoch ([`Mode::Discard`] only): the arrival number (`seq`)
+    /// of the last waiter a [`notify`](Self::notify) drained from the list.
+    /// Written under the list's lock, read without it by a woken waiter
+    /// (`[I-drain]`).
+    drained: AtomicU64,
     list: Mutex<List>,
     mode: Mode,
 }
@@ -130,6 +135,7 @@ impl RawSemaphore {
         assert!(permits <= MAX_PERMITS, "too many permits");
         Self {
             state: AtomicUsize::new(permits * ONE),
+            drained: AtomicU64::new(NONE_DRAINED),
             list: Mutex::new(List::new()),
             mode,
         }
@@ -141,6 +147,7 @@ impl RawSemaphore {
         assert!(permits <= MAX_PERMITS, "too many permits");
         Self {
             state: AtomicUsize::new(permits * ONE),
+            drained: AtomicU64::new(NONE_DRAINED),
             list: Mutex::new(List::new()),
             mode,
         }
@@ -248,7 +255,17 @@ impl RawSemaphore {
         Acquire {
             sem: self,
             key: None,
+            seq: 0,
         }
+    }
+
+    /// Whether the waiter with arrival number `seq` was drained (woken, its
+    /// slot freed) by a notification (`[I-drain]`; always `false` outside
+    /// [`Mode::Discard`]). Without the list's lock, for a woken waiter:
+    /// `Acquire` pairs with the notifier's `Release`, so the slot is no
+    /// longer touched once this is `true`.
+    fn drained(&self, seq: u64) -> bool {
+        self.mode == Mode::Discard && self.drained.load(Ordering::Acquire) >= seq
     }
 
     /// Joins the queue now, before the returned future is first polled: a
@@ -259,10 +276,13 @@ impl RawSemaphore {
         let key = list.push_back(Wake::None);
         // [I-flag]
         self.state.fetch_or(WAITERS, Ordering::AcqRel);
+        // [I-drain]
+        let seq = list.last_seq();
         drop(list);
         Acquire {
             sem: self,
             key: Some(key),
+            seq,
         }
     }
 
@@ -272,6 +292,9 @@ impl RawSemaphore {
     pub(crate) fn register_first(&self) -> Acquire<'_> {
         let mut list = self.list.lock();
         // [I-fifo]: the one insertion at the head, keeping its turn.
+        // [I-drain]: drains go by arrival order from the head; a waiter put
+        // first would be mistaken for a drained one.
+        debug_assert_ne!(self.mode, Mode::Discard);
         let key = list.push_front(Wake::None);
         // [I-flag]
         self.state.fetch_or(WAITERS, Ordering::AcqRel);
@@ -279,6 +302,7 @@ impl RawSemaphore {
         Acquire {
             sem: self,
             key: Some(key),
+            seq: 0,
         }
     }
 
@@ -292,7 +316,9 @@ impl RawSemaphore {
         key: &mut Option<usize>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), Closed>> {
-        self.poll_acquire(key, Source::Task(cx.waker()))
+        // A drained key would need its `seq` kept beside it ([I-drain]).
+        debug_assert_ne!(self.mode, Mode::Discard);
+        self.poll_acquire(key, &mut 0, Source::Task(cx.waker()))
     }
 
     /// Gives up the waiter slot kept in `key` by
@@ -300,7 +326,7 @@ impl RawSemaphore {
     /// given; does nothing when `key` is `None`.
     pub(crate) fn cancel_waiter(&self, key: &mut Option<usize>) {
         if let Some(key) = key.take() {
-            self.cancel(key);
+            self.cancel(key, 0);
         }
     }
 
@@ -313,11 +339,13 @@ impl RawSemaphore {
         self.acquire().blocking(deadline)
     }
 
-    /// Polls the waiter whose slot is `key` (`None`: not queued yet). Written
-    /// once for tasks and OS threads. Sets `*key = None` when it completes.
+    /// Polls the waiter whose slot is `key` (`None`: not queued yet) and
+    /// whose arrival number is `seq` (set when it is queued). Written once
+    /// for tasks and OS threads. Sets `*key = None` when it completes.
     fn poll_acquire(
         &self,
         key: &mut Option<usize>,
+        seq: &mut u64,
         source: Source<'_>,
     ) -> Poll<Result<(), Closed>> {
         let Some(k) = *key else {
@@ -336,11 +364,24 @@ impl RawSemaphore {
                     source.store(&mut wake);
                     // [I-fifo]: at the tail, in arrival order.
                     *key = Some(list.push_back(wake));
+                    // [I-drain]
+                    *seq = list.last_seq();
                     Poll::Pending
                 }
             };
         };
+        // [I-drain]: a notification freed the slot and woke this waiter; it
+        // returns without the lock. Checked again under the lock, which a
+        // notification may have taken since.
+        if self.drained(*seq) {
+            *key = None;
+            return Poll::Ready(Ok(()));
+        }
         let mut list = self.list.lock();
+        if self.drained(*seq) {
+            *key = None;
+            return Poll::Ready(Ok(()));
+        }
         let result = match list.node(k).state {
             State::Waiting => {
                 source.store(&mut list.node(k).wake);
@@ -376,11 +417,17 @@ impl RawSemaphore {
         Poll::Ready(result)
     }
 
-    /// Gives up the slot `key` of a waiter that stopped waiting before it
-    /// returned, passing on whatever it had been given (`[I-passon]`).
-    fn cancel(&self, key: usize) {
+    /// Gives up the slot `key` of a waiter (arrival number `seq`) that
+    /// stopped waiting before it returned, passing on whatever it had been
+    /// given (`[I-passon]`).
+    fn cancel(&self, key: usize, seq: u64) {
         let mut wakes = Wakes::default();
         let mut list = self.list.lock();
+        // [I-drain], [I-slot]: a notification drained it and freed its slot
+        // (which may be another waiter's by now); its wake-up is discarded.
+        if self.drained(seq) {
+            return;
+        }
         let state = list.node(key).state;
         match state {
             State::Waiting => list.unlink(key),
@@ -509,7 +556,17 @@ impl RawSemaphore {
         }
         let mut wakes = Wakes::default();
         let mut list = self.list.lock();
-        let woken = notify_waiters(&mut list, n, &mut wakes);
+        let woken = if self.mode == Mode::Discard {
+            // Up to `n` waiters from the head in one pass, their slots freed
+            // here, and the drain epoch moved past them ([I-drain]).
+            let (woken, last) = list.drain_front(n, &mut wakes);
+            if woken > 0 && !planted("broadcast-no-epoch") {
+                self.drained.store(last, Ordering::Release);
+            }
+            woken
+        } else {
+            notify_waiters(&mut list, n, &mut wakes)
+        };
         self.settle(&list);
         drop(list);
         // [I-wake-unlocked]
@@ -518,8 +575,11 @@ impl RawSemaphore {
     }
 
     /// Closes the semaphore: every queued waiter wakes with [`Closed`], and
-    /// later acquires fail once the free permits are gone.
+    /// later acquires fail once the free permits are gone. Not for
+    /// [`Mode::Discard`], whose closed waiters would keep slots that a later
+    /// drain could be mistaken for (`[I-drain]`).
     pub(crate) fn close(&self) {
+        debug_assert_ne!(self.mode, Mode::Discard);
         let mut wakes = Wakes::default();
         let mut list = self.list.lock();
         self.state.fetch_or(CLOSED, Ordering::AcqRel);
@@ -546,6 +606,9 @@ impl RawSemaphore {
 pub(crate) struct Acquire<'a> {
     sem: &'a RawSemaphore,
     key: Option<usize>,
+    /// The arrival number of the waiter linked at `key` ([`Mode::Discard`],
+    /// `[I-drain]`).
+    seq: u64,
 }
 
 impl Acquire<'_> {
@@ -564,6 +627,8 @@ impl Acquire<'_> {
     /// in a key and polls with [`RawSemaphore::poll_acquire_at`] (and must
     /// then call [`RawSemaphore::cancel_waiter`] if it stops waiting).
     pub(crate) fn into_key(mut self) -> Option<usize> {
+        // The `seq` is not kept with the key ([I-drain]).
+        debug_assert_ne!(self.sem.mode, Mode::Discard);
         self.key.take()
     }
 }
@@ -574,14 +639,14 @@ impl Future for Acquire<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         this.sem
-            .poll_acquire(&mut this.key, Source::Task(cx.waker()))
+            .poll_acquire(&mut this.key, &mut this.seq, Source::Task(cx.waker()))
     }
 }
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.sem.cancel(key);
+            self.sem.cancel(key, self.seq);
         }
     }
 }
@@ -832,6 +897,72 @@ mod tests {
         drop(a);
         assert_pending!(b.poll());
         assert!(!b.is_woken());
+    }
+
+    /// A broadcast frees every queued waiter's slot itself; the woken
+    /// waiters return without touching their old keys, even once another
+    /// waiter has reused one of the slots ([I-drain]).
+    #[test]
+    fn broadcast_drains_the_list_and_frees_each_slot_once() {
+        let s = RawSemaphore::new(0, Mode::Discard);
+        let (mut a, b) = (spawn(s.acquire()), spawn(s.register()));
+        assert_pending!(a.poll());
+        assert_eq!(s.snapshot().slots, 2);
+        assert_eq!(s.notify(usize::MAX), 2);
+        assert!(a.is_woken());
+        // Both slots are back before either waiter runs.
+        assert_eq!(s.snapshot(), idle(0));
+        // A new waiter takes one of the freed slots.
+        let mut c = spawn(s.register());
+        assert_pending!(c.poll());
+        assert_ready!(a.poll()).unwrap();
+        drop(b); // a drained waiter dropped unpolled
+        drop(a);
+        let snap = s.snapshot();
+        assert_eq!((snap.waiters, snap.slots), (1, 1), "c's slot was freed");
+        assert_eq!(s.notify(usize::MAX), 1);
+        assert_ready!(c.poll()).unwrap();
+        assert_eq!(s.snapshot(), idle(0));
+    }
+
+    /// A partial notification drains the oldest waiters only, freeing
+    /// their slots one by one; the broadcast after it takes the rest, and
+    /// the freed slots are reused ([I-drain]).
+    #[test]
+    fn partial_notify_then_broadcast() {
+        let s = RawSemaphore::new(0, Mode::Discard);
+        let mut waiters: Vec<_> = (0..3).map(|_| spawn(s.acquire())).collect();
+        for w in &mut waiters {
+            assert_pending!(w.poll());
+        }
+        assert_eq!(s.notify(1), 1);
+        assert!(waiters[0].is_woken() && !waiters[1].is_woken());
+        let snap = s.snapshot();
+        assert_eq!((snap.waiters, snap.slots), (2, 2));
+        // The oldest returns; the next ones still wait.
+        assert_ready!(waiters[0].poll()).unwrap();
+        assert_pending!(waiters[1].poll());
+        let mut late = spawn(s.acquire());
+        assert_pending!(late.poll()); // reuses the freed slot
+        assert_eq!(s.notify(usize::MAX), 3);
+        assert_eq!(s.snapshot(), idle(0));
+        for w in waiters.iter_mut().skip(1).chain([&mut late]) {
+            assert!(w.is_woken());
+            assert_ready!(w.poll()).unwrap();
+        }
+        drop((waiters, late));
+        assert_eq!(s.snapshot(), idle(0));
+    }
+
+    /// A broadcast to a burst of waiters gives the slab back too.
+    #[test]
+    fn broadcast_after_a_burst_shrinks_the_slab() {
+        let s = RawSemaphore::new(0, Mode::Discard);
+        let waiters: Vec<_> = (0..5000).map(|_| s.register()).collect();
+        assert_eq!(s.notify(usize::MAX), 5000);
+        assert!(s.slab_capacity() <= SHRINK_TO);
+        drop(waiters);
+        assert_eq!(s.snapshot(), idle(0));
     }
 
     #[test]
