@@ -84,7 +84,10 @@ impl<T: Send + 'static> Finish<T> {
 
 impl<T: Send + 'static> Drop for Finish<T> {
     fn drop(&mut self) {
-        self.finish(Err(JoinError::Cancelled));
+        // Completed already (the common case): no outcome to make and drop.
+        if self.slot.is_some() {
+            self.finish(Err(JoinError::Cancelled));
+        }
     }
 }
 
