@@ -645,7 +645,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 
     /// A snapshot of the queue: its items, capacity, unfinished tasks, who
     /// waits in a get, a put and a join, and whether it is shut down (trio's
-    /// `statistics()`). The numbers are read together under the queue's lock.
+    /// `statistics()`). The numbers are read together under the queue's
+    /// lock, except `unfinished_tasks`: `task_done` takes no lock, so a
+    /// call made meanwhile may or may not be counted.
     ///
     /// # Examples
     ///
