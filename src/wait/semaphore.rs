@@ -308,7 +308,7 @@ impl RawSemaphore {
     /// `Ok(false)` when the deadline passed first. (The primitives' blocking
     /// forms drive their own futures with `wait::blocking`; this is for the
     /// core's tests and loom models.)
-    #[cfg(any(test, threadlet_loom))]
+    #[cfg(test)]
     pub(crate) fn blocking_acquire(&self, deadline: Option<Instant>) -> Result<bool, Closed> {
         self.acquire().blocking(deadline)
     }
@@ -552,7 +552,7 @@ impl Acquire<'_> {
     /// Waits on this OS thread (through `wait::blocking`'s driver) instead of
     /// polling; `Ok(false)` if `deadline` passed first (the future is then
     /// dropped, which passes on whatever was handed over meanwhile).
-    #[cfg(any(test, threadlet_loom))]
+    #[cfg(test)]
     pub(crate) fn blocking(self, deadline: Option<Instant>) -> Result<bool, Closed> {
         crate::wait::blocking::block_on_deadline(self, deadline)
             .map_or(Ok(false), |got| got.map(|()| true))
