@@ -4,7 +4,10 @@
 //! as green tasks on a multi-threaded [tokio] runtime. A first program: a bounded
 //! queue, three threads, a counter behind a lock.
 //!
-//! ```
+// The `#[threadlet::main]` examples run as doc tests with the `macros`
+// feature (on by default); without it they are marked `ignore`.
+#![cfg_attr(feature = "macros", doc = "```")]
+#![cfg_attr(not(feature = "macros"), doc = "```ignore")]
 //! use threadlet::{Lock, Queue};
 //!
 //! #[threadlet::main] // runs main, then waits for its non-daemon threads
@@ -61,7 +64,8 @@
 //! that stops the service if it is ever still busy after 30 s. The same service,
 //! with its `#[threadlet::test]`s, is `examples/service.rs`.
 //!
-//! ```
+#![cfg_attr(feature = "macros", doc = "```")]
+#![cfg_attr(not(feature = "macros"), doc = "```ignore")]
 //! use std::time::Duration;
 //! use threadlet::{Event, Lock, PriorityQueue, Semaphore, Timer};
 //!
