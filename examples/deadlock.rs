@@ -62,18 +62,18 @@ async fn with_two_locks() -> bool {
 /// Part 2: the article's fix, `lockA = lockB = RLock()`.
 async fn do_a(name: &str, r_lock: &RLock) {
     let _a = r_lock.lock().await;
-    println!("{name} gotlockA");
+    println!("{name} got lockA");
     tokio::time::sleep(PAUSE / 4).await;
     let _b = r_lock.lock().await; // re-entry by the owner: no deadlock
-    println!("{name} gotlockB (depth {})", r_lock.recursion_count());
+    println!("{name} got lockB (depth {})", r_lock.recursion_count());
 }
 
 async fn do_b(name: &str, r_lock: &RLock) {
     let _b = r_lock.lock().await;
-    println!("{name} gotlockB");
+    println!("{name} got lockB");
     tokio::time::sleep(PAUSE / 4).await;
     let _a = r_lock.lock().await;
-    println!("{name} gotlockA (depth {})", r_lock.recursion_count());
+    println!("{name} got lockA (depth {})", r_lock.recursion_count());
 }
 
 #[tokio::main]
