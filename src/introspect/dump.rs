@@ -577,14 +577,18 @@ fn cycles(dump: &Dump) -> Vec<Vec<usize>> {
     found
 }
 
+/// How long [`deadlocks`] waits before the snapshot that confirms a cycle.
+const CONFIRM_AFTER: Duration = Duration::from_millis(1);
+
 /// Returns every deadlock: the cycles of the wait-for graph (thread →
 /// primitive it waits on → thread that holds it → …) over [`Lock`](crate::Lock)
 /// (by its last acquirer, with [`set_track_holders`](super::set_track_holders)
 /// on), [`RLock`](crate::RLock) (by its owner) and thread joins.
 ///
-/// A cycle is reported only if a second snapshot, taken just after the
-/// first, shows the same waits with the same holders, so waits that are
-/// resolving are not reported. Cycles with a wait that has a deadline are
+/// A cycle is reported only if a second snapshot, taken a millisecond after
+/// the first, shows the same waits with the same holders, so waits that are
+/// resolving are not reported (the call sleeps that millisecond only when
+/// the first snapshot has a cycle). Cycles with a wait that has a deadline are
 /// reported and marked ([`Deadlock::deadline`]). Never destructive: it only
 /// reads, as [`dump`] does. Waits on other kinds (Event, Queue, Semaphore,
 /// Condition) have no single holder and are not followed.
@@ -631,7 +635,10 @@ pub fn deadlocks() -> Vec<Deadlock> {
     if candidates.is_empty() {
         return Vec::new();
     }
+    // Give a waiter that is being woken (its wait about to end) a moment
+    // to run; only when a cycle was seen, which is rare.
     std::thread::yield_now();
+    std::thread::sleep(CONFIRM_AFTER);
     let second = take();
     let now: HashMap<u64, (u64, u64)> = second
         .threads

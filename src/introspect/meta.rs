@@ -170,10 +170,11 @@ pub(crate) fn tracking_holders() -> bool {
 /// A [`Lock`](crate::Lock) has no owner (any task may release it, as in
 /// Python), so by default a dump cannot say who holds one. With tracking on,
 /// every acquire records the acquiring task (or OS thread) as the lock's
-/// *last acquirer* and a release clears it; [`dump`](crate::dump) shows it
-/// and [`deadlocks`](crate::deadlocks) follows it. The cost is one store and
-/// a task-id lookup per acquire and one store per release; when off, one
-/// relaxed load each. An [`RLock`](crate::RLock) always knows its owner and
+/// *last acquirer*; a release while others wait clears it (a release with
+/// nobody waiting leaves it, at no cost). [`dump`](crate::dump) shows it and
+/// [`deadlocks`](crate::deadlocks) follows it. The cost is a task-id lookup
+/// and one store per acquire; when off, one relaxed load per acquire and
+/// nothing per release. An [`RLock`](crate::RLock) always knows its owner and
 /// needs no switch. The environment variable `THREADLET_TRACK_HOLDERS=1`
 /// turns it on at the first `Lock` created.
 ///

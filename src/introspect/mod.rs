@@ -46,8 +46,8 @@
 //!    may release it, as in Python), so by default nobody is recorded as
 //!    holding it. [`set_track_holders`]`(true)`, or
 //!    `THREADLET_TRACK_HOLDERS=1` in the environment, records each
-//!    acquirer; the cost when off is one relaxed load per acquire and per
-//!    release.
+//!    acquirer; the cost when off is one relaxed load per acquire, nothing
+//!    per release.
 //!
 //! 5. **Read the dump.** A thread that waits on `Queue.get` forever usually
 //!    misses a producer or a `shutdown()`; one on `Queue.join` a

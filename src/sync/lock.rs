@@ -14,7 +14,7 @@ use super::error::LockReleaseError;
 use super::statistics::LockStatistics;
 use crate::introspect::{
     self,
-    meta::{Meta, NO_HOLDER, PrimitiveKind},
+    meta::{Meta, PrimitiveKind},
 };
 use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
@@ -445,9 +445,8 @@ impl<T> Lock<T> {
         // Clear the stamp first: the next holder, and anything ordered after
         // this release, sees the old hold ended.
         self.inner.hold.store(0, Ordering::Release);
-        if introspect::meta::tracking_holders() {
-            self.inner.raw.meta().set_holder(NO_HOLDER);
-        }
+        // The last acquirer stays recorded (no work here when tracking is
+        // off); a release with waiters asleep clears it in the wait core.
         self.inner
             .raw
             .release_bounded(1, 1)

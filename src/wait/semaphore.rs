@@ -45,7 +45,7 @@ use std::time::Instant;
 
 use super::list::{List, NIL, Source, State, Wake, Wakes};
 use super::mode::{Mode, notify_waiters};
-use crate::introspect::meta::{Meta, PrimitiveKind};
+use crate::introspect::meta::{Meta, NO_HOLDER, PrimitiveKind};
 #[cfg(not(threadlet_loom))]
 use crate::introspect::waits::{self, WaitSlot};
 use crate::wait::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, now, planted};
@@ -497,6 +497,12 @@ impl RawSemaphore {
         // holds ([I-unchanged]).
         if !fits(self.available()) {
             return Err(Overflow);
+        }
+        // A Lock's recorded last acquirer ends with its hold here, before
+        // a waiter can take the permit (the fast path above keeps it: no
+        // work there; see `introspect`).
+        if self.meta.kind == PrimitiveKind::Lock {
+            self.meta.set_holder(NO_HOLDER);
         }
         let mut wakes = Wakes::default();
         self.give(&mut list, n, &mut wakes);
