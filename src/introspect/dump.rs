@@ -42,7 +42,9 @@ pub struct PrimitiveInfo {
     pub id: u64,
     /// The label given at construction (`Lock::labeled("name")`), if any.
     pub label: Option<String>,
-    /// Where the primitive was created.
+    /// Where the primitive was created (for a thread join, which has no
+    /// creation site of its own, a place in threadlet; its label is the
+    /// joined thread's name).
     pub site: &'static Location<'static>,
 }
 
@@ -90,6 +92,10 @@ impl fmt::Display for PrimitiveInfo {
         write!(f, "{}#{}", self.kind, self.id)?;
         if let Some(label) = &self.label {
             write!(f, " {label:?}")?;
+        }
+        // A join's list is the crate's; its label names the joined thread.
+        if self.kind == PrimitiveKind::ThreadJoin {
+            return Ok(());
         }
         write!(f, " created at {}", self.site)
     }
