@@ -47,6 +47,10 @@
 //! | `multiprocessing.Process`, `Pool`, `Queue`, `Pipe` | `process::Process`, `process::Pool`, `process::Queue`, `process::Pipe` (feature `process`, on by default) |
 //! | `queue.Queue` / `multiprocessing.Pool` across hosts (a broker such as RQ) | `cluster::Queue`, `cluster::LifoQueue`, `cluster::PriorityQueue`, `cluster::Pool` + `cluster::worker` on Redis 7 (feature `cluster`, off by default) |
 //!
+//! When a program hangs, [`dump`] lists every thread and what it waits on
+//! (kind, label, creation site, holder) and [`deadlocks`] names the cycles:
+//! see [Debugging a stuck program](introspect#debugging-a-stuck-program).
+//!
 //! A waiting operation has up to five forms: `op().await`, a non-blocking
 //! `try_op()` (queues keep Python's `put_nowait` / `get_nowait`),
 //! `op_timeout(duration).await`, and for plain OS threads (and
@@ -160,6 +164,7 @@ mod wait;
 #[cfg(all(feature = "cluster", target_os = "linux"))]
 pub mod cluster;
 pub mod error;
+pub mod introspect;
 #[cfg(all(feature = "process", target_os = "linux"))]
 pub mod process;
 pub mod queue;
@@ -171,6 +176,7 @@ pub mod thread;
 // `thread` and `queue` (what `threading` and `queue` export in Python).
 // Errors have one path only: `threadlet::error::X`. Modules keep the rest
 // (`queue::BaseQueue`, `sync::ConditionLock`, ...).
+pub use introspect::{Deadlock, Dump, deadlocks, dump};
 pub use queue::{LifoQueue, PriorityQueue, Queue, QueueStatistics};
 pub use runtime::{
     RuntimeBuilder, blocking_wait_non_daemon, blocking_wait_non_daemon_timeout, run, scope,

@@ -523,7 +523,12 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(lifo.maxsize(), 8);
     /// assert!(prio.is_empty());
     /// ```
+    #[track_caller]
     pub fn new(maxsize: usize) -> Self {
+        let meta =
+            crate::introspect::meta::Meta::new(crate::introspect::PrimitiveKind::QueueGet, None);
+        let putters = meta.sibling(crate::introspect::PrimitiveKind::QueuePut);
+        let all_done = meta.sibling(crate::introspect::PrimitiveKind::QueueJoin);
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -531,9 +536,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                     reserved: 0,
                     shutdown: false,
                 }),
-                getters: RawSemaphore::new(0, Mode::PassOn),
-                putters: RawSemaphore::new(0, Mode::PassOn),
-                all_done: RawSemaphore::new(0, Mode::Discard),
+                getters: RawSemaphore::with_meta(0, Mode::PassOn, meta),
+                putters: RawSemaphore::with_meta(0, Mode::PassOn, putters),
+                all_done: RawSemaphore::with_meta(0, Mode::Discard, all_done),
                 puts: AtomicUsize::new(0),
                 done: AtomicUsize::new(0),
                 maxsize,

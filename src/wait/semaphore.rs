@@ -45,6 +45,9 @@ use std::time::Instant;
 
 use super::list::{List, NIL, Source, State, Wake, Wakes};
 use super::mode::{Mode, notify_waiters};
+use crate::introspect::meta::{Meta, NO_HOLDER, PrimitiveKind};
+#[cfg(not(threadlet_loom))]
+use crate::introspect::waits::{self, WaitSlot};
 use crate::wait::loom::{AtomicUsize, Mutex, MutexGuard, Ordering, now, planted};
 
 /// The fairness bound shared by every primitive and queue: a waiter at the
@@ -120,30 +123,36 @@ pub(crate) struct RawSemaphore {
     /// `permits * ONE | CLOSED? | WAITERS?`
     state: AtomicUsize,
     list: Mutex<List>,
+    /// What the dump says about this wait list's primitive (kind, id,
+    /// creation site, label, holder); read only on the slow path.
+    meta: std::sync::Arc<Meta>,
     mode: Mode,
 }
 
 impl RawSemaphore {
-    /// A semaphore holding `permits` (at most [`MAX_PERMITS`]).
-    #[cfg(not(threadlet_loom))]
-    pub(crate) const fn new(permits: usize, mode: Mode) -> Self {
+    /// A semaphore holding `permits` (at most [`MAX_PERMITS`]), for the
+    /// crate's internal lists and tests (a dump shows it as `internal`).
+    #[allow(dead_code)] // the tests', fuzz's and loom models'
+    #[track_caller]
+    pub(crate) fn new(permits: usize, mode: Mode) -> Self {
+        Self::with_meta(permits, mode, Meta::new(PrimitiveKind::Internal, None))
+    }
+
+    /// A semaphore whose waiters a dump shows as waiting on `meta`'s
+    /// primitive.
+    pub(crate) fn with_meta(permits: usize, mode: Mode, meta: std::sync::Arc<Meta>) -> Self {
         assert!(permits <= MAX_PERMITS, "too many permits");
         Self {
             state: AtomicUsize::new(permits * ONE),
             list: Mutex::new(List::new()),
+            meta,
             mode,
         }
     }
 
-    /// A semaphore holding `permits` (at most [`MAX_PERMITS`]).
-    #[cfg(threadlet_loom)]
-    pub(crate) fn new(permits: usize, mode: Mode) -> Self {
-        assert!(permits <= MAX_PERMITS, "too many permits");
-        Self {
-            state: AtomicUsize::new(permits * ONE),
-            list: Mutex::new(List::new()),
-            mode,
-        }
+    /// The identity of the primitive this list belongs to.
+    pub(crate) fn meta(&self) -> &Meta {
+        &self.meta
     }
 
     /// Test hook: how many waiter slots the list's slab has room for.
@@ -248,6 +257,8 @@ impl RawSemaphore {
         Acquire {
             sem: self,
             key: None,
+            #[cfg(not(threadlet_loom))]
+            record: None,
         }
     }
 
@@ -263,6 +274,8 @@ impl RawSemaphore {
         Acquire {
             sem: self,
             key: Some(key),
+            #[cfg(not(threadlet_loom))]
+            record: None,
         }
     }
 
@@ -279,6 +292,8 @@ impl RawSemaphore {
         Acquire {
             sem: self,
             key: Some(key),
+            #[cfg(not(threadlet_loom))]
+            record: None,
         }
     }
 
@@ -483,6 +498,12 @@ impl RawSemaphore {
         if !fits(self.available()) {
             return Err(Overflow);
         }
+        // A Lock's recorded last acquirer ends with its hold here, before
+        // a waiter can take the permit (the fast path above keeps it: no
+        // work there; see `introspect`).
+        if self.meta.kind == PrimitiveKind::Lock {
+            self.meta.set_holder(NO_HOLDER);
+        }
         let mut wakes = Wakes::default();
         self.give(&mut list, n, &mut wakes);
         self.settle(&list);
@@ -546,6 +567,10 @@ impl RawSemaphore {
 pub(crate) struct Acquire<'a> {
     sem: &'a RawSemaphore,
     key: Option<usize>,
+    /// The wait record of a waiter that parked (slow path only): written on
+    /// the first `Pending`, removed when it returns or is dropped.
+    #[cfg(not(threadlet_loom))]
+    record: Option<WaitSlot>,
 }
 
 impl Acquire<'_> {
@@ -573,8 +598,23 @@ impl Future for Acquire<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        this.sem
-            .poll_acquire(&mut this.key, Source::Task(cx.waker()))
+        let poll = this
+            .sem
+            .poll_acquire(&mut this.key, Source::Task(cx.waker()));
+        #[cfg(not(threadlet_loom))]
+        match poll {
+            // Parked: record who waits on what (`introspect`).
+            Poll::Pending if this.record.is_none() => {
+                this.record = Some(waits::enter(&this.sem.meta));
+            }
+            Poll::Ready(_) => {
+                if let Some(record) = this.record.take() {
+                    waits::leave(record);
+                }
+            }
+            Poll::Pending => {}
+        }
+        poll
     }
 }
 
@@ -582,6 +622,10 @@ impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             self.sem.cancel(key);
+        }
+        #[cfg(not(threadlet_loom))]
+        if let Some(record) = self.record.take() {
+            waits::leave(record);
         }
     }
 }
