@@ -1,11 +1,39 @@
 //! # threadlet
 //!
 //! Python's concurrency vocabulary — `threading`, `queue` and `multiprocessing` —
-//! as green tasks on a multi-threaded [tokio] runtime. Write `Thread`, `Lock`,
-//! `RLock`, `Condition`, `Event`, `Semaphore`, `Barrier`, `Queue` and `Process` and
-//! get what Python promises, minus the GIL, plus Rust's guarantees: typed errors
-//! whose `Display` is Python's message, RAII guards for `with`, and cancel safety
-//! on every `.await`.
+//! as green tasks on a multi-threaded [tokio] runtime. A first program: a bounded
+//! queue, three threads, a counter behind a lock.
+//!
+// The `#[threadlet::main]` examples run as doc tests with the `macros`
+// feature (on by default); without it they are marked `ignore`.
+#![cfg_attr(feature = "macros", doc = "```")]
+#![cfg_attr(not(feature = "macros"), doc = "```ignore")]
+//! use threadlet::{Lock, Queue};
+//!
+//! #[threadlet::main] // runs main, then waits for its non-daemon threads
+//! async fn main() {
+//!     let queue = Queue::new(10); // bounded, like queue.Queue(maxsize=10)
+//!     let eaten = Lock::with_value(0u32); // a counter behind a lock
+//!     for _ in 0..3 {
+//!         let (queue, eaten) = (queue.clone(), eaten.clone());
+//!         threadlet::spawn(async move {
+//!             while let Ok(_baozi) = queue.get_task().await { // task_done on drop
+//!                 *eaten.lock().await += 1;
+//!             }
+//!         });
+//!     }
+//!     for n in 0..30 { queue.put(n).await.unwrap(); }
+//!     queue.join().await; // every item taken and done
+//!     queue.shutdown(); // the threads' get_task ends: they finish
+//!     assert_eq!(*eaten.lock().await, 30);
+//! }
+//! ```
+//!
+//! Write `Thread`, `Lock`, `RLock`, `Condition`, `Event`, `Semaphore`, `Barrier`,
+//! `Queue` and `Process` and get what Python promises, minus the GIL, plus Rust's
+//! guarantees: typed errors whose `Display` is Python's message, RAII guards for
+//! `with`, and cancel safety on every `.await`. `#[threadlet::main]` and
+//! `#[threadlet::test]` come with the `macros` feature, on by default.
 //!
 //! | Python | threadlet |
 //! |---|---|
@@ -19,12 +47,68 @@
 //! | `multiprocessing.Process`, `Pool`, `Queue`, `Pipe` | `process::Process`, `process::Pool`, `process::Queue`, `process::Pipe` (feature `process`, on by default) |
 //! | `queue.Queue` / `multiprocessing.Pool` across hosts (a broker such as RQ) | `cluster::Queue`, `cluster::LifoQueue`, `cluster::PriorityQueue`, `cluster::Pool` + `cluster::worker` on Redis 7 (feature `cluster`, off by default) |
 //!
-//! Every blocking operation has three forms: `op().await`, a non-blocking
-//! `try_op()` (queues keep Python's `put_nowait` / `get_nowait`) and
-//! `op_timeout(duration).await`; waiting operations also have a `blocking_op`
-//! form for plain OS threads (and `spawn_blocking`), which runs the same
-//! future as `op().await` and panics, instead of hanging, if called on a
-//! thread that drives a tokio runtime.
+//! When a program hangs, [`dump`] lists every thread and what it waits on
+//! (kind, label, creation site, holder) and [`deadlocks`] names the cycles:
+//! see [Debugging a stuck program](introspect#debugging-a-stuck-program).
+//!
+//! A waiting operation has up to five forms: `op().await`, a non-blocking
+//! `try_op()` (queues keep Python's `put_nowait` / `get_nowait`),
+//! `op_timeout(duration).await`, and for plain OS threads (and
+//! `spawn_blocking`) `blocking_op()` and `blocking_op_timeout(duration)`, which
+//! run the same future as `op().await` and panic, instead of hanging, if
+//! called on a thread that drives a tokio runtime. The README's table of forms
+//! lists, operation by operation, which exist.
+//!
+//! # A small job service
+//!
+//! A bounded [`PriorityQueue`] of jobs (urgent ones first), worker threads that
+//! take them with `get_task` (a worker that panics still marks its job done, so
+//! `join` cannot hang), a [`Semaphore`] that lets two outbound calls run at once,
+//! a counter in a `Lock<u64>`, an [`Event`] that says "ready" and a [`Timer`]
+//! that stops the service if it is ever still busy after 30 s. The same service,
+//! with its `#[threadlet::test]`s, is `examples/service.rs`.
+//!
+#![cfg_attr(feature = "macros", doc = "```")]
+#![cfg_attr(not(feature = "macros"), doc = "```ignore")]
+//! use std::time::Duration;
+//! use threadlet::{Event, Lock, PriorityQueue, Semaphore, Timer};
+//!
+//! #[threadlet::main]
+//! async fn main() {
+//!     let jobs: PriorityQueue<(u8, u32)> = PriorityQueue::new(64); // (priority, id)
+//!     let outbound = Semaphore::new(2);
+//!     let done = Lock::with_value(0u64);
+//!     let ready = Event::new();
+//!     let stop = jobs.clone();
+//!     let watchdog = Timer::new(Duration::from_secs(30), async move {
+//!         stop.shutdown_immediate(); // the workers' get_task ends
+//!     });
+//!     watchdog.start().unwrap();
+//!     for _ in 0..4 {
+//!         let (jobs, outbound) = (jobs.clone(), outbound.clone());
+//!         let (done, ready) = (done.clone(), ready.clone());
+//!         threadlet::spawn(async move {
+//!             ready.wait().await;
+//!             // `job` calls task_done when dropped, also if this body panics
+//!             while let Ok(job) = jobs.get_task().await {
+//!                 let _call = outbound.permit().await; // at most 2 at once
+//!                 let (_priority, id) = *job;
+//!                 tokio::time::sleep(Duration::from_millis(u64::from(id % 3))).await;
+//!                 *done.lock().await += 1;
+//!             }
+//!         });
+//!     }
+//!     for id in 0..40 {
+//!         let priority = if id % 5 == 0 { 0 } else { 1 };
+//!         jobs.put((priority, id)).await.unwrap();
+//!     }
+//!     ready.set(); // the workers start: urgent jobs first, then in arrival order
+//!     jobs.join().await; // every job taken and done
+//!     jobs.shutdown();
+//!     watchdog.cancel();
+//!     assert_eq!(*done.lock().await, 40);
+//! }
+//! ```
 //!
 //! # Misuse
 //!
@@ -80,6 +164,7 @@ mod wait;
 #[cfg(all(feature = "cluster", target_os = "linux"))]
 pub mod cluster;
 pub mod error;
+pub mod introspect;
 #[cfg(all(feature = "process", target_os = "linux"))]
 pub mod process;
 pub mod queue;
@@ -91,6 +176,7 @@ pub mod thread;
 // `thread` and `queue` (what `threading` and `queue` export in Python).
 // Errors have one path only: `threadlet::error::X`. Modules keep the rest
 // (`queue::BaseQueue`, `sync::ConditionLock`, ...).
+pub use introspect::{Deadlock, Dump, deadlocks, dump};
 pub use queue::{LifoQueue, PriorityQueue, Queue, QueueStatistics};
 pub use runtime::{
     RuntimeBuilder, blocking_wait_non_daemon, blocking_wait_non_daemon_timeout, run, scope,

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use proptest::prelude::*;
 use threadlet::LifoQueue;
 use threadlet::error::{GetError, PutError};
 use tokio_test::task::spawn;
@@ -119,23 +118,4 @@ async fn concurrent_lifo_loses_and_duplicates_nothing() {
         .flat_map(|p| (0..2_000).map(move |i| p * 10_000 + i))
         .collect();
     assert_eq!(all, expected);
-}
-
-proptest! {
-    /// Any interleaving of puts and gets behaves as a plain `Vec` stack.
-    #[test]
-    fn behaves_like_a_stack(ops in proptest::collection::vec(any::<Option<u16>>(), 0..200)) {
-        let q = LifoQueue::new(0);
-        let mut model = Vec::new();
-        for op in ops {
-            match op {
-                Some(v) => {
-                    q.put_nowait(v).unwrap();
-                    model.push(v);
-                }
-                None => prop_assert_eq!(q.get_nowait().ok(), model.pop()),
-            }
-            prop_assert_eq!(q.len(), model.len());
-        }
-    }
 }

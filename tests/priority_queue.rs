@@ -4,7 +4,6 @@
 
 use std::cmp::{Ordering, Reverse};
 
-use proptest::prelude::*;
 use threadlet::PriorityQueue;
 use threadlet::error::GetError;
 use tokio_test::task::spawn;
@@ -139,37 +138,4 @@ async fn concurrent_priority_queue_loses_and_duplicates_nothing() {
         .collect();
     expected.sort_unstable();
     assert_eq!(all, expected);
-}
-
-proptest! {
-    /// Any interleaving of puts and gets matches a reference model: take the
-    /// smallest priority, and among equals the one put first.
-    #[test]
-    fn matches_a_stable_min_model(ops in proptest::collection::vec(any::<Option<u8>>(), 0..300)) {
-        let q = PriorityQueue::new(0);
-        let mut model: Vec<Job> = Vec::new();
-        let mut next_id = 0;
-        for op in ops {
-            match op {
-                Some(p) => {
-                    let job = Job { priority: p % 4, id: next_id };
-                    next_id += 1;
-                    q.put_nowait(job).unwrap();
-                    model.push(job);
-                }
-                None => {
-                    // `min_by_key` returns the first of equal minima.
-                    let expected = model
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|(_, j)| j.priority)
-                        .map(|(i, _)| i)
-                        .map(|i| model.remove(i));
-                    let got = q.get_nowait().ok();
-                    prop_assert_eq!(got.map(|j| j.id), expected.map(|j| j.id));
-                }
-            }
-            prop_assert_eq!(q.len(), model.len());
-        }
-    }
 }

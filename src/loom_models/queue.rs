@@ -4,9 +4,16 @@
 //! mode) and `join`'s broadcast list — through the public API, async
 //! (`loom::future::block_on`) and blocking forms. Planted bugs (`.ci/loom`):
 //! `queue-register-late` (a getter registers after unlocking: the classic
-//! lost wake-up), `queue-no-close` (shutdown forgets the waiters), and the
-//! wait core's `lost-permit` (a woken waiter dropped without passing its
-//! wake-up on).
+//! lost wake-up), `queue-no-close` (shutdown forgets the waiters),
+//! `queue-join-register-late` (a joiner checks the task counts before it
+//! registers, so the last `task_done` finds nobody to wake), and the wait
+//! core's `lost-permit` (a woken waiter dropped without passing its wake-up
+//! on).
+//!
+//! The task counts (`puts` / `done`, invariant I6 of `queue::core`) live
+//! outside the queue's mutex: `task_done` is one swap, and `join` registers,
+//! then announces itself with the `JOINING` bit, then re-checks. The last
+//! models race those against each other and against `shutdown_immediate`.
 
 use loom::future::block_on;
 use loom::thread;
@@ -202,5 +209,103 @@ fn task_guard_dropped_on_a_worker_wakes_join() {
         q.blocking_join();
         assert_eq!(q.unfinished_tasks(), 0);
         worker.join().unwrap();
+    });
+}
+
+/// `join` racing the last `task_done` (I6): the joiner registers before it
+/// sets `JOINING` and re-checks, so the `task_done` that brings the count to
+/// 0 either is seen by the re-check or sees the bit and wakes the joiner
+/// (`queue-join-register-late`: checked first, registered after, asleep
+/// forever).
+#[test]
+fn join_racing_the_last_task_done() {
+    model(|| {
+        let q = Queue::<u8>::new(0);
+        q.put_nowait(1).unwrap();
+        q.get_nowait().unwrap();
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || q.task_done())
+        };
+        block_on(q.join());
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert_eq!(worker.join().unwrap(), Ok(()));
+        assert!(q.task_done().is_err(), "one task, one task_done");
+    });
+}
+
+/// Two `task_done` calls racing a `join` and each other: both count, `join`
+/// returns only after the second.
+#[test]
+fn join_waits_for_every_racing_task_done() {
+    model(|| {
+        let q = Queue::<u8>::new(0);
+        for i in 0..2 {
+            q.put_nowait(i).unwrap();
+            q.get_nowait().unwrap();
+        }
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let q = q.clone();
+                thread::spawn(move || q.task_done())
+            })
+            .collect();
+        block_on(q.join());
+        assert_eq!(q.unfinished_tasks(), 0);
+        for worker in workers {
+            assert_eq!(worker.join().unwrap(), Ok(()));
+        }
+    });
+}
+
+/// `task_done` never takes the count below 0, also while a put races it:
+/// of two calls against one taken item and one racing put, the first always
+/// succeeds, the second only if it counted the put, and the count left is
+/// exactly the puts not marked done.
+#[test]
+fn racing_task_done_never_goes_below_zero() {
+    model(|| {
+        let q = Queue::<u8>::new(0);
+        q.put_nowait(1).unwrap();
+        q.get_nowait().unwrap();
+        let putter = {
+            let q = q.clone();
+            thread::spawn(move || q.put_nowait(2).unwrap())
+        };
+        let first = q.task_done();
+        let second = q.task_done();
+        putter.join().unwrap();
+        assert_eq!(first, Ok(()));
+        let marked = 1 + usize::from(second.is_ok());
+        assert_eq!(q.unfinished_tasks(), 2 - marked);
+        assert_eq!(q.len(), 1);
+    });
+}
+
+/// `shutdown_immediate` racing a `task_done` made ahead of its get and a
+/// blocked `join`: the drain counts the dropped items as done but never
+/// below 0, the `task_done` succeeds only if it came before the drain, and
+/// `join` returns either way (its wake-up comes from whichever of the two
+/// reaches 0).
+#[test]
+fn shutdown_immediate_racing_task_done_and_join() {
+    model(|| {
+        let q = Queue::<u8>::new(0);
+        q.put_nowait(1).unwrap();
+        q.put_nowait(2).unwrap();
+        let closer = {
+            let q = q.clone();
+            thread::spawn(move || q.shutdown_immediate())
+        };
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || q.task_done())
+        };
+        block_on(q.join());
+        assert_eq!(q.unfinished_tasks(), 0);
+        closer.join().unwrap();
+        let _ = worker.join().unwrap(); // Ok before the drain, Err after it
+        assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+        assert!(q.task_done().is_err());
     });
 }

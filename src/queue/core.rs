@@ -1,39 +1,50 @@
 //! The one queue core under [`Queue`](super::Queue), [`LifoQueue`](super::LifoQueue)
 //! and [`PriorityQueue`](super::PriorityQueue).
 //!
-//! One mutex guards the whole state — the store, the count behind
-//! `unfinished_tasks`, the places held by sinks and the shutdown flag — and is
-//! held only for a push or a pop, never across an `.await` and never while
-//! waking anybody. Waiting goes through the crate's one wait list
+//! One mutex guards the store, the places held by sinks and the shutdown
+//! flag, and is held only for a push or a pop, never across an `.await` and
+//! never while waking anybody. Waiting goes through the crate's one wait list
 //! ([`RawSemaphore`]) in [`Mode::PassOn`]: `getters` (waiting for an item),
 //! `putters` (waiting for a place) and, in [`Mode::Discard`], `all_done`
 //! (`join`). An uncontended put + get costs one lock and one unlock each, plus
 //! one atomic load per side to see that nobody waits (the old two counting
 //! semaphores over a store cost eight atomic read-modify-writes).
 //!
+//! The count behind `unfinished_tasks` lives outside the mutex, as two
+//! monotonic counters (I6): `puts`, raised by the section that stores an item
+//! (a plain store under the mutex, no read-modify-write), and `done`, raised
+//! by `task_done` with one compare-and-swap and no lock. So the accounting
+//! Python's users write — a `task_done()` per item and a final `join()` —
+//! costs one atomic read-modify-write per item.
+//!
 //! # Invariants
 //!
-//! * **I1 (register under the lock).** A getter (putter, joiner) that finds
-//!   nothing to do joins its wait list *before* it releases the state mutex;
-//!   whoever changes the state wakes after releasing it. So a change made
-//!   after the check always sees the waiter: no wake-up is lost.
+//! * **I1 (register under the lock).** A getter (putter) that finds nothing
+//!   to do joins its wait list *before* it releases the state mutex; whoever
+//!   changes the state wakes after releasing it. So a change made after the
+//!   check always sees the waiter: no wake-up is lost. (A joiner takes no
+//!   lock: it registers before it re-checks the counts, I6.)
 //! * **I2 (wake by difference).** Every locked section ([`Section`]) records
-//!   the stored items, the places in use and the taken count when it locks;
-//!   when it ends — normally or by unwinding from user code (`Ord::cmp`) — it
-//!   wakes one getter per item added, one putter per place freed, and every
-//!   joiner if `unfinished_tasks` reached 0. No path that can change items
-//!   or places has its own wake-up code to forget; the one exception is
-//!   `task_done`, which changes only the taken count, runs no user code, and
-//!   wakes the joiners itself when it marks the last task done. A wake-up is
-//!   skipped only when its list has no sleeper (`has_sleepers`: exact, since
-//!   waiters register under the state mutex, I1).
+//!   the stored items and the places in use when it locks; when it ends —
+//!   normally or by unwinding from user code (`Ord::cmp`) — it settles the
+//!   task counts (I3, I6) and wakes one getter per item added, one putter
+//!   per place freed, and every joiner if it marked the last unfinished task
+//!   done. No path that can change items or places has its
+//!   own wake-up code to forget; the one exception is `task_done`, which
+//!   changes only the `done` counter, runs no user code, and wakes the
+//!   joiners itself (I6). A getter or putter wake-up is skipped only when
+//!   its list has no sleeper (`has_sleepers`: exact, since those waiters
+//!   register under the state mutex, I1).
 //! * **I3 (counts derive from the store).** Capacity is checked against the
-//!   store's own length; `unfinished_tasks` is the store's length plus the
-//!   items taken and not yet marked done (`taken`). A push or pop that
-//!   unwinds half way leaves the counts consistent with whatever the store
-//!   then holds: an item still stored is still counted and retrievable, an
-//!   item lost in a panicking pop no longer counts as unfinished (as if done)
-//!   and frees its place.
+//!   store's own length, and the task counters are settled from the store's
+//!   length too: a section counts as put every item by which the store grew
+//!   beyond the items it handed out, and as done (never below 0 unfinished)
+//!   every item that left the store without being handed out. A push or pop
+//!   that unwinds half way therefore leaves the counts consistent with
+//!   whatever the store then holds: an item still stored is still counted and
+//!   retrievable, an item lost in a panicking pop counts as done and frees
+//!   its place, and the items `shutdown_immediate` drops count as done
+//!   (Python's drain).
 //! * **I4 (FIFO service).** A woken getter or putter that finds its item or
 //!   place already taken by a caller that did not wait (barging, as in
 //!   Python) waits again at the head of its list, not the tail. A waiter
@@ -42,6 +53,25 @@
 //! * **I5 (shutdown).** The flag is set under the mutex, then both wait lists
 //!   are closed: every waiter wakes and re-checks under the mutex, and nobody
 //!   registers after the flag is set. Nothing enters a shut-down queue.
+//! * **I6 (task counts without the lock).** `unfinished_tasks` is
+//!   `puts − done`. `puts` only grows, and only under the state mutex (I3);
+//!   `done` only grows, by compare-and-swap, and never past a `puts` value
+//!   read after the `done` value the swap replaces (`done` is loaded with
+//!   Acquire, and every writer read `puts` before its Release swap, so that
+//!   read sees at least the `puts` every earlier writer saw): `done ≤ puts`
+//!   always, and a `task_done` that finds `done == puts` fails and changes
+//!   nothing (Python's `ValueError`). The low bit of the `done` word is
+//!   `JOINING`: a joiner that finds tasks unfinished first registers in
+//!   `all_done`, then sets `JOINING` with a read-modify-write of the same
+//!   word, then re-reads the counts. The swaps on one word are totally
+//!   ordered, so either the joiner's `fetch_or` reads the count already at
+//!   `puts` (it returns without waiting), or the swap that brings `done` to
+//!   `puts` comes after it, reads `JOINING`, and — its Acquire seeing the
+//!   registration made before the Release `fetch_or` — notifies every
+//!   registered joiner and clears the bit. A joiner so woken re-checks
+//!   (puts may have grown meanwhile) and registers again. So `join` returns
+//!   exactly at the last `task_done`, and a `task_done` that is not the last,
+//!   or finds no `JOINING`, touches nothing but its one swap.
 
 use std::fmt;
 use std::future::Future;
@@ -54,7 +84,7 @@ use std::time::Duration;
 use super::error::{GetError, PutError, TaskDoneError};
 use super::statistics::QueueStatistics;
 use crate::wait::blocking::{Op, block_on_forever, block_on_timed};
-use crate::wait::loom::{Arc, Mutex, MutexGuard, planted};
+use crate::wait::loom::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering, planted};
 use crate::wait::timeout::{Wait, deadline};
 use crate::wait::{Acquire, Mode, RawSemaphore};
 
@@ -92,10 +122,6 @@ pub trait Order<T>: sealed::Sealed + 'static {
 
 struct State<S> {
     store: S,
-    /// Items taken by a get and not yet marked done, minus `task_done` calls
-    /// made ahead of their get (Python allows those). `unfinished_tasks` is
-    /// `store.len() + taken` (I3).
-    taken: isize,
     /// Places held by sinks between `poll_ready` and `start_send`.
     reserved: usize,
     shutdown: bool,
@@ -118,12 +144,29 @@ struct Inner<S> {
     putters: RawSemaphore,
     /// `join` waits here.
     all_done: RawSemaphore,
+    /// Items ever stored, times [`ONE`] (I6): written only under the state
+    /// mutex (a load and a store, no read-modify-write), read by anybody.
+    puts: AtomicUsize,
+    /// Tasks ever marked done, times [`ONE`], with the [`JOINING`] bit (I6).
+    done: AtomicUsize,
     maxsize: usize,
     /// `maxsize`, or `usize::MAX` when unbounded.
     cap: usize,
 }
 
-/// The counts Python reports: stored items and `unfinished_tasks` (I3).
+/// One task in [`Inner::puts`] and [`Inner::done`]: the counts sit above the
+/// [`JOINING`] bit (both counters use the same unit, so they subtract
+/// directly; they wrap, and only their difference is read).
+const ONE: usize = 2;
+/// In [`Inner::done`]: a joiner waits for `unfinished_tasks` to reach 0 (I6).
+const JOINING: usize = 1;
+
+/// Unfinished tasks from a `puts` and a `done` word (I6).
+fn unfinished(puts: usize, done: usize) -> usize {
+    puts.wrapping_sub(done & !JOINING) / ONE
+}
+
+/// The counts Python reports: stored items and `unfinished_tasks` (I6).
 #[derive(Clone, Copy)]
 struct Marks {
     len: usize,
@@ -137,6 +180,8 @@ struct Section<'a, T, S: Store<T>> {
     inner: &'a Inner<S>,
     state: Option<MutexGuard<'a, State<S>>>,
     before: Counts,
+    /// Items this section handed out to a getter (I3).
+    popped: usize,
     _item: PhantomData<fn(T)>,
 }
 
@@ -148,7 +193,6 @@ struct Counts {
     /// Places in use: stored items plus places held by sinks. Never above
     /// `cap` (capacity), so places freed = `used` before − after.
     used: usize,
-    taken: isize,
 }
 
 impl Counts {
@@ -157,13 +201,7 @@ impl Counts {
         Self {
             len,
             used: len + state.reserved,
-            taken: state.taken,
         }
-    }
-
-    /// Whether some task is unfinished (I3: `len + taken`, floored at 0).
-    fn unfinished(self) -> bool {
-        self.len as isize + self.taken > 0
     }
 }
 
@@ -172,12 +210,51 @@ impl<S> Inner<S> {
     where
         S: Store<T>,
     {
-        let len = state.len();
         Marks {
-            len,
-            // I3; `taken` is kept >= -len (see `Section::drop`).
-            unfinished: (len as isize + state.taken).max(0) as usize,
+            len: state.len(),
+            unfinished: self.unfinished(),
         }
+    }
+
+    /// `unfinished_tasks` now (I6): `done` first, so that the `puts` read
+    /// after it is at least as large.
+    fn unfinished(&self) -> usize {
+        let done = self.done.load(Ordering::Acquire);
+        unfinished(self.puts.load(Ordering::Acquire), done)
+    }
+
+    /// Marks up to `n` tasks done, never more than are unfinished (I6);
+    /// returns how many it marked and whether the joiners are owed a
+    /// wake-up (it marked the last unfinished task while one waited), which
+    /// the caller gives after releasing any lock it holds (I2).
+    fn finish(&self, n: usize) -> (usize, bool) {
+        let mut done = self.done.load(Ordering::Acquire);
+        loop {
+            let left = unfinished(self.puts.load(Ordering::Acquire), done);
+            let marked = n.min(left);
+            if marked == 0 {
+                return (0, false);
+            }
+            let wake = marked == left && done & JOINING != 0;
+            let mut next = done.wrapping_add(marked * ONE);
+            if wake {
+                // Every joiner that set the bit is registered: the wake-up
+                // below reaches it, and a later joiner sets the bit again.
+                next &= !JOINING;
+            }
+            match self
+                .done
+                .compare_exchange_weak(done, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return (marked, wake),
+                Err(actual) => done = actual,
+            }
+        }
+    }
+
+    /// Wakes every joiner (after [`finish`](Self::finish) said so).
+    fn wake_joiners(&self) {
+        self.all_done.notify(usize::MAX);
     }
 
     fn lock<T>(&self) -> Section<'_, T, S>
@@ -190,6 +267,7 @@ impl<S> Inner<S> {
             inner: self,
             state: Some(state),
             before,
+            popped: 0,
             _item: PhantomData,
         }
     }
@@ -198,11 +276,6 @@ impl<S> Inner<S> {
 impl<T, S: Store<T>> Section<'_, T, S> {
     fn state(&mut self) -> &mut State<S> {
         self.state.as_mut().expect("section is locked")
-    }
-
-    fn marks(&self) -> Marks {
-        self.inner
-            .marks::<T>(self.state.as_ref().expect("section is locked"))
     }
 
     /// No free place: the stored items and the places held by sinks fill
@@ -216,27 +289,37 @@ impl<T, S: Store<T>> Section<'_, T, S> {
 impl<T, S: Store<T>> Drop for Section<'_, T, S> {
     #[inline]
     fn drop(&mut self) {
-        let Some(mut state) = self.state.take() else {
+        let Some(state) = self.state.take() else {
             return;
         };
-        // A pop that unwound lost its item without a `taken += 1`: keep
-        // `unfinished_tasks` from going below zero later (I3).
-        let floor = -(state.len() as isize);
-        if state.taken < floor {
-            state.taken = floor;
-        }
         let after = Counts::of(&state);
-        drop(state);
         let before = self.before;
         let inner = self.inner;
+        // I3: the items still stored plus those handed out, against the
+        // items stored before. Settled under the mutex, the only writer of
+        // `puts` (I6).
+        let kept = after.len + self.popped;
+        let mut wake_joiners = false;
+        if kept > before.len {
+            let puts = inner.puts.load(Ordering::Relaxed);
+            let added = (kept - before.len) * ONE;
+            inner
+                .puts
+                .store(puts.wrapping_add(added), Ordering::Release);
+        } else if kept < before.len {
+            // Lost in a panicking pop, or dropped by `shutdown_immediate`:
+            // done, as far as any task is unfinished.
+            wake_joiners = inner.finish(before.len - kept).1;
+        }
+        drop(state);
+        if wake_joiners {
+            inner.wake_joiners();
+        }
         if after.len > before.len && inner.getters.has_sleepers() {
             inner.getters.notify(after.len - before.len);
         }
         if after.used < before.used && inner.putters.has_sleepers() {
             inner.putters.notify(before.used - after.used);
-        }
-        if before.unfinished() && !after.unfinished() && inner.all_done.has_sleepers() {
-            inner.all_done.notify(usize::MAX);
         }
     }
 }
@@ -440,18 +523,24 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(lifo.maxsize(), 8);
     /// assert!(prio.is_empty());
     /// ```
+    #[track_caller]
     pub fn new(maxsize: usize) -> Self {
+        let meta =
+            crate::introspect::meta::Meta::new(crate::introspect::PrimitiveKind::QueueGet, None);
+        let putters = meta.sibling(crate::introspect::PrimitiveKind::QueuePut);
+        let all_done = meta.sibling(crate::introspect::PrimitiveKind::QueueJoin);
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     store: O::Store::default(),
-                    taken: 0,
                     reserved: 0,
                     shutdown: false,
                 }),
-                getters: RawSemaphore::new(0, Mode::PassOn),
-                putters: RawSemaphore::new(0, Mode::PassOn),
-                all_done: RawSemaphore::new(0, Mode::Discard),
+                getters: RawSemaphore::with_meta(0, Mode::PassOn, meta),
+                putters: RawSemaphore::with_meta(0, Mode::PassOn, putters),
+                all_done: RawSemaphore::with_meta(0, Mode::Discard, all_done),
+                puts: AtomicUsize::new(0),
+                done: AtomicUsize::new(0),
                 maxsize,
                 cap: if maxsize == 0 { usize::MAX } else { maxsize },
             }),
@@ -468,10 +557,6 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     pub fn maxsize(&self) -> usize {
         self.inner.maxsize
-    }
-
-    fn marks(&self) -> Marks {
-        self.inner.marks::<T>(&self.inner.state.lock())
     }
 
     /// Locks the state for one section (I2).
@@ -542,7 +627,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.unfinished_tasks(), 0);
     /// ```
     pub fn unfinished_tasks(&self) -> usize {
-        self.marks().unfinished
+        self.inner.unfinished()
     }
 
     /// Test introspection: (stored items, waiter slots of getters, of
@@ -565,7 +650,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 
     /// A snapshot of the queue: its items, capacity, unfinished tasks, who
     /// waits in a get, a put and a join, and whether it is shut down (trio's
-    /// `statistics()`). The numbers are read together under the queue's lock.
+    /// `statistics()`). The numbers are read together under the queue's
+    /// lock, except `unfinished_tasks`: `task_done` takes no lock, so a
+    /// call made meanwhile may or may not be counted.
     ///
     /// # Examples
     ///
@@ -881,14 +968,14 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// `again` (I4).
     pub(super) fn get_step(&self, wait: bool, again: bool) -> Step<'_, Result<T, GetError>, ()> {
         let mut section = self.lock();
-        let state = section.state();
         // A panicking `Ord::cmp` inside `pop` loses the popped item; it then
-        // no longer counts as unfinished and its place is free (I3), and the
-        // section's end wakes a putter and, at 0, the joiners (I2).
-        if let Some(item) = state.store.pop() {
-            state.taken += 1;
+        // counts as done and its place is free (I3), and the section's end
+        // wakes a putter and, at 0, the joiners (I2).
+        if let Some(item) = section.state().store.pop() {
+            section.popped = 1;
             return Step::Done(Ok(item));
         }
+        let state = section.state();
         if state.shutdown {
             return Step::Done(Err(GetError::ShutDown));
         }
@@ -1129,27 +1216,37 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert!(q.task_done().is_err()); // one more than was put
     /// ```
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        // The one change made outside a `Section` (I2): no user code runs
-        // here, and the only wake-up it can owe is the joiners'.
-        let last = {
-            let mut state = self.inner.state.lock();
-            let unfinished = state.len() as isize + state.taken; // I3
-            if unfinished <= 0 {
-                return Err(TaskDoneError);
+        // The one change made outside a `Section` (I2), and without the
+        // lock: one swap of `done` (I6). No user code runs here, and the
+        // only wake-up it can owe is the joiners'.
+        match self.inner.finish(1) {
+            (0, _) => Err(TaskDoneError),
+            (_, wake) => {
+                if wake {
+                    self.inner.wake_joiners();
+                }
+                Ok(())
             }
-            state.taken -= 1;
-            unfinished == 1
-        };
-        if last && self.inner.all_done.has_sleepers() {
-            self.inner.all_done.notify(usize::MAX);
         }
-        Ok(())
     }
 
-    /// Nothing unfinished (`None`), or a joiner registered under the lock (I1).
+    /// Nothing unfinished (`None`), or a joiner registered in `all_done`
+    /// before it announced itself with `JOINING` (I6).
     fn join_step(&self) -> Option<Acquire<'_>> {
-        let section = self.lock();
-        (section.marks().unfinished != 0).then(|| self.inner.all_done.register())
+        let inner = &*self.inner;
+        if inner.unfinished() == 0 {
+            return None; // no registration on the fast path
+        }
+        // The planted bug checks before it registers: the last `task_done`
+        // can then come in between, find nobody to wake, and the joiner
+        // sleeps forever.
+        let late = planted("queue-join-register-late");
+        let waiter = (!late).then(|| inner.all_done.register());
+        let done = inner.done.fetch_or(JOINING, Ordering::AcqRel);
+        if unfinished(inner.puts.load(Ordering::Acquire), done) == 0 {
+            return None; // dropping the waiter gives up its place
+        }
+        Some(waiter.unwrap_or_else(|| inner.all_done.register()))
     }
 
     /// The join of every form, written once: waits until nothing is
@@ -1404,13 +1501,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             let mut section = self.lock();
             let state = section.state();
             state.shutdown = true;
-            // Python: each dropped item counts as done, never below zero.
-            immediate.then(|| {
-                state.taken = state.taken.max(0);
-                std::mem::take(&mut state.store)
-            })
-            // The section's end wakes putters for the freed places and, at
-            // 0 unfinished, the joiners (I2).
+            // Python: each dropped item counts as done, never below zero;
+            // the section's end counts them (I3), wakes putters for the
+            // freed places and, at 0 unfinished, the joiners (I2).
+            immediate.then(|| std::mem::take(&mut state.store))
         };
         // I5: after the flag, so every waiter re-checks and sees it.
         if planted("queue-no-close") {

@@ -7,6 +7,7 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::time::Duration;
 
 use super::error::{BarrierPartiesError, BrokenBarrierError};
+use crate::introspect::{PrimitiveKind, meta::Meta};
 use crate::wait::blocking::{Op, block_on_timed};
 use crate::wait::flag::announce;
 use crate::wait::loom::seq_cst_fence;
@@ -28,9 +29,9 @@ struct Generation {
 }
 
 impl Generation {
-    fn new() -> Arc<Self> {
+    fn new(meta: &std::sync::Arc<Meta>) -> Arc<Self> {
         Arc::new(Self {
-            waiters: RawSemaphore::new(0, Mode::Discard),
+            waiters: RawSemaphore::with_meta(0, Mode::Discard, meta.clone()),
             outcome: AtomicUsize::new(PENDING),
         })
     }
@@ -66,6 +67,8 @@ struct Inner {
     action: Option<Action>,
     timeout: Duration,
     state: Mutex<State>,
+    /// The identity every generation's wait list shows in a dump.
+    meta: std::sync::Arc<Meta>,
 }
 
 /// How an arrival went: the last one finishes the generation at once.
@@ -201,10 +204,12 @@ impl BarrierBuilder {
     /// ```
     /// assert!(threadlet::Barrier::builder(0).build().is_err());
     /// ```
+    #[track_caller]
     pub fn build(self) -> Result<Barrier, BarrierPartiesError> {
         if self.parties == 0 {
             return Err(BarrierPartiesError);
         }
+        let meta = Meta::new(PrimitiveKind::Barrier, None);
         Ok(Barrier {
             inner: Arc::new(Inner {
                 parties: self.parties,
@@ -212,9 +217,10 @@ impl BarrierBuilder {
                 timeout: self.timeout,
                 state: Mutex::new(State {
                     count: 0,
-                    generation: Generation::new(),
+                    generation: Generation::new(&meta),
                     broken: false,
                 }),
+                meta,
             }),
         })
     }
@@ -259,6 +265,7 @@ impl Barrier {
     /// assert_eq!(barrier.parties(), 4);
     /// assert!(threadlet::Barrier::new(0).is_err());
     /// ```
+    #[track_caller]
     pub fn new(parties: usize) -> Result<Self, BarrierPartiesError> {
         Self::builder(parties).build()
     }
@@ -362,7 +369,7 @@ impl Barrier {
     /// ```
     pub fn reset(&self) {
         let mut st = self.inner.state.lock();
-        let old = std::mem::replace(&mut st.generation, Generation::new());
+        let old = std::mem::replace(&mut st.generation, Generation::new(&self.inner.meta));
         st.count = 0;
         st.broken = false;
         drop(st);
@@ -389,7 +396,7 @@ impl Barrier {
             st.count += 1;
             return Arrival::Wait(st.generation.clone(), index);
         }
-        let generation = std::mem::replace(&mut st.generation, Generation::new());
+        let generation = std::mem::replace(&mut st.generation, Generation::new(&self.inner.meta));
         st.count = 0;
         drop(st);
         if let Some(action) = &self.inner.action

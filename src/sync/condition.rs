@@ -127,6 +127,7 @@ impl Condition<RLock> {
     /// # }
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn new() -> Self {
         Self::with_lock(RLock::new())
     }
@@ -170,11 +171,14 @@ impl<L: ConditionLock> Condition<L> {
     /// assert!(cond.locked());
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn with_lock(lock: L) -> Self {
+        let meta =
+            crate::introspect::meta::Meta::new(crate::introspect::PrimitiveKind::Condition, None);
         Self {
             inner: Arc::new(Inner {
                 lock,
-                waiters: RawSemaphore::new(0, Mode::PassOn),
+                waiters: RawSemaphore::with_meta(0, Mode::PassOn, meta),
             }),
         }
     }

@@ -80,11 +80,33 @@ impl Event {
     /// assert!(!threadlet::Event::new().is_set());
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn new() -> Self {
+        Self::build(None)
+    }
+
+    /// [`new`](Event::new) with a label that [`dump`](crate::dump) shows for
+    /// it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!threadlet::Event::labeled("ready").is_set());
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn labeled(label: impl Into<String>) -> Self {
+        Self::build(Some(label.into().into_boxed_str()))
+    }
+
+    #[track_caller]
+    fn build(label: Option<Box<str>>) -> Self {
+        let meta =
+            crate::introspect::meta::Meta::new(crate::introspect::PrimitiveKind::Event, label);
         Self {
             inner: Arc::new(Inner {
                 flag: AtomicUsize::new(0),
-                raw: RawSemaphore::new(0, Mode::Discard),
+                raw: RawSemaphore::with_meta(0, Mode::Discard, meta),
             }),
         }
     }

@@ -12,6 +12,10 @@ use super::cell::DataCell;
 
 use super::error::LockReleaseError;
 use super::statistics::LockStatistics;
+use crate::introspect::{
+    self,
+    meta::{Meta, PrimitiveKind},
+};
 use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
 use crate::wait::timeout::Wait;
@@ -114,8 +118,24 @@ impl Lock {
     /// assert!(!lock.locked());
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn new() -> Self {
         Self::with_value(())
+    }
+
+    /// [`new`](Lock::new) with a label that [`dump`](crate::dump) and
+    /// [`deadlocks`](crate::deadlocks) show for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::Lock::labeled("lockA");
+    /// assert!(!lock.locked());
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn labeled(label: impl Into<String>) -> Self {
+        Self::build((), Some(label.into().into_boxed_str()))
     }
 
     /// Takes the permit, waiting for it; returns the hold's number.
@@ -336,10 +356,36 @@ impl<T> Lock<T> {
     /// # }
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn with_value(value: T) -> Self {
+        Self::build(value, None)
+    }
+
+    /// [`with_value`](Lock::with_value) with a label that
+    /// [`dump`](crate::dump) and [`deadlocks`](crate::deadlocks) show for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let hits = threadlet::Lock::with_value_labeled(0u64, "hits");
+    /// assert!(!hits.locked());
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn with_value_labeled(value: T, label: impl Into<String>) -> Self {
+        Self::build(value, Some(label.into().into_boxed_str()))
+    }
+
+    #[track_caller]
+    fn build(value: T, label: Option<Box<str>>) -> Self {
+        introspect::meta::init_from_env();
         Self {
             inner: Arc::new(Inner {
-                raw: RawSemaphore::new(1, Mode::Counting),
+                raw: RawSemaphore::with_meta(
+                    1,
+                    Mode::Counting,
+                    Meta::new(PrimitiveKind::Lock, label),
+                ),
                 holds: AtomicU64::new(0),
                 hold: AtomicU64::new(0),
                 data: DataCell::new(value),
@@ -357,6 +403,13 @@ impl<T> Lock<T> {
             .max(1);
         self.inner.holds.store(hold, Ordering::Relaxed);
         self.inner.hold.store(hold, Ordering::Release);
+        // The last acquirer, for the dump: one relaxed load when off.
+        if introspect::meta::tracking_holders() {
+            self.inner
+                .raw
+                .meta()
+                .set_holder(crate::sync::current_owner());
+        }
         hold
     }
 
@@ -392,6 +445,8 @@ impl<T> Lock<T> {
         // Clear the stamp first: the next holder, and anything ordered after
         // this release, sees the old hold ended.
         self.inner.hold.store(0, Ordering::Release);
+        // The last acquirer stays recorded (no work here when tracking is
+        // off); a release with waiters asleep clears it in the wait core.
         self.inner
             .raw
             .release_bounded(1, 1)

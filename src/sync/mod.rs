@@ -182,6 +182,7 @@ mod semaphore;
 mod statistics;
 
 pub use crate::wait::STARVATION_BOUND;
+pub(crate) use rlock::{THREAD_TAG, current_owner, task_owner};
 
 pub use barrier::{Barrier, BarrierBuilder};
 pub use condition::{Condition, ConditionGuard};

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use super::error::RLockReleaseError;
 use super::statistics::RLockStatistics;
+use crate::introspect::meta::{Meta, PrimitiveKind};
 use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::loom::{Arc, AtomicU64, Ordering};
 use crate::wait::timeout::Wait;
@@ -27,7 +28,7 @@ use crate::wait::{Mode, RawSemaphore};
 /// Nobody owns the lock.
 const UNOWNED: u64 = 0;
 /// Tags an owner id taken from an OS thread rather than from a tokio task.
-const THREAD_TAG: u64 = 1 << 63;
+pub(crate) const THREAD_TAG: u64 = 1 << 63;
 
 /// A `Hasher` that records the one `u64` a `tokio::task::Id` or a
 /// `std::thread::ThreadId` hashes (both derive `Hash` over a `NonZeroU64`),
@@ -49,6 +50,11 @@ impl Hasher for IdExtractor {
     }
 }
 
+/// The owner id of the task `id` (what [`current_owner`] returns in it).
+pub(crate) fn task_owner(id: tokio::task::Id) -> u64 {
+    id_value(id) & !THREAD_TAG
+}
+
 fn id_value(id: impl Hash) -> u64 {
     let mut h = IdExtractor(0);
     id.hash(&mut h);
@@ -62,7 +68,7 @@ thread_local! {
 /// The id of the caller: its tokio task, or (outside any task) its OS thread.
 pub(crate) fn current_owner() -> u64 {
     if let Some(id) = tokio::task::try_id() {
-        return id_value(id) & !THREAD_TAG;
+        return task_owner(id);
     }
     // Loom runs its threads on one OS thread: take loom's thread id there.
     #[cfg(threadlet_loom)]
@@ -91,11 +97,11 @@ fn hold_of(level: u64) -> u64 {
 
 #[derive(Debug)]
 struct Inner<T> {
+    /// The permit. Its identity's holder word is the owner's id,
+    /// [`UNOWNED`] when free (so a dump reads it): written by the taker of
+    /// the permit before it sets the depth, and cleared after the depth went
+    /// to zero, before the permit goes back.
     raw: RawSemaphore,
-    /// The owner's id, [`UNOWNED`] when free. Written by the taker of the
-    /// permit before it sets the depth, and cleared after the depth went to
-    /// zero, before the permit goes back.
-    owner: AtomicU64,
     /// `hold << 32 | depth`: the current hold's number (a new one each time
     /// the lock is taken while free; a Condition wait gives the same one back)
     /// and its recursion depth, 0 when free. Every change of a held level is
@@ -175,8 +181,24 @@ impl RLock {
     /// assert!(!lock.locked());
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn new() -> Self {
         Self::with_value(())
+    }
+
+    /// [`new`](RLock::new) with a label that [`dump`](crate::dump) and
+    /// [`deadlocks`](crate::deadlocks) show for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadlet::RLock::labeled("accounts");
+    /// assert!(!lock.locked());
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn labeled(label: impl Into<String>) -> Self {
+        Self::build((), Some(label.into().into_boxed_str()))
     }
 }
 
@@ -199,16 +221,30 @@ impl<T> RLock<T> {
     /// # }
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn with_value(value: T) -> Self {
+        Self::build(value, None)
+    }
+
+    #[track_caller]
+    fn build(value: T, label: Option<Box<str>>) -> Self {
         Self {
             inner: Arc::new(Inner {
-                raw: RawSemaphore::new(1, Mode::Counting),
-                owner: AtomicU64::new(UNOWNED),
+                raw: RawSemaphore::with_meta(
+                    1,
+                    Mode::Counting,
+                    Meta::new(PrimitiveKind::RLock, label),
+                ),
                 level: AtomicU64::new(0),
                 holds: AtomicU64::new(0),
                 data: value,
             }),
         }
+    }
+
+    /// The owner's id, kept in the permit's identity (see [`Inner::raw`]).
+    fn owner(&self) -> &AtomicU64 {
+        &self.inner.raw.meta().holder
     }
 
     /// Re-enters at once if the caller owns the lock; returns the hold's
@@ -219,7 +255,7 @@ impl<T> RLock<T> {
     /// Past `u32::MAX` levels.
     fn try_reenter(&self, me: u64) -> Option<u64> {
         loop {
-            if self.inner.owner.load(Ordering::Acquire) != me {
+            if self.owner().load(Ordering::Acquire) != me {
                 return None;
             }
             let level = self.inner.level.load(Ordering::Acquire);
@@ -247,7 +283,7 @@ impl<T> RLock<T> {
             self.inner.holds.store(hold, Ordering::Relaxed);
             hold << 32 | 1
         });
-        self.inner.owner.store(me, Ordering::Release);
+        self.owner().store(me, Ordering::Release);
         self.inner.level.store(level, Ordering::Release);
         hold_of(level)
     }
@@ -256,7 +292,7 @@ impl<T> RLock<T> {
     /// hold `me` owns); `false` if that hold has ended (or `me` owns none).
     fn release_level(&self, hold: Option<u64>, me: u64) -> bool {
         loop {
-            if hold.is_none() && self.inner.owner.load(Ordering::Acquire) != me {
+            if hold.is_none() && self.owner().load(Ordering::Acquire) != me {
                 return false;
             }
             let level = self.inner.level.load(Ordering::Acquire);
@@ -280,7 +316,7 @@ impl<T> RLock<T> {
 
     /// After the depth went to zero: gives the lock up.
     fn free(&self) {
-        self.inner.owner.store(UNOWNED, Ordering::Release);
+        self.owner().store(UNOWNED, Ordering::Release);
         let _ = self.inner.raw.release_bounded(1, 1);
     }
 
@@ -441,7 +477,7 @@ impl<T> RLock<T> {
     pub(crate) fn release_all(&self) -> Option<u64> {
         let me = current_owner();
         loop {
-            if self.inner.owner.load(Ordering::Acquire) != me {
+            if self.owner().load(Ordering::Acquire) != me {
                 return None;
             }
             let level = self.inner.level.load(Ordering::Acquire);
@@ -490,7 +526,7 @@ impl<T> RLock<T> {
     /// ```
     #[must_use]
     pub fn is_owned(&self) -> bool {
-        self.inner.owner.load(Ordering::Acquire) == current_owner() && self.count() > 0
+        self.owner().load(Ordering::Acquire) == current_owner() && self.count() > 0
     }
 
     /// How many times the caller holds the lock; 0 if it does not own it

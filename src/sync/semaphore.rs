@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::error::SemaphoreReleaseError;
 use super::statistics::SemaphoreStatistics;
+use crate::introspect::{PrimitiveKind, meta::Meta};
 use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::loom::Arc;
 use crate::wait::timeout::Wait;
@@ -27,13 +28,19 @@ struct Inner {
 }
 
 impl Inner {
-    fn new(value: usize, bound: usize, bounded: bool) -> Arc<Self> {
+    #[track_caller]
+    fn new(value: usize, bound: usize, bounded: bool, label: Option<Box<str>>) -> Arc<Self> {
         assert!(
             value <= MAX_PERMITS,
             "a semaphore holds at most {MAX_PERMITS} permits"
         );
+        let kind = if bounded {
+            PrimitiveKind::BoundedSemaphore
+        } else {
+            PrimitiveKind::Semaphore
+        };
         Arc::new(Self {
-            raw: RawSemaphore::new(value, Mode::Counting),
+            raw: RawSemaphore::with_meta(value, Mode::Counting, Meta::new(kind, label)),
             bound,
             bounded,
         })
@@ -146,7 +153,33 @@ impl Semaphore {
     #[track_caller]
     pub fn new(value: usize) -> Self {
         Self {
-            inner: Inner::new(value, MAX_PERMITS, false),
+            inner: Inner::new(value, MAX_PERMITS, false, None),
+        }
+    }
+
+    /// [`new`](Semaphore::new) with a label that [`dump`](crate::dump) shows
+    /// for it.
+    ///
+    /// # Panics
+    ///
+    /// If `value` exceeds `usize::MAX >> 2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let slots = threadlet::Semaphore::labeled(4, "db connections");
+    /// assert_eq!(slots.value(), 4);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn labeled(value: usize, label: impl Into<String>) -> Self {
+        Self {
+            inner: Inner::new(
+                value,
+                MAX_PERMITS,
+                false,
+                Some(label.into().into_boxed_str()),
+            ),
         }
     }
 
@@ -192,7 +225,28 @@ impl BoundedSemaphore {
     #[track_caller]
     pub fn new(value: usize) -> Self {
         Self {
-            inner: Inner::new(value, value, true),
+            inner: Inner::new(value, value, true, None),
+        }
+    }
+
+    /// [`new`](BoundedSemaphore::new) with a label that
+    /// [`dump`](crate::dump) shows for it.
+    ///
+    /// # Panics
+    ///
+    /// If `value` exceeds `usize::MAX >> 2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let slots = threadlet::BoundedSemaphore::labeled(2, "workers");
+    /// assert_eq!(slots.initial_value(), 2);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn labeled(value: usize, label: impl Into<String>) -> Self {
+        Self {
+            inner: Inner::new(value, value, true, Some(label.into().into_boxed_str())),
         }
     }
 

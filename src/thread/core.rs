@@ -19,9 +19,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::task::Id;
 
 use super::error::JoinError;
+use crate::introspect::{PrimitiveKind, meta::Meta};
 use crate::wait::flag::wait_until;
 use crate::wait::loom::{AtomicU8, planted, seq_cst_fence};
 use crate::wait::{Mode, RawSemaphore};
+use std::panic::Location;
 
 /// State bits. A thread is alive while `STARTED` is set and `DONE` is not.
 pub(crate) const DAEMON: u8 = 1;
@@ -132,10 +134,22 @@ impl Core {
         // The list exists before this joiner queues on it and fences (in
         // `wait_until`); `mark_done` sets `DONE`, fences, then looks for the
         // list: either it finds the list, or the joiner sees `DONE`.
-        let joiners = self
-            .joiners
-            .get_or_init(|| Box::new(RawSemaphore::new(0, Mode::Discard)));
+        let joiners = self.joiners.get_or_init(|| Box::new(self.joiners_list()));
         wait_until(joiners, done).await;
+    }
+
+    /// The joiners' wait list: a dump shows its waiters as joining this
+    /// thread (its holder), named after it.
+    fn joiners_list(&self) -> RawSemaphore {
+        let meta = Meta::at(
+            PrimitiveKind::ThreadJoin,
+            Some(self.name().into_boxed_str()),
+            Location::caller(),
+        );
+        if let Some(id) = self.ident() {
+            meta.set_holder(crate::sync::task_owner(id));
+        }
+        RawSemaphore::with_meta(0, Mode::Discard, meta)
     }
 
     /// Joiners waiting right now (test introspection).

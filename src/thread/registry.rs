@@ -148,6 +148,17 @@ fn collect(mut keep: impl FnMut(&Core) -> bool) -> Vec<Shared> {
     threads
 }
 
+/// Every registered thread, for `introspect::dump`.
+pub(crate) fn registered() -> Vec<Shared> {
+    collect(|_| true)
+}
+
+/// The threadlet thread being polled on this OS thread, if any (a wait
+/// record keeps it, so the dump can name the waiter).
+pub(crate) fn current_shared() -> Option<Shared> {
+    core::with_current(|current| current.cloned())
+}
+
 /// The live threads (not `MainThread`) of `target`, daemon or not.
 fn members(target: ScopeId, daemon: bool) -> Vec<Shared> {
     let adopted = scope::adoptions();

@@ -106,7 +106,13 @@ fn drive<F: Future>(fut: F, mut deadline: Option<Instant>, expiry: Expiry) -> Op
     with_thread_waker(|waker| {
         let mut cx = Context::from_waker(waker);
         loop {
-            if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            let poll = if deadline.is_some() {
+                // A dump marks a wait parked in here as having a deadline.
+                crate::introspect::waits::timed(|| fut.as_mut().poll(&mut cx))
+            } else {
+                fut.as_mut().poll(&mut cx)
+            };
+            if let Poll::Ready(out) = poll {
                 return Some(out);
             }
             if deadline.is_some_and(|deadline| Instant::now() >= deadline) {

@@ -45,6 +45,9 @@ use std::time::Instant;
 
 use super::list::{List, NIL, NONE_DRAINED, Source, State, Wake, Wakes};
 use super::mode::{Mode, notify_waiters};
+use crate::introspect::meta::{Meta, NO_HOLDER, PrimitiveKind};
+#[cfg(not(threadlet_loom))]
+use crate::introspect::waits::{self, WaitSlot};
 use crate::wait::loom::{AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering, now, planted};
 
 /// The fairness bound shared by every primitive and queue: a waiter at the
@@ -125,32 +128,37 @@ pub(crate) struct RawSemaphore {
     /// (`[I-drain]`).
     drained: AtomicU64,
     list: Mutex<List>,
+    /// What the dump says about this wait list's primitive (kind, id,
+    /// creation site, label, holder); read only on the slow path.
+    meta: std::sync::Arc<Meta>,
     mode: Mode,
 }
 
 impl RawSemaphore {
-    /// A semaphore holding `permits` (at most [`MAX_PERMITS`]).
-    #[cfg(not(threadlet_loom))]
-    pub(crate) const fn new(permits: usize, mode: Mode) -> Self {
+    /// A semaphore holding `permits` (at most [`MAX_PERMITS`]), for the
+    /// crate's internal lists and tests (a dump shows it as `internal`).
+    #[allow(dead_code)] // the tests', fuzz's and loom models'
+    #[track_caller]
+    pub(crate) fn new(permits: usize, mode: Mode) -> Self {
+        Self::with_meta(permits, mode, Meta::new(PrimitiveKind::Internal, None))
+    }
+
+    /// A semaphore whose waiters a dump shows as waiting on `meta`'s
+    /// primitive.
+    pub(crate) fn with_meta(permits: usize, mode: Mode, meta: std::sync::Arc<Meta>) -> Self {
         assert!(permits <= MAX_PERMITS, "too many permits");
         Self {
             state: AtomicUsize::new(permits * ONE),
             drained: AtomicU64::new(NONE_DRAINED),
             list: Mutex::new(List::new()),
+            meta,
             mode,
         }
     }
 
-    /// A semaphore holding `permits` (at most [`MAX_PERMITS`]).
-    #[cfg(threadlet_loom)]
-    pub(crate) fn new(permits: usize, mode: Mode) -> Self {
-        assert!(permits <= MAX_PERMITS, "too many permits");
-        Self {
-            state: AtomicUsize::new(permits * ONE),
-            drained: AtomicU64::new(NONE_DRAINED),
-            list: Mutex::new(List::new()),
-            mode,
-        }
+    /// The identity of the primitive this list belongs to.
+    pub(crate) fn meta(&self) -> &Meta {
+        &self.meta
     }
 
     /// Test hook: how many waiter slots the list's slab has room for.
@@ -256,6 +264,8 @@ impl RawSemaphore {
             sem: self,
             key: None,
             seq: 0,
+            #[cfg(not(threadlet_loom))]
+            record: None,
         }
     }
 
@@ -283,6 +293,8 @@ impl RawSemaphore {
             sem: self,
             key: Some(key),
             seq,
+            #[cfg(not(threadlet_loom))]
+            record: None,
         }
     }
 
@@ -303,6 +315,8 @@ impl RawSemaphore {
             sem: self,
             key: Some(key),
             seq: 0,
+            #[cfg(not(threadlet_loom))]
+            record: None,
         }
     }
 
@@ -334,7 +348,7 @@ impl RawSemaphore {
     /// `Ok(false)` when the deadline passed first. (The primitives' blocking
     /// forms drive their own futures with `wait::blocking`; this is for the
     /// core's tests and loom models.)
-    #[cfg(any(test, threadlet_loom))]
+    #[cfg(test)]
     pub(crate) fn blocking_acquire(&self, deadline: Option<Instant>) -> Result<bool, Closed> {
         self.acquire().blocking(deadline)
     }
@@ -530,6 +544,12 @@ impl RawSemaphore {
         if !fits(self.available()) {
             return Err(Overflow);
         }
+        // A Lock's recorded last acquirer ends with its hold here, before
+        // a waiter can take the permit (the fast path above keeps it: no
+        // work there; see `introspect`).
+        if self.meta.kind == PrimitiveKind::Lock {
+            self.meta.set_holder(NO_HOLDER);
+        }
         let mut wakes = Wakes::default();
         self.give(&mut list, n, &mut wakes);
         self.settle(&list);
@@ -609,13 +629,17 @@ pub(crate) struct Acquire<'a> {
     /// The arrival number of the waiter linked at `key` ([`Mode::Discard`],
     /// `[I-drain]`).
     seq: u64,
+    /// The wait record of a waiter that parked (slow path only): written on
+    /// the first `Pending`, removed when it returns or is dropped.
+    #[cfg(not(threadlet_loom))]
+    record: Option<WaitSlot>,
 }
 
 impl Acquire<'_> {
     /// Waits on this OS thread (through `wait::blocking`'s driver) instead of
     /// polling; `Ok(false)` if `deadline` passed first (the future is then
     /// dropped, which passes on whatever was handed over meanwhile).
-    #[cfg(any(test, threadlet_loom))]
+    #[cfg(test)]
     pub(crate) fn blocking(self, deadline: Option<Instant>) -> Result<bool, Closed> {
         crate::wait::blocking::block_on_deadline(self, deadline)
             .map_or(Ok(false), |got| got.map(|()| true))
@@ -638,8 +662,23 @@ impl Future for Acquire<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        this.sem
-            .poll_acquire(&mut this.key, &mut this.seq, Source::Task(cx.waker()))
+        let poll = this
+            .sem
+            .poll_acquire(&mut this.key, &mut this.seq, Source::Task(cx.waker()));
+        #[cfg(not(threadlet_loom))]
+        match poll {
+            // Parked: record who waits on what (`introspect`).
+            Poll::Pending if this.record.is_none() => {
+                this.record = Some(waits::enter(&this.sem.meta));
+            }
+            Poll::Ready(_) => {
+                if let Some(record) = this.record.take() {
+                    waits::leave(record);
+                }
+            }
+            Poll::Pending => {}
+        }
+        poll
     }
 }
 
@@ -647,6 +686,10 @@ impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             self.sem.cancel(key, self.seq);
+        }
+        #[cfg(not(threadlet_loom))]
+        if let Some(record) = self.record.take() {
+            waits::leave(record);
         }
     }
 }

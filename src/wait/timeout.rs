@@ -124,7 +124,14 @@ impl Wait {
     pub(crate) async fn run<F: Future>(self, fut: F) -> Option<F::Output> {
         match self {
             Self::Forever => Some(fut.await),
-            Self::Until(at) => tokio::time::timeout_at(at, fut).await.ok(),
+            Self::Until(at) => {
+                // Polled with the "timed" mark, so a dump says this wait
+                // has a deadline.
+                let mut timed = pin!(tokio::time::timeout_at(at, fut));
+                poll_fn(|cx| crate::introspect::waits::timed(|| timed.as_mut().poll(cx)))
+                    .await
+                    .ok()
+            }
             Self::Never | Self::Thread(_) => {
                 let mut fut = pin!(fut);
                 poll_fn(|cx| match fut.as_mut().poll(cx) {

@@ -1,8 +1,11 @@
 //! Model-based property tests of the three queue orderings against simple
 //! sequential models (`VecDeque`, `Vec`, a stable binary heap written as a
 //! sorted `Vec`), covering `maxsize`, `task_done` / `join` counts and both
-//! shutdown modes (Python 3.13 semantics, see PYTHON_SEMANTICS.md §1.9).
+//! shutdown modes (Python 3.13 semantics, see PYTHON_SEMANTICS.md §1.9);
+//! then longer runs of plain puts and gets against a `Vec` stack (LIFO) and
+//! a stable min model (priority: among equal priorities, first put first).
 
+use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
@@ -136,3 +139,78 @@ macro_rules! model_test {
 model_test!(fifo_matches_vecdeque, Queue, Kind::Fifo);
 model_test!(lifo_matches_vec, LifoQueue, Kind::Lifo);
 model_test!(priority_matches_stable_heap, PriorityQueue, Kind::Priority);
+
+// ===== LIFO: a plain `Vec` stack =====
+
+proptest! {
+    /// Any interleaving of puts and gets behaves as a plain `Vec` stack.
+    #[test]
+    fn behaves_like_a_stack(ops in proptest::collection::vec(any::<Option<u16>>(), 0..200)) {
+        let q = LifoQueue::new(0);
+        let mut model = Vec::new();
+        for op in ops {
+            match op {
+                Some(v) => {
+                    q.put_nowait(v).unwrap();
+                    model.push(v);
+                }
+                None => prop_assert_eq!(q.get_nowait().ok(), model.pop()),
+            }
+            prop_assert_eq!(q.len(), model.len());
+        }
+    }
+}
+
+// ===== priority: stable among equal priorities =====
+
+/// Ordered by `priority` only: `id` is the payload that shows stability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Job {
+    priority: u8,
+    id: u32,
+}
+
+impl Ord for Job {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.priority.cmp(&other.priority)
+    }
+}
+
+impl PartialOrd for Job {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+proptest! {
+    /// Any interleaving of puts and gets matches a reference model: take the
+    /// smallest priority, and among equals the one put first.
+    #[test]
+    fn matches_a_stable_min_model(ops in proptest::collection::vec(any::<Option<u8>>(), 0..300)) {
+        let q = PriorityQueue::new(0);
+        let mut model: Vec<Job> = Vec::new();
+        let mut next_id = 0;
+        for op in ops {
+            match op {
+                Some(p) => {
+                    let job = Job { priority: p % 4, id: next_id };
+                    next_id += 1;
+                    q.put_nowait(job).unwrap();
+                    model.push(job);
+                }
+                None => {
+                    // `min_by_key` returns the first of equal minima.
+                    let expected = model
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, j)| j.priority)
+                        .map(|(i, _)| i)
+                        .map(|i| model.remove(i));
+                    let got = q.get_nowait().ok();
+                    prop_assert_eq!(got.map(|j| j.id), expected.map(|j| j.id));
+                }
+            }
+            prop_assert_eq!(q.len(), model.len());
+        }
+    }
+}
