@@ -24,9 +24,9 @@ struct SpanRecord {
 struct State {
     spans: HashMap<u64, SpanRecord>,
     stack: Vec<u64>,
-    /// Each event's message and the spans entered when it was emitted,
-    /// innermost last.
-    events: Vec<(String, Vec<u64>)>,
+    /// Each event's fields (its text in `message`) and the spans entered
+    /// when it was emitted, innermost last.
+    events: Vec<(HashMap<String, String>, Vec<u64>)>,
 }
 
 #[derive(Clone, Default)]
@@ -83,8 +83,7 @@ impl Subscriber for Recorder {
         event.record(&mut Fields(&mut fields));
         let mut state = self.state.lock().unwrap();
         let stack = state.stack.clone();
-        let message = fields.remove("message").unwrap_or_default();
-        state.events.push((message, stack));
+        state.events.push((fields, stack));
     }
 
     fn enter(&self, span: &Id) {
@@ -100,15 +99,22 @@ impl Subscriber for Recorder {
 }
 
 impl Recorder {
-    /// The innermost span around the event `message`.
-    fn span_of(&self, message: &str) -> SpanRecord {
+    /// The first event whose message starts with `prefix`: its fields and
+    /// its innermost span.
+    fn event(&self, prefix: &str) -> (HashMap<String, String>, SpanRecord) {
         let state = self.state.lock().unwrap();
-        let (_, stack) = state
+        let (fields, stack) = state
             .events
             .iter()
-            .find(|(m, _)| m == message)
-            .unwrap_or_else(|| panic!("no event {message:?}"));
-        state.spans[stack.last().expect("the event is in no span")].clone()
+            .find(|(f, _)| f.get("message").is_some_and(|m| m.starts_with(prefix)))
+            .unwrap_or_else(|| panic!("no event {prefix:?}"));
+        let span = state.spans[stack.last().expect("the event is in no span")].clone();
+        (fields.clone(), span)
+    }
+
+    /// The innermost span around the event `message`.
+    fn span_of(&self, message: &str) -> SpanRecord {
+        self.event(message).1
     }
 
     fn span(&self, id: u64) -> SpanRecord {
@@ -191,4 +197,35 @@ fn a_thread_started_by_a_thread_is_inside_its_span() {
     let parent = rec.span(inner.parent.expect("the inner span has a parent"));
     assert_eq!(parent.name, "thread");
     assert_eq!(parent.fields["name"], "outer");
+}
+
+#[test]
+fn a_slow_wait_emits_a_debug_event_naming_the_primitive() {
+    let ((), rec) = traced(|| async {
+        let lock = threadlet::Lock::labeled("slowlock");
+        let held = lock.lock().await;
+        let l = lock.clone();
+        let waiter = threadlet::Builder::new()
+            .name("waiter")
+            .spawn(async move { drop(l.lock().await) })
+            .unwrap();
+        while threadlet::dump().waits_on("slowlock").next().is_none() {
+            tokio::task::yield_now().await;
+        }
+        // Real time (the wait is measured by the OS clock): well over the
+        // 100 ms threshold.
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        drop(held);
+        waiter.join().await.unwrap();
+    });
+    let (fields, span) = rec.event("slow wait");
+    assert_eq!(fields["kind"], "Lock");
+    assert_eq!(fields["label"], "slowlock");
+    assert!(fields["created"].contains("tests/tracing.rs"), "{fields:?}");
+    assert!(
+        fields["waited_ms"].parse::<u64>().unwrap() >= 100,
+        "{fields:?}"
+    );
+    assert!(fields["message"].contains("\"slowlock\""), "{fields:?}");
+    assert_eq!(span.fields["name"], "waiter");
 }
