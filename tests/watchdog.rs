@@ -63,10 +63,37 @@ fn quiet() {
     eprintln!("quiet: done");
 }
 
+/// A program that waits for ever with the watchdog on (for an hour: it
+/// never fires by itself); SIGQUIT prints the dump each time, and the
+/// program goes on.
+fn sigquit() {
+    threadlet::run(async {
+        let gate = Event::labeled("quitgate");
+        let g = gate.clone();
+        Builder::new()
+            .name("sleeper")
+            .spawn(async move { g.wait().await })
+            .unwrap();
+        eprintln!("sigquit: ready");
+        gate.wait().await;
+    });
+}
+
 /// Runs this binary as `scenario` (with `THREADLET_WATCHDOG=env` when
 /// given) until its stderr holds every one of `needles` or it exits; kills
 /// it if it still runs. Returns its stderr and whether it exited by itself.
 fn child(scenario: &str, env: Option<&str>, needles: &[&str]) -> (String, bool) {
+    child_until(scenario, env, |seen, _| {
+        needles.iter().all(|n| seen.contains(n))
+    })
+}
+
+/// As [`child`], until `done(stderr so far, pid)` says so.
+fn child_until(
+    scenario: &str,
+    env: Option<&str>,
+    mut done: impl FnMut(&str, u32) -> bool,
+) -> (String, bool) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .arg(scenario)
@@ -98,7 +125,7 @@ fn child(scenario: &str, env: Option<&str>, needles: &[&str]) -> (String, bool) 
             break true;
         }
         let seen = text.lock().unwrap().clone();
-        if needles.iter().all(|n| seen.contains(n)) || begin.elapsed() > PATIENCE {
+        if done(&seen, process.id()) || begin.elapsed() > PATIENCE {
             // Let a report that is being written finish.
             std::thread::sleep(Duration::from_millis(100));
             let _ = process.kill();
@@ -123,6 +150,7 @@ fn main() {
             "forgotten_set" => forgotten_set(),
             "deadlock" => deadlock(),
             "quiet" => quiet(),
+            "sigquit" => sigquit(),
             // Anything else (cargo test's own flags): run the scenarios.
             _ => return parent(),
         }
@@ -157,4 +185,31 @@ fn parent() {
         stderr.contains("quiet: done") && !stderr.contains("watchdog"),
         &stderr,
     );
+
+    #[cfg(all(feature = "process", unix))]
+    {
+        const REPORT: &str = "threadlet watchdog: SIGQUIT";
+        let mut sent = 0;
+        let (stderr, exited) = child_until("sigquit", Some("1h"), |seen, pid| {
+            let reports = seen.matches(REPORT).count();
+            if seen.contains("sigquit: ready") && sent == reports && reports < 2 {
+                let status = Command::new("kill")
+                    .args(["-QUIT", &pid.to_string()])
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+                sent += 1;
+            }
+            reports >= 2
+        });
+        // Two reports: the first SIGQUIT did not end the program.
+        check(
+            "sigquit",
+            !exited
+                && stderr.matches(REPORT).count() == 2
+                && stderr.contains("\"sleeper\"")
+                && stderr.contains("\"quitgate\""),
+            &stderr,
+        );
+    }
 }

@@ -135,8 +135,13 @@ impl RuntimeBuilder {
     ///   because a `shutdown()`, a `set()` or a `join()` was forgotten says
     ///   which thread it waits for, and on which primitive.
     ///
+    /// With the `process` feature on Unix, SIGQUIT (`Ctrl-\`) also prints the
+    /// dump while `run` runs, and the program goes on, as the JVM does (tokio
+    /// keeps its handler installed afterwards: a later SIGQUIT is ignored
+    /// instead of ending the process).
+    ///
     /// The program is not stopped or otherwise disturbed. Off by default: no
-    /// thread is started unless asked for. When the builder sets nothing,
+    /// thread is started and no signal handled unless asked for. When the builder sets nothing,
     /// `run` reads the environment variable `THREADLET_WATCHDOG` (`5s`,
     /// `500ms`, `1.5s`, `2m`; `0` or `off` for none), so a stuck program can
     /// be re-run with a watchdog without a rebuild;
@@ -286,6 +291,10 @@ impl RuntimeBuilder {
         let outcome = {
             let _runtime_scope = RuntimeScope::enter(scope.id());
             runtime.block_on(async move {
+                #[cfg(all(feature = "process", unix))]
+                if let Some(watchdog) = &watchdog {
+                    watchdog.listen_sigquit();
+                }
                 // Main registers as `MainThread` in the scope, and the
                 // threads it starts inherit it.
                 let outcome = match scope.body(thread::run_main(main)).await {

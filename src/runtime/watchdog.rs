@@ -2,7 +2,8 @@
 //! `run` runs, prints [`dump`](crate::dump) and the
 //! [`deadlocks`](crate::deadlocks) to stderr when a deadlock cycle appears,
 //! or when the wait at exit for the non-daemon threads lasts longer than the
-//! setting — once per episode. Never started unless asked for
+//! setting — once per episode; and, with the `process` feature on Unix, on
+//! SIGQUIT (`Ctrl-\`). Never started unless asked for
 //! ([`RuntimeBuilder::watchdog`](super::RuntimeBuilder::watchdog), the
 //! `THREADLET_WATCHDOG` environment variable, or
 //! `#[threadlet::main(watchdog = "5s")]`).
@@ -20,6 +21,11 @@ pub(super) const ENV: &str = "THREADLET_WATCHDOG";
 enum Event {
     /// Main has returned: the wait for the non-daemon threads begins.
     Exiting(Instant),
+    /// SIGQUIT arrived: print the dump now.
+    #[cfg_attr(not(all(feature = "process", unix)), allow(dead_code))]
+    Dump,
+    /// `run` is ending.
+    Stop,
 }
 
 /// A running watchdog; dropping it stops its thread (and waits for it).
@@ -55,12 +61,41 @@ impl Watchdog {
             let _ = events.send(Event::Exiting(Instant::now()));
         }
     }
+
+    /// Makes SIGQUIT print the dump (and the program go on), as the JVM
+    /// does: a task on the current runtime receives the signal and asks the
+    /// watchdog thread to print. Called inside the runtime, only when the
+    /// watchdog is on. (tokio keeps its handler for the rest of the
+    /// process: a later SIGQUIT is ignored rather than fatal.)
+    #[cfg(all(feature = "process", unix))]
+    pub(super) fn listen_sigquit(&self) {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Some(events) = self.events.clone() else {
+            return;
+        };
+        match signal(SignalKind::quit()) {
+            Ok(mut quit) => {
+                // Cancelled with the runtime's other tasks at its shutdown.
+                tokio::spawn(async move {
+                    while quit.recv().await.is_some() {
+                        if events.send(Event::Dump).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            Err(err) => eprintln!("threadlet watchdog: SIGQUIT not handled: {err}"),
+        }
+    }
 }
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
-        // Disconnecting wakes the thread at once.
-        self.events = None;
+        // Wakes the thread at once (the SIGQUIT task may still hold a
+        // sender, so disconnecting alone would not do).
+        if let Some(events) = self.events.take() {
+            let _ = events.send(Event::Stop);
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -77,8 +112,15 @@ fn watch(limit: Duration, events: &mpsc::Receiver<Event>) {
     loop {
         match events.recv_timeout(period) {
             Ok(Event::Exiting(since)) => exiting = Some(since),
+            Ok(Event::Dump) => {
+                report(
+                    "SIGQUIT: the dump (the program goes on)",
+                    &crate::deadlocks(),
+                );
+                continue;
+            }
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+            Ok(Event::Stop) | Err(RecvTimeoutError::Disconnected) => return,
         }
         let cycles = crate::deadlocks();
         let mut key: Vec<String> = cycles.iter().map(|c| c.summary()).collect();
