@@ -27,12 +27,12 @@ pub(super) fn instrument<F: Future>(
         ident = tracing::field::Empty,
         daemon = core.is_daemon(),
     );
-    let record = span.clone();
+    // No subscriber wants it: no ident to record.
+    let record = (!span.is_disabled()).then(|| span.clone());
     async move {
-        if let Some(id) = tokio::task::try_id() {
+        if let (Some(record), Some(id)) = (record, tokio::task::try_id()) {
             record.record("ident", tracing::field::display(id));
         }
-        drop(record);
         future.await
     }
     .instrument(span)
