@@ -49,7 +49,7 @@ pub struct PrimitiveInfo {
 }
 
 impl PrimitiveInfo {
-    fn from_meta(meta: &Meta) -> Self {
+    pub(super) fn from_meta(meta: &Meta) -> Self {
         Self {
             kind: meta.kind,
             id: meta.id,

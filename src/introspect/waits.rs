@@ -133,8 +133,44 @@ pub(crate) fn leave(slot: WaitSlot) {
         }
     }
     drop(slab);
+    #[cfg(feature = "tracing")]
+    if let Some(record) = &old {
+        slow_wait(record);
+    }
     // The thread handle is dropped outside the lock.
     drop(old);
+}
+
+/// A wait that lasted at least this long emits a debug event when it ends
+/// (feature `tracing`).
+#[cfg(feature = "tracing")]
+pub(crate) const SLOW_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Emits the `threadlet::wait` debug event of a wait that took
+/// [`SLOW_WAIT`] or longer, naming the primitive, in the span of whoever
+/// ends the wait (the waiter itself, returning or dropped).
+#[cfg(feature = "tracing")]
+fn slow_wait(record: &Record) {
+    if record.meta.kind == super::PrimitiveKind::Internal
+        || !tracing::enabled!(target: "threadlet::wait", tracing::Level::DEBUG)
+    {
+        return;
+    }
+    let waited = record.since.elapsed();
+    if waited < SLOW_WAIT {
+        return;
+    }
+    let primitive = super::PrimitiveInfo::from_meta(&record.meta);
+    tracing::debug!(
+        target: "threadlet::wait",
+        kind = %primitive.kind,
+        id = primitive.id,
+        label = primitive.label.as_deref(),
+        created = %primitive.site,
+        waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+        timed = record.timed,
+        "slow wait: {waited:.1?} on {primitive}",
+    );
 }
 
 /// A copy of one record, as a dump reads it.

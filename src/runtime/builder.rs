@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::refuse_inside_runtime;
 use super::scope::Scope;
+use super::watchdog::{self, Watchdog};
 use crate::thread::{self, ScopeId};
 
 /// Configures and starts the runtime of [`run`](crate::run) (what
@@ -34,6 +35,7 @@ pub struct RuntimeBuilder {
     current_thread: bool,
     worker_threads: Option<usize>,
     shutdown_timeout: Option<Duration>,
+    watchdog: Option<Duration>,
     #[cfg(feature = "test-util")]
     start_paused: bool,
 }
@@ -71,6 +73,7 @@ impl RuntimeBuilder {
             current_thread: false,
             worker_threads: None,
             shutdown_timeout: None,
+            watchdog: None,
             #[cfg(feature = "test-util")]
             start_paused: false,
         }
@@ -118,6 +121,46 @@ impl RuntimeBuilder {
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
+        self
+    }
+
+    /// Turns on [`run`](Self::run)'s watchdog: while `run` runs, a
+    /// watchdog OS thread checks every quarter of `limit` (10 ms to 1 s) and
+    /// prints [`dump`](crate::dump) and [`deadlocks`](crate::deadlocks) to
+    /// stderr
+    ///
+    /// - when a deadlock cycle appears (once per set of cycles), and
+    /// - when main has returned and `run` has waited longer than `limit` for
+    ///   the non-daemon threads (once): the program that hangs at exit
+    ///   because a `shutdown()`, a `set()` or a `join()` was forgotten says
+    ///   which thread it waits for, and on which primitive.
+    ///
+    /// With the `process` feature on Unix, SIGQUIT (`Ctrl-\`) also prints the
+    /// dump while `run` runs, and the program goes on, as the JVM does (tokio
+    /// keeps its handler installed afterwards: a later SIGQUIT is ignored
+    /// instead of ending the process).
+    ///
+    /// The program is not stopped or otherwise disturbed. Off by default: no
+    /// thread is started and no signal handled unless asked for. When the builder sets nothing,
+    /// `run` reads the environment variable `THREADLET_WATCHDOG` (`5s`,
+    /// `500ms`, `1.5s`, `2m`; `0` or `off` for none), so a stuck program can
+    /// be re-run with a watchdog without a rebuild;
+    /// `#[threadlet::main(watchdog = "5s")]` sets it here. A zero `limit`
+    /// turns the watchdog off, whatever the environment says.
+    /// [`block_on`](Self::block_on) (`#[threadlet::test]`) has no watchdog.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let v = threadlet::RuntimeBuilder::new()
+    ///     .watchdog(Duration::from_secs(5))
+    ///     .run(async { 7 });
+    /// assert_eq!(v, 7);
+    /// ```
+    pub fn watchdog(mut self, limit: Duration) -> Self {
+        self.watchdog = Some(limit);
         self
     }
 
@@ -240,16 +283,27 @@ impl RuntimeBuilder {
         let scope = Scope::new();
         let runtime = self.build(scope.id())?;
         thread::install_panic_hook();
+        let limit = self.watchdog.or_else(watchdog::from_env);
+        let watchdog = limit
+            .filter(|limit| !limit.is_zero())
+            .and_then(Watchdog::start);
 
         let outcome = {
             let _runtime_scope = RuntimeScope::enter(scope.id());
             runtime.block_on(async move {
+                #[cfg(all(feature = "process", unix))]
+                if let Some(watchdog) = &watchdog {
+                    watchdog.listen_sigquit();
+                }
                 // Main registers as `MainThread` in the scope, and the
                 // threads it starts inherit it.
                 let outcome = match scope.body(thread::run_main(main)).await {
                     Ok(outcome) => outcome,
                     Err(payload) => Err(payload),
                 };
+                if let Some(watchdog) = &watchdog {
+                    watchdog.exiting();
+                }
                 // Main is done; now the interpreter-exit wait.
                 scope.join().await;
                 // As Python at exit: join non-daemon child processes, kill

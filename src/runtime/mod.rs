@@ -42,6 +42,7 @@
 mod builder;
 mod scope;
 mod wait;
+mod watchdog;
 
 pub use builder::RuntimeBuilder;
 pub use scope::scope;
@@ -86,6 +87,14 @@ use std::future::Future;
 /// default), then `run` returns and leaves it running on its OS thread,
 /// detached. Its result is discarded, and it is stopped abruptly when the
 /// process exits, as Python stops a daemon thread.
+///
+/// # A program that hangs at exit
+///
+/// With `THREADLET_WATCHDOG=5s` in the environment (or
+/// [`RuntimeBuilder::watchdog`], or `#[threadlet::main(watchdog = "5s")]`),
+/// `run` prints [`dump`](crate::dump) to stderr when it has waited that long
+/// for non-daemon threads after main returned, and the cycles of
+/// [`deadlocks`](crate::deadlocks) when one appears.
 ///
 /// Use [`RuntimeBuilder`] to choose the flavour and the number of worker
 /// threads, [`scope`] for the same wait inside async code, and

@@ -66,6 +66,7 @@ mod task;
 mod thread;
 mod thread_ref;
 mod timer;
+mod trace;
 
 pub(crate) use self::core::Shared;
 #[cfg(doc)]

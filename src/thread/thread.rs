@@ -11,8 +11,8 @@ use tokio::task::Id;
 
 use super::core::{self, Core, Inner, Kind, Stage};
 use super::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
-use super::task;
 use super::thread_ref::ThreadRef;
+use super::{task, trace};
 use crate::wait::blocking::{Op, block_on, block_on_forever};
 use crate::wait::timeout::{Wait, deadline};
 
@@ -207,6 +207,7 @@ impl<T: Send + 'static> Thread<T> {
             core: Core::new(Kind::Thread, name.map(String::into_boxed_str), state),
             stage: Mutex::new(Stage::running()),
         });
+        let future = trace::instrument(&inner.core, future);
         task::launch(&inner, future, Some, handle);
         Self { inner }
     }
@@ -253,6 +254,7 @@ impl<T: Send + 'static> Thread<T> {
         };
         // Only the start that took the future gets here.
         let _ = self.inner.core.mark_started();
+        let future = trace::instrument(&self.inner.core, future);
         task::launch(&self.inner, future, std::convert::identity, Some(&handle));
         Ok(())
     }

@@ -22,7 +22,7 @@ impl Kind {
 
     fn options(self) -> &'static str {
         match self {
-            Self::Main => "`flavor`, `worker_threads`, `crate`",
+            Self::Main => "`flavor`, `worker_threads`, `watchdog`, `crate`",
             Self::Test => "`flavor`, `worker_threads`, `start_paused`, `crate`",
         }
     }
@@ -58,6 +58,8 @@ pub(crate) struct Config {
     pub(crate) flavor: Flavor,
     pub(crate) worker_threads: Option<(usize, Span)>,
     pub(crate) start_paused: Option<(bool, Span)>,
+    /// `watchdog = "5s"` of `#[threadlet::main]`, in nanoseconds.
+    pub(crate) watchdog: Option<(u64, Span)>,
     pub(crate) krate: Option<Path>,
 }
 
@@ -67,6 +69,7 @@ impl std::fmt::Debug for Config {
             .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads.map(|(n, _)| n))
             .field("start_paused", &self.start_paused.map(|(b, _)| b))
+            .field("watchdog", &self.watchdog.map(|(n, _)| n))
             .field(
                 "crate",
                 &self.krate.as_ref().map(|p| quote::quote!(#p).to_string()),
@@ -92,6 +95,7 @@ impl Config {
             flavor: Self::default_flavor(kind),
             worker_threads: None,
             start_paused: None,
+            watchdog: None,
             krate: None,
         }
     }
@@ -106,6 +110,7 @@ impl Config {
         let mut flavor: Option<(Flavor, Span)> = None;
         let mut worker_threads = None;
         let mut start_paused = None;
+        let mut watchdog = None;
         let mut krate = None;
         for arg in args {
             let name_value = match arg {
@@ -117,7 +122,7 @@ impl Config {
                             "set the runtime flavor with `#[{}(flavor = \"{name}\")]`",
                             kind.name()
                         ),
-                        "flavor" | "worker_threads" | "start_paused" | "crate" => {
+                        "flavor" | "worker_threads" | "start_paused" | "watchdog" | "crate" => {
                             format!("the `{name}` option needs a value: `{name} = …`")
                         }
                         _ => unknown(kind, &name),
@@ -166,6 +171,15 @@ impl Config {
                     }
                     start_paused = Some((boolean(lit, &name)?, span));
                 }
+                "watchdog" if kind == Kind::Main => {
+                    if watchdog.is_some() {
+                        return Err(duplicate());
+                    }
+                    let text = string(lit, &name)?;
+                    let nanos = parse_duration(&text)
+                        .map_err(|msg| syn::Error::new(span, format!("`watchdog`: {msg}")))?;
+                    watchdog = Some((nanos, span));
+                }
                 "crate" => {
                     if krate.is_some() {
                         return Err(duplicate());
@@ -211,6 +225,7 @@ impl Config {
             flavor: flavor_value,
             worker_threads,
             start_paused,
+            watchdog,
             krate,
         })
     }
@@ -286,6 +301,41 @@ fn int(lit: &Lit, name: &str) -> syn::Result<usize> {
     }
 }
 
+/// Reads `"5s"`, `"500ms"`, `"1.5s"`, `"2m"`, `"1h"` (a number, then a unit
+/// among `ms`, `s`, `m`, `h`; `"0"` alone turns the watchdog off) into
+/// nanoseconds: the rules of threadlet's `THREADLET_WATCHDOG`.
+fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(0);
+    }
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .ok_or_else(|| format!("\"{text}\" has no unit; write e.g. \"5s\" or \"500ms\""))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a duration like \"5s\" or \"500ms\""))?;
+    let scale = match unit {
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        other => {
+            return Err(format!(
+                "unknown unit \"{other}\"; the units are ms, s, m, h"
+            ));
+        }
+    };
+    let nanos = number * scale;
+    if !(0.0..=u64::MAX as f64).contains(&nanos) {
+        return Err(format!("\"{text}\" is out of range"));
+    }
+    // In range and not negative: checked above.
+    Ok(nanos.round() as u64)
+}
+
 fn boolean(lit: &Lit, name: &str) -> syn::Result<bool> {
     match lit {
         Lit::Bool(b) => Ok(b.value),
@@ -343,6 +393,10 @@ mod tests {
         assert!(c.krate.is_some());
         let c = parse(Kind::Test, quote!(start_paused = true)).unwrap();
         assert_eq!(c.start_paused.map(|(b, _)| b), Some(true));
+        let c = parse(Kind::Main, quote!(watchdog = "1.5s")).unwrap();
+        assert_eq!(c.watchdog.map(|(n, _)| n), Some(1_500_000_000));
+        let c = parse(Kind::Main, quote!(watchdog = "500ms")).unwrap();
+        assert_eq!(c.watchdog.map(|(n, _)| n), Some(500_000_000));
     }
 
     #[test]
@@ -372,6 +426,10 @@ mod tests {
             .contains("more than once")
         );
         assert!(error(Kind::Main, quote!(crate = "not a path")).contains("must be a path"));
+        assert!(error(Kind::Main, quote!(watchdog = "5")).contains("has no unit"));
+        assert!(error(Kind::Main, quote!(watchdog = "5d")).contains("unknown unit"));
+        assert!(error(Kind::Main, quote!(watchdog = 5)).contains("must be a string"));
+        assert!(error(Kind::Test, quote!(watchdog = "5s")).contains("unknown option"));
     }
 
     #[test]

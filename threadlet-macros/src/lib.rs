@@ -61,7 +61,19 @@ use config::{Config, Flavor, Kind};
 /// |---|---|---|
 /// | `flavor` | `"multi_thread"`, `"current_thread"` | `"multi_thread"` |
 /// | `worker_threads` | a number ≥ 1 (`multi_thread` only) | one per CPU core |
+/// | `watchdog` | a duration, e.g. `"5s"`, `"500ms"` (units `ms`, `s`, `m`, `h`; `"0"`: off) | off, or `THREADLET_WATCHDOG` |
 /// | `crate` | the path of threadlet, e.g. `"::my_reexport::threadlet"` | `"::threadlet"` |
+///
+/// `watchdog` sets `RuntimeBuilder::watchdog`: when main has returned and
+/// the program has waited longer than that for its non-daemon threads, or
+/// when a deadlock cycle appears, threadlet's dump is printed to stderr.
+///
+/// ```
+/// #[threadlet::main(watchdog = "5s")]
+/// async fn main() {
+///     threadlet::spawn(async {}).join().await.unwrap();
+/// }
+/// ```
 ///
 /// ```
 /// #[threadlet::main(worker_threads = 2)]
@@ -241,6 +253,10 @@ fn expand(kind: Kind, input: ItemFn, config: &Config) -> TokenStream2 {
     };
     if let Some((workers, workers_span)) = config.worker_threads {
         builder = quote_spanned!(workers_span=> #builder.worker_threads(#workers));
+    }
+    if let Some((nanos, watchdog_span)) = config.watchdog {
+        builder = quote_spanned!(watchdog_span=>
+            #builder.watchdog(::core::time::Duration::from_nanos(#nanos)));
     }
     if let Some((true, paused_span)) = config.start_paused {
         // The method exists only with threadlet's `test-util` feature: the
