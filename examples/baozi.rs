@@ -1,4 +1,4 @@
-//! The article's producer–consumer shop, "baozi" (steamed buns): cooks put
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the producer–consumer shop, "baozi" (steamed buns): cooks put
 //! baozi into a steamer that holds only a few, customers take them out and
 //! eat them. The steamer is a [`threadlet::Queue`] with a `maxsize`: a cook
 //! finding it full waits, a customer finding it empty waits. At closing time

@@ -1,4 +1,4 @@
-//! The article's "deadlock and recursive lock" section: two threads run
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the "deadlock and recursive lock" section: two threads run
 //! `do_a` (lock A, then B) and `do_b` (lock B, then A). With two plain Locks
 //! they deadlock, and the program would freeze with nothing on the screen;
 //! here `threadlet::deadlocks()` names the cycle — who holds which lock,

@@ -1,4 +1,4 @@
-//! The article's Event example: a Boss tells the Workers to work overtime
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the Event example: a Boss tells the Workers to work overtime
 //! (sets the event), the Workers grumble and wait again, and the Boss later
 //! lets them go home (sets it again).
 //!

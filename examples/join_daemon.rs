@@ -1,4 +1,4 @@
-//! The article's "join and daemon" section: ListenMusic (3 s) and RecordBlog
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the "join and daemon" section: ListenMusic (3 s) and RecordBlog
 //! (5 s) as two threads, with `join` in three places, then as daemons.
 //!
 //! `cargo run --example join_daemon`. The article's seconds are tenths of a

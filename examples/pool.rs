@@ -1,4 +1,4 @@
-//! The article's closing `multiprocessing` ideas. First CPU-bound work: count
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the closing `multiprocessing` ideas. First CPU-bound work: count
 //! the primes below N in chunks, serially, then on a `process::Pool` of one
 //! worker per core, and report the speedup. Then the baozi producer-consumer
 //! across processes: two chef processes steam baozi into a

@@ -1,4 +1,4 @@
-//! The article's `multiprocessing` section, with real child processes: the
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the `multiprocessing` section, with real child processes: the
 //! direct call (a function plus arguments), the subclass form (a type
 //! implementing `process::ProcessRun`), and the pid / parent-pid demo.
 //!

@@ -1,4 +1,4 @@
-//! The article's queue section: the three kinds of queue side by side —
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the queue section: the three kinds of queue side by side —
 //! `Queue` (first in, first out), `LifoQueue` (last in, first out) and
 //! `PriorityQueue` (smallest first) — and then why a plain shared list is not
 //! a queue: tasks that check the list and then pop from it race each other,

@@ -1,4 +1,4 @@
-//! The article's RLock example: bank accounts whose `draw_cash` calls
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the RLock example: bank accounts whose `draw_cash` calls
 //! `withdraw` while already holding the account's lock (nested acquisition),
 //! and two concurrent transfers.
 //!

@@ -1,4 +1,4 @@
-//! The article's Semaphore example: 100 threads, at most 5 inside at once,
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the Semaphore example: 100 threads, at most 5 inside at once,
 //! with a printed proof (the most ever inside together).
 //!
 //! Run with `cargo run --example semaphore`.

@@ -1,4 +1,4 @@
-//! The article's "synchronization lock" section: 100 threads each do
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the "synchronization lock" section: 100 threads each do
 //! `num -= 1` on a shared counter with a pause between reading and writing
 //! it. Without a lock most updates are lost; with the counter inside a `Lock`
 //! the total is right.

@@ -1,4 +1,4 @@
-//! The article's first section, "threads": starting threads by direct call
+//! From the article "Python Road [Article 16]: Python Concurrent Programming": the first section, "threads": starting threads by direct call
 //! (`threading.Thread(target=sayhi, args=(1,))`) and by subclassing
 //! (`class MyThread(threading.Thread)` with a `run` method), and their names.
 //!

@@ -50,6 +50,8 @@
 //! When a program hangs, [`dump`] lists every thread and what it waits on
 //! (kind, label, creation site, holder) and [`deadlocks`] names the cycles:
 //! see [Debugging a stuck program](introspect#debugging-a-stuck-program).
+//! The optional `tracing` feature runs every thread in a `thread` span
+//! (name, ident, daemon) and reports long waits as debug events.
 //!
 //! A waiting operation has up to five forms: `op().await`, a non-blocking
 //! `try_op()` (queues keep Python's `put_nowait` / `get_nowait`),

@@ -56,6 +56,17 @@
 //!    running, or waits on something outside threadlet (a tokio channel, a
 //!    socket, a sleep).
 //!
+//! 6. **Let the program tell you.** Under [`run`](crate::run) or
+//!    `#[threadlet::main]`, an opt-in watchdog
+//!    ([`RuntimeBuilder::watchdog`](crate::RuntimeBuilder::watchdog),
+//!    `#[threadlet::main(watchdog = "5s")]` or `THREADLET_WATCHDOG=5s`)
+//!    prints the dump and the cycles to stderr when a deadlock cycle appears
+//!    or when the exit wait for non-daemon threads lasts longer than the
+//!    limit (`examples/dump.rs` forgets a `shutdown()` to show it); with the
+//!    `process` feature on Unix, `Ctrl-\` (SIGQUIT) then prints the dump and
+//!    the program goes on. With the `tracing` feature, every thread runs in a
+//!    `thread` span and a long wait emits a debug event naming the primitive.
+//!
 //! What is recorded, and what it costs: nothing on the uncontended fast
 //! paths (no allocation, no extra atomic read-modify-write); when a waiter
 //! is queued and about to park it writes one record (a short lock on one of

@@ -40,8 +40,8 @@
 //!
 //! Rust has no life before `main` without `unsafe` or linker tricks, so the
 //! child learns its targets the way the parent does: by running the same
-//! registration code. Call [`register`] (a plain function, the article's call
-//! mode 1) or [`register_run`] (a [`ProcessRun`] type, call mode 2) for every target
+//! registration code. Call [`register`] (a plain function, call
+//! mode 1 of the article "Python Road [Article 16]: Python Concurrent Programming") or [`register_run`] (a [`ProcessRun`] type, its call mode 2) for every target
 //! **before** [`init`]. A target is identified by its type name (a `fn` item's
 //! path), so no function pointers cross the process boundary. A target missing
 //! in the parent fails [`Process::start`]; one registered only after `init()`

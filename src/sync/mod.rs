@@ -30,7 +30,7 @@
 //!   forms everywhere: they release on every path, including `?` and
 //!   cancellation. A guard that must move into another task is an owned one
 //!   (`lock_owned`, `permit_owned`, or `into_owned` on any guard).
-//! * If a task calls helpers that take the same lock again (the article's
+//! * If a task calls helpers that take the same lock again (the `rlock_account` example of the article "Python Road [Article 16]: Python Concurrent Programming",
 //!   `Account.transfer`), use an [`RLock`]; a [`Lock`] would deadlock.
 //! * If the data is a single value and you never hold it across an `.await`,
 //!   a plain `std::sync::Mutex` is simpler and faster than any async lock.
