@@ -1,7 +1,8 @@
 //! Lock vs `tokio::sync::Mutex<()>` and `async_lock::Mutex<()>`: uncontended
 //! acquire+release, and 8 / 64 tasks x 10,000 increments, on a 2-worker
 //! multi-thread runtime (`mt`) and on a current-thread runtime (`ct`, whose
-//! figures are stable on a noisy VM).
+//! figures are stable on a noisy VM); the uncontended row on `ct` also runs
+//! threadlet with `introspect::set_track_holders(true)` (`threadlet_holders`).
 //!
 //! `cargo bench --bench lock` (settings and output: `benches/harness/mod.rs`)
 
@@ -137,6 +138,29 @@ fn main() {
             ),
             ("tokio", Box::new(|n| uncontended::<Tokio>(&mt, n))),
             ("async_lock", Box::new(|n| uncontended::<AsyncLock>(&mt, n))),
+        ],
+    );
+    // Issue 14's cost row: the same acquire+release on the current-thread
+    // runtime, with `dump()`'s holder tracking off (the default) and on.
+    h.row(
+        "lock/uncontended/ct",
+        "acquire+release",
+        vec![
+            (
+                "threadlet",
+                Box::new(|n| uncontended::<Threadlet>(&ct, n)) as Sampler<'_>,
+            ),
+            (
+                "threadlet_holders",
+                Box::new(|n| {
+                    threadlet::introspect::set_track_holders(true);
+                    let t = uncontended::<Threadlet>(&ct, n);
+                    threadlet::introspect::set_track_holders(false);
+                    t
+                }),
+            ),
+            ("tokio", Box::new(|n| uncontended::<Tokio>(&ct, n))),
+            ("async_lock", Box::new(|n| uncontended::<AsyncLock>(&ct, n))),
         ],
     );
     for tasks in [8, 64] {
