@@ -20,8 +20,8 @@
 //! a name, a registry, a daemon flag that decides whether [`run`](crate::run) waits for
 //! it, a panic report, and an end any number of tasks may join. When none
 //! of that matters, `tokio::spawn` is the leaner tool: starting and joining a
-//! threadlet thread costs about 1.3–1.6x a bare tokio task on a multi-thread
-//! runtime, about 1.7x on a current-thread one (see BENCHMARKS.md).
+//! threadlet thread costs about 1.6–2x a bare tokio task on a multi-thread
+//! runtime, about 1.8–1.9x on a current-thread one (see BENCHMARKS.md).
 //!
 //! # Differences from Python
 //!
