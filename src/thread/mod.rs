@@ -74,7 +74,7 @@ use crate::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
 pub use builder::Builder;
 pub use excepthook::{ExceptHookArgs, default_excepthook, set_excepthook};
 pub use registry::{active_count, current_thread, enumerate, main_thread};
-pub(crate) use registry::{current_shared, registered};
+pub(crate) use registry::{addr_of, current_addr, registered};
 pub use thread::{Thread, ThreadRun, spawn};
 pub use thread_ref::ThreadRef;
 pub use timer::Timer;

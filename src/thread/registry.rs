@@ -9,8 +9,7 @@
 //! lazily), this was the cheapest on a multi-thread runtime, and it keeps
 //! `active_count` O(shards) and holds no finished thread.
 
-use std::cell::{Cell, OnceCell};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::OnceCell;
 use std::sync::{Arc, Mutex};
 
 use super::core::{self, Core, Inner, Kind, STARTED, Shared, Stage, addr};
@@ -91,22 +90,8 @@ impl Slab {
 struct Shard(Mutex<Slab>);
 
 static REGISTRY: [Shard; SHARDS] = [const { Shard(Mutex::new(Slab::new())) }; SHARDS];
-static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// The shard this OS thread registers into (assigned round-robin).
-    static HOME: Cell<usize> = const { Cell::new(usize::MAX) };
-}
-
 fn home_shard() -> usize {
-    HOME.with(|home| {
-        let mut shard = home.get();
-        if shard == usize::MAX {
-            shard = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            home.set(shard);
-        }
-        shard
-    })
+    crate::wait::shard::home(SHARDS)
 }
 
 /// Where a registered thread sits, so that it can leave from any worker.
@@ -153,10 +138,17 @@ pub(crate) fn registered() -> Vec<Shared> {
     collect(|_| true)
 }
 
-/// The threadlet thread being polled on this OS thread, if any (a wait
-/// record keeps it, so the dump can name the waiter).
-pub(crate) fn current_shared() -> Option<Shared> {
-    core::with_current(|current| current.cloned())
+/// The address of the threadlet thread being polled on this OS thread, or
+/// 0: a wait record keeps it (no handle, no count), and the dump finds the
+/// thread again among the registered ones (a parked waiter's thread is alive,
+/// so registered, and its address is stable while it is).
+pub(crate) fn current_addr() -> usize {
+    core::with_current(|current| current.map_or(0, |c| core::addr(c) as usize))
+}
+
+/// The address [`current_addr`] gives for `thread`.
+pub(crate) fn addr_of(thread: &Shared) -> usize {
+    core::addr(thread) as usize
 }
 
 /// The live threads (not `MainThread`) of `target`, daemon or not.

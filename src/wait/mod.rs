@@ -16,6 +16,8 @@
 //!   future with (and the rule for when a blocking call is refused);
 //! - [`timeout`]: every timeout turned into a deadline by one code path, and
 //!   the one rule every timed form follows ([`Wait`](timeout::Wait));
+//! - [`shard`]: the one shard picker of the sharded tables (thread
+//!   registry, wait records);
 //! - [`loom`]: the std / loom switch every atomic and mutex of the cores goes
 //!   through (`--cfg threadlet_loom` swaps in loom).
 //!
@@ -83,6 +85,7 @@ pub(crate) mod list;
 pub(crate) mod loom;
 pub(crate) mod mode;
 pub(crate) mod semaphore;
+pub(crate) mod shard;
 pub(crate) mod timeout;
 
 pub(crate) use mode::Mode;
