@@ -72,6 +72,15 @@
 //!   (puts may have grown meanwhile) and registers again. So `join` returns
 //!   exactly at the last `task_done`, and a `task_done` that is not the last,
 //!   or finds no `JOINING`, touches nothing but its one swap.
+//! * **I7 (plain path).** For a store whose `push` and `pop` cannot unwind
+//!   (FIFO, LIFO: [`Store::PLAIN`]), a put or get that is not in line takes
+//!   one short locked section instead of a [`Section`]: it does what a
+//!   section's end would derive from the counts — a put raises `puts` by one
+//!   under the mutex (I6) and, after unlocking, wakes one getter if any
+//!   sleeps; a get wakes one putter if any sleeps (I2; the checks are exact
+//!   by I1). It never registers: a put that finds the queue full or a get
+//!   that finds it empty goes to the step above, which re-checks under the
+//!   lock and registers there (I1), and both honour the shutdown flag (I5).
 
 use std::fmt;
 use std::future::Future;
@@ -100,6 +109,11 @@ pub(crate) mod sealed {
         fn pop(&mut self) -> Option<T>;
         /// Items stored.
         fn len(&self) -> usize;
+        /// `push` and `pop` run no user code and cannot unwind (a failed
+        /// allocation aborts), so a put or get may skip the unwinding
+        /// bookkeeping of a [`Section`](super::Section) (I3) and take the
+        /// plain path (I7). False unless a store says so.
+        const PLAIN: bool = false;
     }
 }
 
@@ -374,6 +388,13 @@ impl<T, O: Order<T>> Future for Put<'_, T, O> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let queue = this.queue;
+        if O::Store::PLAIN && this.waiter.is_none() {
+            let item = this.item.take().expect("`Put` polled after it completed");
+            match queue.put_plain(item) {
+                Ok(done) => return Poll::Ready(done),
+                Err(item) => this.item = Some(item), // full: the step waits (I7)
+            }
+        }
         loop {
             let again = match &mut this.waiter {
                 Some(waiter) => {
@@ -419,6 +440,12 @@ impl<T, O: Order<T>> Future for Get<'_, T, O> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let queue = this.queue;
+        if O::Store::PLAIN
+            && this.waiter.is_none()
+            && let Some(item) = queue.get_plain()
+        {
+            return Poll::Ready(Ok(item));
+        }
         loop {
             let again = match &mut this.waiter {
                 Some(waiter) => {
@@ -699,6 +726,50 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.inner.state.lock().shutdown
     }
 
+    // ----- the plain path (I7) -----
+
+    /// A put by a caller not in line, on a [`Store::PLAIN`] store: stored
+    /// (`Ok`), refused after a shutdown (`Ok(Err)`), or, when full, the item
+    /// back (`Err`) for [`put_step`](Self::put_step) to wait with.
+    #[inline]
+    fn put_plain(&self, item: T) -> Result<Result<(), PutError<T>>, T> {
+        let inner = &*self.inner;
+        let mut state = inner.state.lock();
+        if state.shutdown {
+            return Ok(Err(PutError::ShutDown(item)));
+        }
+        if state.store.len() + state.reserved >= inner.cap {
+            return Err(item);
+        }
+        state.store.push(item);
+        // I6: `puts` is written only under the state mutex.
+        let puts = inner.puts.load(Ordering::Relaxed);
+        inner.puts.store(puts.wrapping_add(ONE), Ordering::Release);
+        drop(state);
+        // I2: one item added, one getter woken (exact by I1).
+        if planted("queue-plain-no-wake") {
+            return Ok(Ok(())); // the classic lost wake-up: stored, nobody told
+        }
+        if inner.getters.has_sleepers() {
+            inner.getters.notify(1);
+        }
+        Ok(Ok(()))
+    }
+
+    /// A get by a caller not in line, on a [`Store::PLAIN`] store: the next
+    /// item, or `None` (empty) for [`get_step`](Self::get_step) to fail or
+    /// wait.
+    #[inline]
+    fn get_plain(&self) -> Option<T> {
+        let inner = &*self.inner;
+        let item = inner.state.lock().store.pop()?;
+        // I2: one place freed, one putter woken (exact by I1).
+        if inner.putters.has_sleepers() {
+            inner.putters.notify(1);
+        }
+        Some(item)
+    }
+
     // ----- put -----
 
     /// One try of a put: stores the item, or fails, or (with `wait`)
@@ -831,6 +902,14 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "try_put")]
     pub fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
+        let item = if O::Store::PLAIN {
+            match self.put_plain(item) {
+                Ok(done) => return done,
+                Err(item) => item,
+            }
+        } else {
+            item
+        };
         match self.put_step(item, false, false) {
             Step::Done(done) => done,
             Step::Wait(..) => unreachable!("put_nowait never waits"),
@@ -1059,6 +1138,11 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "try_get")]
     pub fn get_nowait(&self) -> Result<T, GetError> {
+        if O::Store::PLAIN
+            && let Some(item) = self.get_plain()
+        {
+            return Ok(item);
+        }
         match self.get_step(false, false) {
             Step::Done(done) => done,
             Step::Wait(..) => unreachable!("get_nowait never waits"),

@@ -28,6 +28,9 @@ impl<T> Store<T> for VecDeque<T> {
         self.pop_front()
     }
 
+    // `push_back`/`push` and `pop_front`/`pop` run no user code (I7).
+    const PLAIN: bool = true;
+
     fn len(&self) -> usize {
         VecDeque::len(self)
     }

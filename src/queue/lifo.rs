@@ -26,6 +26,9 @@ impl<T> Store<T> for Vec<T> {
         Vec::pop(self)
     }
 
+    // `push_back`/`push` and `pop_front`/`pop` run no user code (I7).
+    const PLAIN: bool = true;
+
     fn len(&self) -> usize {
         Vec::len(self)
     }
