@@ -72,15 +72,20 @@
 //!   (puts may have grown meanwhile) and registers again. So `join` returns
 //!   exactly at the last `task_done`, and a `task_done` that is not the last,
 //!   or finds no `JOINING`, touches nothing but its one swap.
-//! * **I7 (plain path).** For a store whose `push` and `pop` cannot unwind
-//!   (FIFO, LIFO: [`Store::PLAIN`]), a put or get that is not in line takes
-//!   one short locked section instead of a [`Section`]: it does what a
-//!   section's end would derive from the counts — a put raises `puts` by one
-//!   under the mutex (I6) and, after unlocking, wakes one getter if any
-//!   sleeps; a get wakes one putter if any sleeps (I2; the checks are exact
-//!   by I1). It never registers: a put that finds the queue full or a get
-//!   that finds it empty goes to the step above, which re-checks under the
-//!   lock and registers there (I1), and both honour the shutdown flag (I5).
+//! * **I7 (one item in or out).** The commonest sections — a put that
+//!   stored one item, a get that took one — do not end by the general
+//!   comparison of counts (I2, I3) but by [`Inner::stored_one`] and
+//!   [`Inner::took_one`], which do what that comparison would derive: a put
+//!   raises `puts` by one under the mutex (I6), unlocks, and wakes one
+//!   getter if one sleeps; a get unlocks and wakes one putter if one sleeps
+//!   (exact by I1). They run only after the store's `push` or `pop`
+//!   returned, so a push or pop that unwinds (a panicking `Ord::cmp`) still
+//!   ends by the general drop (I3). For stores whose `push` and `pop` run no
+//!   user code and cannot unwind (FIFO, LIFO: `Store::PLAIN`), a put or get
+//!   not yet in line skips the [`Section`] altogether (`put_plain`,
+//!   `get_plain`); a full put or an empty get falls through to the step,
+//!   which re-checks and registers under the lock (I1), and both honour the
+//!   shutdown flag (I5).
 
 use std::fmt;
 use std::future::Future;
@@ -194,8 +199,6 @@ struct Section<'a, T, S: Store<T>> {
     inner: &'a Inner<S>,
     state: Option<MutexGuard<'a, State<S>>>,
     before: Counts,
-    /// Items this section handed out to a getter (I3).
-    popped: usize,
     _item: PhantomData<fn(T)>,
 }
 
@@ -271,6 +274,36 @@ impl<S> Inner<S> {
         self.all_done.notify(usize::MAX);
     }
 
+    /// Ends a locked section whose only change was one item stored (I7):
+    /// counts it put under the mutex (I6), unlocks, wakes one getter if one
+    /// sleeps (I2, exact by I1).
+    #[inline]
+    fn stored_one<T>(&self, state: MutexGuard<'_, State<S>>)
+    where
+        S: Store<T>,
+    {
+        let puts = self.puts.load(Ordering::Relaxed);
+        self.puts.store(puts.wrapping_add(ONE), Ordering::Release);
+        drop(state);
+        if planted("queue-stored-one-no-wake") {
+            return; // the classic lost wake-up: stored, nobody told
+        }
+        if self.getters.has_sleepers() {
+            self.getters.notify(1);
+        }
+    }
+
+    /// Ends a locked section whose only change was one item taken out and
+    /// handed to a getter (I7): unlocks, wakes one putter if one sleeps
+    /// (I2, exact by I1).
+    #[inline]
+    fn took_one(&self, state: MutexGuard<'_, State<S>>) {
+        drop(state);
+        if self.putters.has_sleepers() {
+            self.putters.notify(1);
+        }
+    }
+
     fn lock<T>(&self) -> Section<'_, T, S>
     where
         S: Store<T>,
@@ -281,7 +314,6 @@ impl<S> Inner<S> {
             inner: self,
             state: Some(state),
             before,
-            popped: 0,
             _item: PhantomData,
         }
     }
@@ -290,6 +322,28 @@ impl<S> Inner<S> {
 impl<T, S: Store<T>> Section<'_, T, S> {
     fn state(&mut self) -> &mut State<S> {
         self.state.as_mut().expect("section is locked")
+    }
+
+    /// Ends a section whose only change was one item stored by a `push`
+    /// that returned (I7), skipping the general end.
+    #[inline]
+    fn end_put(mut self) {
+        let state = self.state.take().expect("section is locked");
+        let inner = self.inner;
+        // Nothing is left to drop (the guard is out): no general end.
+        std::mem::forget(self);
+        inner.stored_one::<T>(state);
+    }
+
+    /// Ends a section whose only change was one item taken by a `pop` that
+    /// returned it (I7), skipping the general end.
+    #[inline]
+    fn end_get(mut self) {
+        let state = self.state.take().expect("section is locked");
+        let inner = self.inner;
+        // Nothing is left to drop (the guard is out): no general end.
+        std::mem::forget(self);
+        inner.took_one(state);
     }
 
     /// No free place: the stored items and the places held by sinks fill
@@ -309,10 +363,10 @@ impl<T, S: Store<T>> Drop for Section<'_, T, S> {
         let after = Counts::of(&state);
         let before = self.before;
         let inner = self.inner;
-        // I3: the items still stored plus those handed out, against the
-        // items stored before. Settled under the mutex, the only writer of
-        // `puts` (I6).
-        let kept = after.len + self.popped;
+        // I3: the items still stored against the items stored before (a
+        // section that handed an item to a getter ends by `end_get`, I7).
+        // Settled under the mutex, the only writer of `puts` (I6).
+        let kept = after.len;
         let mut wake_joiners = false;
         if kept > before.len {
             let puts = inner.puts.load(Ordering::Relaxed);
@@ -742,17 +796,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             return Err(item);
         }
         state.store.push(item);
-        // I6: `puts` is written only under the state mutex.
-        let puts = inner.puts.load(Ordering::Relaxed);
-        inner.puts.store(puts.wrapping_add(ONE), Ordering::Release);
-        drop(state);
-        // I2: one item added, one getter woken (exact by I1).
-        if planted("queue-plain-no-wake") {
-            return Ok(Ok(())); // the classic lost wake-up: stored, nobody told
-        }
-        if inner.getters.has_sleepers() {
-            inner.getters.notify(1);
-        }
+        inner.stored_one::<T>(state);
         Ok(Ok(()))
     }
 
@@ -762,11 +806,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     #[inline]
     fn get_plain(&self) -> Option<T> {
         let inner = &*self.inner;
-        let item = inner.state.lock().store.pop()?;
-        // I2: one place freed, one putter woken (exact by I1).
-        if inner.putters.has_sleepers() {
-            inner.putters.notify(1);
-        }
+        let mut state = inner.state.lock();
+        let item = state.store.pop()?;
+        inner.took_one(state);
         Some(item)
     }
 
@@ -795,6 +837,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         // A panicking `Ord::cmp` leaves the item stored (and counted: I3),
         // and the section's end still wakes a getter for it (I2).
         section.state().store.push(item);
+        section.end_put();
         Step::Done(Ok(()))
     }
 
@@ -1051,7 +1094,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         // counts as done and its place is free (I3), and the section's end
         // wakes a putter and, at 0, the joiners (I2).
         if let Some(item) = section.state().store.pop() {
-            section.popped = 1;
+            section.end_get();
             return Step::Done(Ok(item));
         }
         let state = section.state();
