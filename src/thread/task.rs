@@ -104,15 +104,18 @@ pub(crate) fn launch<T, F, M>(
 ) where
     T: Send + 'static,
     F: Future + Send + 'static,
-    M: FnOnce(F::Output) -> Option<T> + Send + 'static,
+    M: Fn(F::Output) -> Option<T> + Send + 'static,
 {
     excepthook::install_panic_hook();
     let me: Shared = inner.clone();
     let slot = registry::insert(me.clone());
-    // The guard is made here, not inside the task's body: a task cancelled
-    // before its first poll drops only its arguments, and must still finish.
-    let finish = Finish::<T>::new(me, slot);
-    let task = run_thread::<T, F, M>(finish, fut, map);
+    // The guard is made here, not when the task first runs: a task cancelled
+    // before its first poll drops only its future, and must still finish.
+    let task = ThreadTask {
+        fut: Some(fut),
+        finish: Finish::<T>::new(me, slot),
+        map,
+    };
     let task = match handle {
         Some(handle) => handle.spawn(task),
         None => tokio::spawn(task),
@@ -120,28 +123,59 @@ pub(crate) fn launch<T, F, M>(
     inner.core.set_handle(task);
 }
 
-async fn run_thread<T, F, M>(mut finish: Finish<T>, fut: F, map: M)
+pin_project_lite::pin_project! {
+    /// The task a thread runs: its future, polled as the current thread,
+    /// then the thread's finish. Written out rather than as an `async fn`,
+    /// whose coroutine keeps its arguments and their moved copies side by
+    /// side: this one is the future plus two words, so spawning it moves a
+    /// small value instead of calling `memcpy` at each of tokio's moves
+    /// (measured with callgrind).
+    struct ThreadTask<T, F, M>
+    where
+        T: Send,
+        T: 'static,
+    {
+        // Declared first, so that on cancellation the future is dropped
+        // before `finish` finishes the thread; `None` once it has ended.
+        #[pin]
+        fut: Option<F>,
+        finish: Finish<T>,
+        map: M,
+    }
+}
+
+impl<T, F, M> Future for ThreadTask<T, F, M>
 where
     T: Send + 'static,
-    F: Future + Send + 'static,
-    M: FnOnce(F::Output) -> Option<T> + Send + 'static,
+    F: Future,
+    M: Fn(F::Output) -> Option<T>,
 {
-    let outcome = {
-        // Scoped so that the future is dropped before the thread finishes.
-        let mut fut = pin!(fut);
-        poll_fn(|cx| poll_step(&mut finish.me, fut.as_mut(), cx)).await
-    };
-    let outcome = match outcome.map(map) {
-        Ok(Some(value)) => Ok(value),
-        Ok(None) => Err(JoinError::Cancelled),
-        Err(payload) => {
-            let message = panic_message(&*payload);
-            drop(payload);
-            excepthook::report(&mut finish.me, &message);
-            Err(JoinError::Panicked(message))
-        }
-    };
-    finish.complete(outcome);
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            // Polled again after it finished (tokio never does).
+            return Poll::Ready(());
+        };
+        let Poll::Ready(outcome) = poll_step(&mut this.finish.me, fut, cx) else {
+            return Poll::Pending;
+        };
+        // The future is dropped before the thread finishes.
+        this.fut.set(None);
+        let outcome = match outcome.map(this.map) {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(JoinError::Cancelled),
+            Err(payload) => {
+                let message = panic_message(&*payload);
+                drop(payload);
+                excepthook::report(&mut this.finish.me, &message);
+                Err(JoinError::Panicked(message))
+            }
+        };
+        this.finish.finish(outcome);
+        Poll::Ready(())
+    }
 }
 
 /// Runs `main` as `MainThread` on the current runtime: registers it, runs it
