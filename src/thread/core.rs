@@ -56,16 +56,16 @@ pub(crate) struct Core {
     pub(crate) kind: Kind,
     /// N of the default name; 0 when the name was given.
     number: u64,
-    /// `None` until `set_name` (or a builder name): the default name is
-    /// formatted from `number` only when asked for.
-    name: Mutex<Option<Box<str>>>,
-    /// Set once, right after the task is spawned. A plain mutex: a
-    /// `OnceLock` here cost about 100 more instructions per spawn (its
-    /// one-time initialisation), measured with callgrind.
-    task: Mutex<Option<Task>>,
+    /// The name and the task, under one lock: one mutex fewer keeps a
+    /// thread at 120 bytes, where glibc serves the burst of a spawn loop
+    /// measurably faster than at 128 (callgrind).
+    named: Mutex<Named>,
     /// The scope the thread belongs to (`thread/scope.rs`), set when it
     /// starts; 0, the root scope, until then.
     scope: AtomicU64,
+    /// Where the registry keeps the thread while it is alive (packed by
+    /// `registry`), set when it starts, before its task runs.
+    slot: AtomicU64,
     /// Joiners waiting for `DONE`: made by the first join that has to wait
     /// (most threads are joined after they finish, or never), which keeps a
     /// thread small.
@@ -82,9 +82,9 @@ impl Core {
             state: AtomicU8::new(state),
             kind,
             number,
-            name: Mutex::new(name),
-            task: Mutex::new(None),
+            named: Mutex::new(Named { name, task: None }),
             scope: AtomicU64::new(0),
+            slot: AtomicU64::new(0),
             joiners: OnceLock::new(),
         }
     }
@@ -100,11 +100,22 @@ impl Core {
         self.scope.store(scope, Ordering::Relaxed);
     }
 
+    /// Where the registry keeps the thread (see `registry::Slot`).
+    pub(crate) fn slot(&self) -> u64 {
+        self.slot.load(Ordering::Relaxed)
+    }
+
+    /// Records where the registry keeps the thread: set once when it starts,
+    /// before its task is spawned (which publishes it to the task).
+    pub(crate) fn set_slot(&self, slot: u64) {
+        self.slot.store(slot, Ordering::Relaxed);
+    }
+
     /// Cancels a started thread's task (a scope ending cancels its daemon
     /// threads). `false` when its task handle is not stored yet: it was
     /// caught between registering and storing it.
     pub(crate) fn abort(&self) -> bool {
-        match &*lock(&self.task) {
+        match &lock(&self.named).task {
             Some(Task::Handle(task)) => {
                 task.abort();
                 true
@@ -224,8 +235,9 @@ impl Core {
     }
 
     pub(crate) fn name(&self) -> String {
-        if let Some(name) = &*lock(&self.name) {
-            return name.to_string();
+        let given = lock(&self.named).name.as_deref().map(str::to_owned);
+        if let Some(name) = given {
+            return name;
         }
         match self.kind {
             Kind::Main => "MainThread".to_owned(),
@@ -238,30 +250,31 @@ impl Core {
     }
 
     pub(crate) fn set_name(&self, name: String) {
-        *lock(&self.name) = Some(name.into_boxed_str());
+        lock(&self.named).name = Some(name.into_boxed_str());
     }
 
     pub(crate) fn ident(&self) -> Option<Id> {
-        match &*lock(&self.task) {
+        match &lock(&self.named).task {
             Some(Task::Handle(task)) => return Some(task.id()),
             Some(Task::Id(id)) => return Some(*id),
             None => {}
         }
-        // Asked from inside the thread before `start` stored the handle.
-        let me: *const Core = self;
-        let inside = with_current(|current| current.is_some_and(|c| std::ptr::eq(c.core(), me)));
+        // Asked from inside the thread before `start` stored the handle. (The
+        // core is at the thread's address: `Inner` is `repr(C)`.)
+        let me = std::ptr::from_ref(self) as usize;
+        let inside = current().is_some_and(|c| c.addr == me);
         if inside { tokio::task::try_id() } else { None }
     }
 
     pub(crate) fn set_ident(&self, id: Id) {
-        lock(&self.task).get_or_insert(Task::Id(id));
+        lock(&self.named).task.get_or_insert(Task::Id(id));
     }
 
     /// Keeps the task of a thread just started (see [`Task`]).
     pub(crate) fn set_handle(&self, task: tokio::task::JoinHandle<()>) {
-        let mut slot = lock(&self.task);
-        if slot.is_none() {
-            *slot = Some(Task::Handle(task));
+        let mut named = lock(&self.named);
+        if named.task.is_none() {
+            named.task = Some(Task::Handle(task));
         }
         // (A second handle, never given in practice, is dropped after the
         // lock is released.)
@@ -302,6 +315,17 @@ impl Core {
     }
 }
 
+/// What [`Core`] keeps under its lock.
+struct Named {
+    /// `None` until `set_name` (or a builder name): the default name is
+    /// formatted from `number` only when asked for.
+    name: Option<Box<str>>,
+    /// Set once, right after the task is spawned. A plain mutex: a
+    /// `OnceLock` here cost about 100 more instructions per spawn (its
+    /// one-time initialisation), measured with callgrind.
+    task: Option<Task>,
+}
+
 /// A thread's task: the `JoinHandle` of a started thread, the bare id of
 /// `MainThread` or of a dummy thread.
 ///
@@ -317,7 +341,6 @@ enum Task {
 /// A type-erased thread, as the registry and `current_thread` hold it.
 pub(crate) trait Erased: Send + Sync + 'static {
     fn core(&self) -> &Core;
-    fn as_any(&self) -> &dyn Any;
     /// Once done: `None` if it ended with a value, else how it failed.
     fn failure(&self) -> Option<JoinError>;
 }
@@ -341,6 +364,10 @@ impl<T> Stage<T> {
 }
 
 /// A thread with output `T`.
+///
+/// `repr(C)`: the core comes first, so a thread's address (what [`addr`]
+/// gives and [`Current::addr`] holds) is also its core's.
+#[repr(C)]
 pub(crate) struct Inner<T> {
     pub(crate) core: Core,
     pub(crate) stage: Mutex<Stage<T>>,
@@ -349,10 +376,6 @@ pub(crate) struct Inner<T> {
 impl<T: Send + 'static> Erased for Inner<T> {
     fn core(&self) -> &Core {
         &self.core
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn failure(&self) -> Option<JoinError> {
@@ -400,32 +423,61 @@ pub(crate) fn addr(thread: &Shared) -> *const () {
     Arc::as_ptr(thread).cast::<()>()
 }
 
-thread_local! {
-    /// The threadlet thread being polled on this OS thread, if any. The task
-    /// wrapper moves its handle in before each poll and back out after, so the
-    /// hot path pays no reference-count traffic.
-    static CURRENT: Cell<Option<Shared>> = const { Cell::new(None) };
+/// The threadlet thread being polled on an OS thread, as plain values:
+/// installing it per poll and reading it (`current_thread`, the daemon flag
+/// and scope a new thread inherits, wait records) costs no reference count
+/// and no destructor bookkeeping. [`registry`](super::registry) finds the
+/// thread itself from `slot` (a thread is registered while it runs).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Current {
+    /// The thread's address ([`addr`]).
+    pub(crate) addr: usize,
+    /// Where the registry keeps it ([`Core::slot`]).
+    pub(crate) slot: u64,
+    /// Its scope ([`Core::scope`]).
+    pub(crate) scope: u64,
+    /// Made by `Thread`, `Builder`, `spawn` or `Timer` (not `MainThread`).
+    pub(crate) is_thread: bool,
+    /// A daemon thread of that kind: threads it starts are daemons too.
+    pub(crate) inherit_daemon: bool,
 }
 
-/// Runs `f` with the current threadlet thread, if any.
-pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Shared>) -> R) -> R {
-    CURRENT.with(|cell| {
-        let current = cell.take();
-        let result = f(current.as_ref());
-        cell.set(current);
-        result
-    })
+impl Current {
+    /// The values of a started, registered thread.
+    pub(crate) fn of<T>(inner: &Arc<Inner<T>>) -> Self {
+        let core = &inner.core;
+        let is_thread = core.kind == Kind::Thread;
+        Self {
+            addr: Arc::as_ptr(inner).cast::<()>() as usize,
+            slot: core.slot(),
+            scope: core.scope(),
+            is_thread,
+            inherit_daemon: is_thread && core.is_daemon(),
+        }
+    }
+}
+
+thread_local! {
+    /// The threadlet thread being polled on this OS thread, if any: set by
+    /// [`run_as`] around each poll of its task.
+    static CURRENT: Cell<Option<Current>> = const { Cell::new(None) };
+}
+
+/// The threadlet thread being polled on this OS thread, if any.
+pub(crate) fn current() -> Option<Current> {
+    CURRENT.get()
 }
 
 fn is_current(me: *const ()) -> bool {
-    with_current(|current| current.is_some_and(|c| addr(c) == me))
+    current().is_some_and(|c| c.addr == me as usize)
 }
 
-/// Runs `f` with `me` installed as the current thread.
-pub(crate) fn run_as<R>(me: &mut Option<Shared>, f: impl FnOnce() -> R) -> R {
-    let previous = CURRENT.replace(me.take());
+/// Runs `f` with `me` installed as the current thread (`f` must not unwind:
+/// its callers catch panics inside it).
+pub(crate) fn run_as<R>(me: Current, f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT.replace(Some(me));
     let result = f();
-    *me = CURRENT.replace(previous);
+    CURRENT.set(previous);
     result
 }
 

@@ -24,7 +24,8 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Once, RwLock};
 
-use super::core::{self, Kind, Shared, panic_message};
+use super::core::{self, Current, Shared, panic_message};
+use super::registry;
 use super::thread_ref::ThreadRef;
 
 type Hook = Arc<dyn Fn(&ExceptHookArgs) + Send + Sync + 'static>;
@@ -282,9 +283,9 @@ pub(crate) fn install_panic_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let thread = core::with_current(|current| {
-                current.filter(|c| c.core().kind == Kind::Thread).cloned()
-            });
+            let thread = core::current()
+                .filter(|c| c.is_thread)
+                .and_then(|_| registry::current_shared());
             let Some(thread) = thread else {
                 return previous(info);
             };
@@ -309,12 +310,9 @@ pub(crate) fn install_panic_hook() {
     });
 }
 
-/// Calls the excepthook for a panic caught in the thread `me`, with `me`
-/// still the current thread.
-pub(crate) fn report(me: &mut Option<Shared>, message: &str) {
-    let Some(thread) = me.clone() else {
-        return;
-    };
+/// Calls the excepthook for a panic caught in `thread` (whose values are
+/// `me`), with it still the current thread.
+pub(crate) fn report(me: Current, thread: Shared, message: &str) {
     let args = ExceptHookArgs {
         thread: ThreadRef::from_shared(thread),
         message: message.to_owned(),

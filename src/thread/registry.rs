@@ -40,6 +40,15 @@ impl Slab {
         }
     }
 
+    /// The key the next [`insert`](Self::insert) takes.
+    fn next_key(&self) -> u32 {
+        if self.free != u32::MAX {
+            self.free
+        } else {
+            self.entries.len() as u32
+        }
+    }
+
     fn insert(&mut self, thread: Shared) -> u32 {
         self.len += 1;
         if self.free != u32::MAX {
@@ -94,29 +103,44 @@ fn home_shard() -> usize {
     crate::wait::shard::home(SHARDS)
 }
 
-/// Where a registered thread sits, so that it can leave from any worker.
-#[derive(Debug)]
-pub(crate) struct Slot {
-    shard: u32,
-    key: u32,
+/// Where a registered thread sits, so that it can leave from any worker:
+/// its shard and key, packed into the thread's [`Core::slot`].
+fn unpack(slot: u64) -> (usize, u32) {
+    ((slot >> 32) as usize % SHARDS, slot as u32)
 }
 
-/// Registers a thread that is starting, in the caller's scope.
-pub(crate) fn insert(thread: Shared) -> Slot {
+/// Registers a thread that is starting, in the caller's scope, and records
+/// where in its core ([`Core::slot`]).
+pub(crate) fn insert(thread: Shared) {
     thread.core().set_scope(scope::current());
     let shard = home_shard();
-    let key = core::lock(&REGISTRY[shard].0).insert(thread);
-    Slot {
-        shard: shard as u32,
-        key,
-    }
+    let mut slab = core::lock(&REGISTRY[shard].0);
+    let key = slab.next_key();
+    thread
+        .core()
+        .set_slot(((shard as u64) << 32) | u64::from(key));
+    slab.insert(thread);
 }
 
-/// Unregisters a thread that is finishing.
-pub(crate) fn remove(slot: Slot) {
-    let removed = core::lock(&REGISTRY[slot.shard as usize].0).remove(slot.key);
+/// Unregisters a thread that is finishing (its [`Core::slot`]).
+pub(crate) fn remove(slot: u64) {
+    let (shard, key) = unpack(slot);
+    let removed = core::lock(&REGISTRY[shard].0).remove(key);
     // Dropped outside the lock.
     drop(removed);
+}
+
+/// The threadlet thread being polled on this OS thread, if any, found in
+/// the registry (it is registered while it runs).
+pub(crate) fn current_shared() -> Option<Shared> {
+    let current = core::current()?;
+    let (shard, key) = unpack(current.slot);
+    match core::lock(&REGISTRY[shard].0).entries.get(key as usize) {
+        Some(Entry::Occupied(thread)) if addr(thread) as usize == current.addr => {
+            Some(thread.clone())
+        }
+        _ => None,
+    }
 }
 
 /// Every live thread for which `keep` holds.
@@ -143,7 +167,7 @@ pub(crate) fn registered() -> Vec<Shared> {
 /// thread again among the registered ones (a parked waiter's thread is alive,
 /// so registered, and its address is stable while it is).
 pub(crate) fn current_addr() -> usize {
-    core::with_current(|current| current.map_or(0, |c| core::addr(c) as usize))
+    core::current().map_or(0, |c| c.addr)
 }
 
 /// The address [`current_addr`] gives for `thread`.
@@ -273,7 +297,7 @@ fn dummy(ident: Option<tokio::task::Id>) -> Shared {
 /// # }
 /// ```
 pub fn current_thread() -> ThreadRef {
-    if let Some(thread) = core::with_current(|current| current.cloned()) {
+    if let Some(thread) = current_shared() {
         return ThreadRef::from_shared(thread);
     }
     if let Some(id) = tokio::task::try_id() {
@@ -337,7 +361,7 @@ pub fn main_thread() -> ThreadRef {
 /// itself), as an address.
 pub(crate) fn caller_scope() -> (ScopeId, Option<usize>) {
     let target = scope::resolve(&scope::adoptions(), scope::current());
-    let me = core::with_current(|thread| thread.map(|t| addr(t) as usize));
+    let me = core::current().map(|c| c.addr);
     (target, me)
 }
 

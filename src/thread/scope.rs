@@ -54,8 +54,8 @@ pub(crate) fn current() -> ScopeId {
     if body != ROOT {
         return body;
     }
-    if let Some(scope) = core::with_current(|thread| thread.map(|t| t.core().scope())) {
-        return scope;
+    if let Some(thread) = core::current() {
+        return thread.scope;
     }
     RUNTIME.get()
 }

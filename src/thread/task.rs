@@ -7,20 +7,19 @@
 
 use std::any::Any;
 use std::future::{Future, poll_fn};
-use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::core::{Inner, Shared, Stage, lock, panic_message, run_as};
+use super::core::{Current, Inner, Stage, lock, panic_message, run_as};
 use super::error::JoinError;
 use super::{excepthook, registry};
 
 /// Polls `fut` once with `me` installed as the current thread, catching a
 /// panic.
 fn poll_step<F: Future>(
-    me: &mut Option<Shared>,
+    me: Current,
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<F::Output, Box<dyn Any + Send>>> {
@@ -36,10 +35,7 @@ fn poll_step<F: Future>(
 }
 
 /// Runs `fut` with `me` installed as the current thread, catching a panic.
-async fn poll_as<F: Future>(
-    me: &mut Option<Shared>,
-    fut: F,
-) -> Result<F::Output, Box<dyn Any + Send>> {
+async fn poll_as<F: Future>(me: Current, fut: F) -> Result<F::Output, Box<dyn Any + Send>> {
     let mut fut = pin!(fut);
     poll_fn(|cx| poll_step(me, fut.as_mut(), cx)).await
 }
@@ -48,35 +44,25 @@ async fn poll_as<F: Future>(
 /// and wakes joiners. On drop without [`Finish::complete`] (the task was
 /// cancelled or its runtime shut down) it finishes the thread as cancelled.
 pub(crate) struct Finish<T: Send + 'static> {
-    /// The thread; `None` while installed as the current thread, and once
-    /// finished.
-    pub(crate) me: Option<Shared>,
-    slot: Option<registry::Slot>,
-    output: PhantomData<fn() -> T>,
+    /// The thread, registered until finished.
+    inner: Arc<Inner<T>>,
 }
 
 impl<T: Send + 'static> Finish<T> {
-    pub(crate) fn new(me: Shared, slot: registry::Slot) -> Self {
-        Self {
-            me: Some(me),
-            slot: Some(slot),
-            output: PhantomData,
-        }
+    /// The guard of a registered thread.
+    pub(crate) fn new(inner: Arc<Inner<T>>) -> Self {
+        Self { inner }
     }
 
-    pub(crate) fn complete(mut self, outcome: Result<T, JoinError>) {
+    pub(crate) fn complete(self, outcome: Result<T, JoinError>) {
         self.finish(outcome);
+        // Its drop sees the thread done and does nothing more.
     }
 
-    fn finish(&mut self, outcome: Result<T, JoinError>) {
-        let (Some(me), Some(slot)) = (self.me.take(), self.slot.take()) else {
-            return;
-        };
+    fn finish(&self, outcome: Result<T, JoinError>) {
+        let inner = &self.inner;
         // Python removes a thread from `_active` before `join` returns.
-        registry::remove(slot);
-        let Some(inner) = me.as_any().downcast_ref::<Inner<T>>() else {
-            return;
-        };
+        registry::remove(inner.core.slot());
         *lock(&inner.stage) = Stage::Done(outcome);
         inner.core.mark_done();
     }
@@ -85,7 +71,8 @@ impl<T: Send + 'static> Finish<T> {
 impl<T: Send + 'static> Drop for Finish<T> {
     fn drop(&mut self) {
         // Completed already (the common case): no outcome to make and drop.
-        if self.slot.is_some() {
+        // (Only `finish` marks a registered thread done.)
+        if !self.inner.core.is_done() {
             self.finish(Err(JoinError::Cancelled));
         }
     }
@@ -107,13 +94,12 @@ pub(crate) fn launch<T, F, M>(
     M: Fn(F::Output) -> Option<T> + Send + 'static,
 {
     excepthook::install_panic_hook();
-    let me: Shared = inner.clone();
-    let slot = registry::insert(me.clone());
+    registry::insert(inner.clone());
     // The guard is made here, not when the task first runs: a task cancelled
     // before its first poll drops only its future, and must still finish.
-    let task = ThreadTask {
-        fut: Some(fut),
-        finish: Finish::<T>::new(me, slot),
+    let task = ThreadTask::Running {
+        fut,
+        finish: Finish::<T>::new(inner.clone()),
         map,
     };
     let task = match handle {
@@ -127,20 +113,26 @@ pin_project_lite::pin_project! {
     /// The task a thread runs: its future, polled as the current thread,
     /// then the thread's finish. Written out rather than as an `async fn`,
     /// whose coroutine keeps its arguments and their moved copies side by
-    /// side: this one is the future plus two words, so spawning it moves a
-    /// small value instead of calling `memcpy` at each of tokio's moves
-    /// (measured with callgrind).
-    struct ThreadTask<T, F, M>
+    /// side: this one is the future plus one pointer (`Finished` takes the
+    /// pointer's niche), so tokio's task cell keeps its smallest size for a
+    /// small future and spawning moves a small value instead of calling
+    /// `memcpy` at each of tokio's moves (measured with callgrind).
+    #[project = Proj]
+    #[project_replace = ProjReplace]
+    enum ThreadTask<T, F, M>
     where
         T: Send,
         T: 'static,
     {
-        // Declared first, so that on cancellation the future is dropped
-        // before `finish` finishes the thread; `None` once it has ended.
-        #[pin]
-        fut: Option<F>,
-        finish: Finish<T>,
-        map: M,
+        Running {
+            // Declared first, so that on cancellation the future is dropped
+            // before `finish` finishes the thread.
+            #[pin]
+            fut: F,
+            finish: Finish<T>,
+            map: M,
+        },
+        Finished,
     }
 }
 
@@ -152,28 +144,34 @@ where
 {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut this = self.project();
-        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let (me, outcome) = match self.as_mut().project() {
+            Proj::Running { fut, finish, .. } => {
+                let me = Current::of(&finish.inner);
+                match poll_step(me, fut, cx) {
+                    Poll::Ready(outcome) => (me, outcome),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
             // Polled again after it finished (tokio never does).
+            Proj::Finished => return Poll::Ready(()),
+        };
+        // The future is dropped (in place) before the thread finishes.
+        let ProjReplace::Running { finish, map, .. } = self.project_replace(ThreadTask::Finished)
+        else {
             return Poll::Ready(());
         };
-        let Poll::Ready(outcome) = poll_step(&mut this.finish.me, fut, cx) else {
-            return Poll::Pending;
-        };
-        // The future is dropped before the thread finishes.
-        this.fut.set(None);
-        let outcome = match outcome.map(this.map) {
+        let outcome = match outcome.map(map) {
             Ok(Some(value)) => Ok(value),
             Ok(None) => Err(JoinError::Cancelled),
             Err(payload) => {
                 let message = panic_message(&*payload);
                 drop(payload);
-                excepthook::report(&mut this.finish.me, &message);
+                excepthook::report(me, finish.inner.clone(), &message);
                 Err(JoinError::Panicked(message))
             }
         };
-        this.finish.finish(outcome);
+        finish.complete(outcome);
         Poll::Ready(())
     }
 }
@@ -189,15 +187,14 @@ where
     F::Output: Send + 'static,
 {
     let inner = registry::new_main();
-    let shared: Shared = inner.clone();
-    let slot = registry::insert(shared.clone());
-    let finish = Finish::<()>::new(shared.clone(), slot);
+    registry::insert(inner.clone());
+    let finish = Finish::<()>::new(inner.clone());
+    let me = Current::of(&inner);
     let in_task = inner.clone();
     let task = tokio::spawn(async move {
         in_task.core.set_ident(tokio::task::id());
         drop(in_task);
-        let mut me = Some(shared);
-        poll_as(&mut me, main).await
+        poll_as(me, main).await
     });
     inner.core.set_ident(task.id());
     let outcome = match task.await {

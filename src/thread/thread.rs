@@ -108,9 +108,7 @@ impl<T: Send + 'static> fmt::Debug for Thread<T> {
 /// Daemon flag a new thread gets when none is given: inherited from the
 /// creating threadlet thread, as Python inherits `current_thread().daemon`.
 fn inherited_daemon() -> bool {
-    core::with_current(|current| {
-        current.is_some_and(|c| c.core().kind == Kind::Thread && c.core().is_daemon())
-    })
+    core::current().is_some_and(|c| c.inherit_daemon)
 }
 
 impl<T: Send + 'static> Thread<T> {
