@@ -54,6 +54,43 @@ fn deadlock() {
         });
 }
 
+/// Main waits on an event nobody will set, and so does its worker: every
+/// thread is asleep with nothing to wake it, before main returns.
+fn all_asleep() {
+    RuntimeBuilder::new()
+        .watchdog(Duration::from_millis(200))
+        .run(async {
+            let (a, b) = (Event::labeled("eventA"), Event::labeled("eventB"));
+            Builder::new()
+                .name("worker")
+                .spawn(async move { a.wait().await })
+                .unwrap();
+            b.wait().await;
+        });
+}
+
+/// Every threadlet thread waits, but a plain tokio task is alive and sets
+/// the event after a while: the watchdog cannot know that nothing will wake
+/// them, so it must stay silent, and the program ends by itself.
+fn outside_waker() {
+    RuntimeBuilder::new()
+        .watchdog(Duration::from_millis(40))
+        .run(async {
+            let go = Event::labeled("go");
+            let g = go.clone();
+            let worker = Builder::new()
+                .name("worker")
+                .spawn(async move { g.wait().await })
+                .unwrap();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                go.set();
+            });
+            worker.join().await.unwrap();
+        });
+    eprintln!("outside_waker: done");
+}
+
 /// A program that ends on its own, quicker than the watchdog's limit: the
 /// watchdog says nothing.
 fn quiet() {
@@ -151,6 +188,8 @@ fn main() {
             "deadlock" => deadlock(),
             "quiet" => quiet(),
             "sigquit" => sigquit(),
+            "all_asleep" => all_asleep(),
+            "outside_waker" => outside_waker(),
             // Anything else (cargo test's own flags): run the scenarios.
             _ => return parent(),
         }
@@ -168,6 +207,31 @@ fn parent() {
             && needles.iter().all(|n| stderr.contains(n))
             && stderr.contains("still waits for its non-daemon threads")
             && stderr.matches("threadlet watchdog:").count() == 1,
+        &stderr,
+    );
+
+    let needles = [
+        "all threads are asleep",
+        "(deadlock!)",
+        "\"MainThread\"",
+        "\"worker\"",
+        "\"eventA\"",
+        "\"eventB\"",
+    ];
+    let (stderr, exited) = child("all_asleep", None, &needles);
+    check(
+        "all_asleep",
+        !exited
+            && needles.iter().all(|n| stderr.contains(n))
+            && stderr.matches("threadlet watchdog:").count() == 1,
+        &stderr,
+    );
+
+    // Threads asleep but a task threadlet did not start is alive: silent.
+    let (stderr, exited) = child("outside_waker", None, &["outside_waker: done"]);
+    check(
+        "outside_waker",
+        exited && stderr.contains("outside_waker: done") && !stderr.contains("watchdog"),
         &stderr,
     );
 

@@ -199,6 +199,9 @@ pub struct ThreadDump {
     /// runs, or waits on something else; several for a `select!`).
     pub waits: Vec<WaitInfo>,
     pub(crate) key: u64,
+    /// Listed by the thread registry (a threadlet thread or `MainThread`),
+    /// not only found parked in a primitive.
+    pub(crate) registered: bool,
 }
 
 impl fmt::Display for ThreadDump {
@@ -264,6 +267,69 @@ impl Dump {
     /// ```
     pub fn stalled(&self) -> impl Iterator<Item = &ThreadDump> {
         self.threads.iter().filter(|t| !t.waits.is_empty())
+    }
+
+    /// Go's "all goroutines are asleep", for threadlet threads: whether
+    /// some live thread is not a daemon, and every live threadlet thread
+    /// (with `MainThread` while `run`'s main runs) waits in a threadlet
+    /// primitive with no deadline — so none of them can wake another, and
+    /// the program cannot end by itself.
+    ///
+    /// threadlet sees only its own threads: a task it did not start (a
+    /// plain `tokio::spawn`, a `spawn_blocking` closure) or an OS thread may
+    /// still set the event or put the item they wait for. So this is a
+    /// proof only for a program whose every task is a threadlet thread; the
+    /// watchdog of [`run`](crate::run) reports it only when the runtime has
+    /// no other task alive and the same waits last over two checks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let never = threadlet::Event::labeled("never set");
+    /// let n = never.clone();
+    /// let sleeper = threadlet::Builder::new()
+    ///     .name("sleeper")
+    ///     .spawn(async move { n.wait().await })
+    ///     .unwrap();
+    /// while threadlet::dump().thread("sleeper").is_none_or(|t| t.waits.is_empty()) {
+    ///     tokio::task::yield_now().await;
+    /// }
+    /// // "sleeper" waits for ever — but this test's own task is running, and
+    /// // other tests' threads may be too, so nothing is claimed here:
+    /// let _maybe = threadlet::dump().all_asleep();
+    /// never.set();
+    /// sleeper.join().await.unwrap();
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn all_asleep(&self) -> bool {
+        let live = || self.threads.iter().filter(|t| t.registered && t.alive);
+        live().any(|t| !t.daemon)
+            && live().all(|t| !t.waits.is_empty() && t.waits.iter().all(|w| !w.deadline))
+    }
+
+    /// How many live threadlet threads run as tokio tasks (for the
+    /// watchdog's count of the runtime's other tasks).
+    pub(crate) fn tasks(&self) -> usize {
+        self.threads
+            .iter()
+            .filter(|t| t.registered && t.alive && t.ident.is_some())
+            .count()
+    }
+
+    /// What the registered threads wait on now, as comparable numbers (a
+    /// wait that ends and starts again gets a new number).
+    pub(crate) fn wait_key(&self) -> Vec<(u64, u64)> {
+        let mut key: Vec<(u64, u64)> = self
+            .threads
+            .iter()
+            .filter(|t| t.registered)
+            .flat_map(|t| t.waits.iter().map(|w| (t.key, w.seq)))
+            .collect();
+        key.sort_unstable();
+        key
     }
 
     /// The first thread named `name`.
@@ -337,6 +403,7 @@ fn take() -> Dump {
             os_thread: false,
             waits: Vec::new(),
             key,
+            registered: true,
         });
     }
     let seen: Vec<Seen> = waits::snapshot();
@@ -365,6 +432,7 @@ fn take() -> Dump {
                 os_thread: record.os_name.is_some(),
                 waits: Vec::new(),
                 key: record.who,
+                registered: false,
             });
             threads.len() - 1
         });

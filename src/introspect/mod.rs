@@ -60,9 +60,13 @@
 //!    `#[threadlet::main]`, an opt-in watchdog
 //!    ([`RuntimeBuilder::watchdog`](crate::RuntimeBuilder::watchdog),
 //!    `#[threadlet::main(watchdog = "5s")]` or `THREADLET_WATCHDOG=5s`)
-//!    prints the dump and the cycles to stderr when a deadlock cycle appears
-//!    or when the exit wait for non-daemon threads lasts longer than the
-//!    limit (`examples/dump.rs` forgets a `shutdown()` to show it); with the
+//!    prints the dump and the cycles to stderr when a deadlock cycle appears,
+//!    when every thread is asleep in a threadlet primitive with nothing left
+//!    to wake it (Go's "all goroutines are asleep — deadlock!":
+//!    [`Dump::all_asleep`], reported only when the runtime has no task
+//!    threadlet did not start), or when the exit wait for non-daemon threads
+//!    lasts longer than the limit (`examples/dump.rs` forgets a `shutdown()`
+//!    to show it); with the
 //!    `process` feature on Unix, `Ctrl-\` (SIGQUIT) then prints the dump and
 //!    the program goes on. With the `tracing` feature, every thread runs in a
 //!    `thread` span and a long wait emits a debug event naming the primitive.

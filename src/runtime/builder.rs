@@ -286,7 +286,7 @@ impl RuntimeBuilder {
         let limit = self.watchdog.or_else(watchdog::from_env);
         let watchdog = limit
             .filter(|limit| !limit.is_zero())
-            .and_then(Watchdog::start);
+            .and_then(|limit| Watchdog::start(limit, runtime.handle().clone()));
 
         let outcome = {
             let _runtime_scope = RuntimeScope::enter(scope.id());

@@ -1,8 +1,10 @@
 //! The opt-in watchdog of [`run`](crate::run): an OS thread that, while
 //! `run` runs, prints [`dump`](crate::dump) and the
 //! [`deadlocks`](crate::deadlocks) to stderr when a deadlock cycle appears,
-//! or when the wait at exit for the non-daemon threads lasts longer than the
-//! setting — once per episode; and, with the `process` feature on Unix, on
+//! when every thread is asleep with nothing left to wake it
+//! ([`Dump::all_asleep`](crate::Dump::all_asleep), with no other task alive
+//! on the runtime), or when the wait at exit for the non-daemon threads
+//! lasts longer than the setting — once per episode; and, with the `process` feature on Unix, on
 //! SIGQUIT (`Ctrl-\`). Never started unless asked for
 //! ([`RuntimeBuilder::watchdog`](super::RuntimeBuilder::watchdog), the
 //! `THREADLET_WATCHDOG` environment variable, or
@@ -10,6 +12,8 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -32,20 +36,27 @@ enum Event {
 pub(super) struct Watchdog {
     events: Option<Sender<Event>>,
     thread: Option<JoinHandle<()>>,
+    /// Tasks the watchdog itself keeps on the runtime (the SIGQUIT
+    /// listener), left out of the count of other tasks.
+    #[cfg_attr(not(all(feature = "process", unix)), allow(dead_code))]
+    own_tasks: Arc<AtomicUsize>,
 }
 
 impl Watchdog {
     /// Starts the watchdog thread; `None` (with a note on stderr) if the OS
     /// refuses a thread: the program runs on without it.
-    pub(super) fn start(limit: Duration) -> Option<Self> {
+    pub(super) fn start(limit: Duration, runtime: tokio::runtime::Handle) -> Option<Self> {
         let (events, rx) = mpsc::channel();
+        let own_tasks = Arc::new(AtomicUsize::new(0));
+        let own = own_tasks.clone();
         let spawned = std::thread::Builder::new()
             .name("threadlet-watchdog".to_owned())
-            .spawn(move || watch(limit, &rx));
+            .spawn(move || watch(limit, &rx, &runtime, &own));
         match spawned {
             Ok(thread) => Some(Self {
                 events: Some(events),
                 thread: Some(thread),
+                own_tasks,
             }),
             Err(err) => {
                 eprintln!("threadlet watchdog: not started: {err}");
@@ -76,6 +87,7 @@ impl Watchdog {
         match signal(SignalKind::quit()) {
             Ok(mut quit) => {
                 // Cancelled with the runtime's other tasks at its shutdown.
+                self.own_tasks.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(async move {
                     while quit.recv().await.is_some() {
                         if events.send(Event::Dump).is_err() {
@@ -104,11 +116,20 @@ impl Drop for Watchdog {
 
 /// The watchdog thread's loop: check every quarter of the limit (10 ms to
 /// 1 s), until `run` drops the sender.
-fn watch(limit: Duration, events: &mpsc::Receiver<Event>) {
+fn watch(
+    limit: Duration,
+    events: &mpsc::Receiver<Event>,
+    runtime: &tokio::runtime::Handle,
+    own_tasks: &AtomicUsize,
+) {
     let period = (limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut exiting: Option<Instant> = None;
     let mut exit_reported = false;
     let mut last_cycles: Vec<String> = Vec::new();
+    // The waits of the last check that found every thread asleep, and of
+    // the last episode reported.
+    let mut asleep_seen: Option<Vec<(u64, u64)>> = None;
+    let mut asleep_reported: Option<Vec<(u64, u64)>> = None;
     loop {
         match events.recv_timeout(period) {
             Ok(Event::Exiting(since)) => exiting = Some(since),
@@ -134,20 +155,56 @@ fn watch(limit: Duration, events: &mpsc::Receiver<Event>) {
             report(&head, &cycles);
         }
         last_cycles = key;
+        // Every thread asleep: decidable only when no task threadlet did
+        // not start is alive on the runtime (it could wake them), and
+        // confirmed by the same waits at two checks in a row.
+        let dump = crate::dump();
+        let others = runtime
+            .metrics()
+            .num_alive_tasks()
+            .saturating_sub(dump.tasks() + own_tasks.load(Ordering::Relaxed));
+        let mut all_asleep = false;
+        if dump.all_asleep() && others == 0 {
+            let waits = dump.wait_key();
+            all_asleep = asleep_seen.as_ref() == Some(&waits);
+            // Before main returns, its own report (unless a cycle report
+            // already explains it); after, the exit report below says it:
+            // one report per stuck program.
+            if all_asleep
+                && exiting.is_none()
+                && cycles.is_empty()
+                && asleep_reported.as_ref() != Some(&waits)
+            {
+                report(&format!("{ALL_ASLEEP} (deadlock!)"), &cycles);
+                asleep_reported = Some(waits.clone());
+            }
+            asleep_seen = Some(waits);
+        } else {
+            asleep_seen = None;
+        }
         if let Some(since) = exiting
             && !exit_reported
             && since.elapsed() >= limit
         {
             exit_reported = true;
-            let head = format!(
+            let mut head = format!(
                 "main returned {:.1?} ago and `run` still waits for its non-daemon threads \
                  (a forgotten `shutdown()`, `set()` or `join()`?)",
                 since.elapsed()
             );
+            if all_asleep {
+                head.push_str("; ");
+                head.push_str(ALL_ASLEEP);
+            }
             report(&head, &cycles);
         }
     }
 }
+
+/// What the watchdog says when every thread is asleep with nothing left to
+/// wake it.
+const ALL_ASLEEP: &str = "all threads are asleep in threadlet primitives, with no deadline \
+                          and no other task on the runtime: nothing can wake them";
 
 /// Prints one report to stderr in one write, so that lines of other
 /// threads do not interleave with it.
