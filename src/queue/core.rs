@@ -439,32 +439,44 @@ impl<'a, T, O: Order<T>> Put<'a, T, O> {
 impl<T, O: Order<T>> Future for Put<'_, T, O> {
     type Output = Result<(), PutError<T>>;
 
+    /// The plain path inline (I7); the loop that waits in a function of its
+    /// own, so the common put does not pay for the waiting one's frame.
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let queue = this.queue;
         if O::Store::PLAIN && this.waiter.is_none() {
             let item = this.item.take().expect("`Put` polled after it completed");
-            match queue.put_plain(item) {
+            match this.queue.put_plain(item) {
                 Ok(done) => return Poll::Ready(done),
                 Err(item) => this.item = Some(item), // full: the step waits (I7)
             }
         }
+        this.poll_steps(cx)
+    }
+}
+
+impl<T, O: Order<T>> Put<'_, T, O> {
+    /// One [`put_step`](BaseQueue::put_step) after another, waiting in line
+    /// between them.
+    #[inline(never)]
+    fn poll_steps(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), PutError<T>>> {
+        let queue = self.queue;
         loop {
-            let again = match &mut this.waiter {
+            let again = match &mut self.waiter {
                 Some(waiter) => {
                     // `Err(Closed)` means shut down: the step sees it (I5).
                     let _ = ready!(Pin::new(waiter).poll(cx));
-                    this.waiter = None;
+                    self.waiter = None;
                     true // woken: if the place is gone, wait first in line (I4)
                 }
                 None => false,
             };
-            let item = this.item.take().expect("`Put` polled after it completed");
+            let item = self.item.take().expect("`Put` polled after it completed");
             match queue.put_step(item, true, again) {
                 Step::Done(done) => return Poll::Ready(done),
                 Step::Wait(item, waiter) => {
-                    this.item = Some(item);
-                    this.waiter = Some(waiter);
+                    self.item = Some(item);
+                    self.waiter = Some(waiter);
                 }
             }
         }
@@ -491,28 +503,40 @@ impl<'a, T, O: Order<T>> Get<'a, T, O> {
 impl<T, O: Order<T>> Future for Get<'_, T, O> {
     type Output = Result<T, GetError>;
 
+    /// The plain path inline (I7); the loop that waits in a function of its
+    /// own, so the common get does not pay for the waiting one's frame.
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let queue = this.queue;
         if O::Store::PLAIN
             && this.waiter.is_none()
-            && let Some(item) = queue.get_plain()
+            && let Some(item) = this.queue.get_plain()
         {
             return Poll::Ready(Ok(item));
         }
+        this.poll_steps(cx)
+    }
+}
+
+impl<T, O: Order<T>> Get<'_, T, O> {
+    /// One [`get_step`](BaseQueue::get_step) after another, waiting in line
+    /// between them.
+    #[inline(never)]
+    fn poll_steps(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, GetError>> {
+        let queue = self.queue;
         loop {
-            let again = match &mut this.waiter {
+            let again = match &mut self.waiter {
                 Some(waiter) => {
                     // `Err(Closed)` means shut down: the step sees it (I5).
                     let _ = ready!(Pin::new(waiter).poll(cx));
-                    this.waiter = None;
+                    self.waiter = None;
                     true // woken: if the item is gone, wait first in line (I4)
                 }
                 None => false,
             };
             match queue.get_step(true, again) {
                 Step::Done(done) => return Poll::Ready(done),
-                Step::Wait((), waiter) => this.waiter = Some(waiter),
+                Step::Wait((), waiter) => self.waiter = Some(waiter),
             }
         }
     }
