@@ -19,7 +19,7 @@
 //! - under `panic = "abort"` nothing is ever caught, so the hook calls the
 //!   excepthook itself, before the process aborts.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Once, RwLock};
@@ -66,10 +66,14 @@ fn report_to_stderr(text: &str) {
 thread_local! {
     /// The panic inside a threadlet thread on this OS thread awaiting its report.
     static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+    /// Whether `PENDING` may hold a record: a plain flag, so that the check
+    /// after every poll reads no `RefCell` and moves no record.
+    static ANY_PENDING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Records a panic as pending, printing the one it replaces.
 fn set_pending(pending: Pending) {
+    ANY_PENDING.set(true);
     if let Some(old) = PENDING.with(|cell| cell.borrow_mut().replace(pending)) {
         old.print();
     }
@@ -79,6 +83,10 @@ fn set_pending(pending: Pending) {
 /// Called after each poll of a thread that returned normally; cheap when
 /// there is none.
 pub(crate) fn flush_pending() {
+    if !ANY_PENDING.get() {
+        return;
+    }
+    ANY_PENDING.set(false);
     if let Some(old) = PENDING.with(|cell| cell.borrow_mut().take()) {
         old.print();
     }

@@ -52,8 +52,9 @@
 
 // Layers, each file importing only the ones above it in this list:
 // error; core (the shared thread state, "current thread"); thread_ref;
-// registry (which also finds the current thread's handle); excepthook; task (the wrapper every thread runs in); thread
-// (`Thread<T>`, `spawn`); builder and timer. Nothing here imports `process`
+// registry (which also finds the current thread's handle); excepthook;
+// task (the wrapper every thread runs in); thread (`Thread<T>`, `spawn`);
+// builder and timer. Nothing here imports `process`
 // or the runtime entry point (`crate::runtime`), which sit above.
 mod builder;
 mod core;

@@ -111,15 +111,14 @@ fn unpack(slot: u64) -> (usize, u32) {
 
 /// Registers a thread that is starting, in the caller's scope, and records
 /// where in its core ([`Core::slot`]).
-pub(crate) fn insert(thread: Shared) {
-    thread.core().set_scope(scope::current());
+pub(crate) fn insert<T: Send + 'static>(thread: &Arc<Inner<T>>) {
+    let core = &thread.core;
+    core.set_scope(scope::current());
     let shard = home_shard();
     let mut slab = core::lock(&REGISTRY[shard].0);
     let key = slab.next_key();
-    thread
-        .core()
-        .set_slot(((shard as u64) << 32) | u64::from(key));
-    slab.insert(thread);
+    core.set_slot(((shard as u64) << 32) | u64::from(key));
+    slab.insert(thread.clone());
 }
 
 /// Unregisters a thread that is finishing (its [`Core::slot`]).

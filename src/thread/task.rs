@@ -94,7 +94,7 @@ pub(crate) fn launch<T, F, M>(
     M: Fn(F::Output) -> Option<T> + Send + 'static,
 {
     excepthook::install_panic_hook();
-    registry::insert(inner.clone());
+    registry::insert(inner);
     // The guard is made here, not when the task first runs: a task cancelled
     // before its first poll drops only its future, and must still finish.
     let task = ThreadTask::Running {
@@ -187,7 +187,7 @@ where
     F::Output: Send + 'static,
 {
     let inner = registry::new_main();
-    registry::insert(inner.clone());
+    registry::insert(&inner);
     let finish = Finish::<()>::new(inner.clone());
     let me = Current::of(&inner);
     let in_task = inner.clone();
