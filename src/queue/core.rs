@@ -444,11 +444,22 @@ impl<T, O: Order<T>> Future for Put<'_, T, O> {
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if O::Store::PLAIN && this.waiter.is_none() {
+        if this.waiter.is_none() {
             let item = this.item.take().expect("`Put` polled after it completed");
-            match this.queue.put_plain(item) {
-                Ok(done) => return Poll::Ready(done),
-                Err(item) => this.item = Some(item), // full: the step waits (I7)
+            if O::Store::PLAIN {
+                match this.queue.put_plain(item) {
+                    Ok(done) => return Poll::Ready(done),
+                    Err(item) => this.item = Some(item), // full: the step waits (I7)
+                }
+            } else {
+                // The first step inline (the priority queue's Section).
+                match this.queue.put_step(item, true, false) {
+                    Step::Done(done) => return Poll::Ready(done),
+                    Step::Wait(item, waiter) => {
+                        this.item = Some(item);
+                        this.waiter = Some(waiter);
+                    }
+                }
             }
         }
         this.poll_steps(cx)
@@ -508,11 +519,18 @@ impl<T, O: Order<T>> Future for Get<'_, T, O> {
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if O::Store::PLAIN
-            && this.waiter.is_none()
-            && let Some(item) = this.queue.get_plain()
-        {
-            return Poll::Ready(Ok(item));
+        if this.waiter.is_none() {
+            if O::Store::PLAIN {
+                if let Some(item) = this.queue.get_plain() {
+                    return Poll::Ready(Ok(item));
+                }
+            } else {
+                // The first step inline (the priority queue's Section).
+                match this.queue.get_step(true, false) {
+                    Step::Done(done) => return Poll::Ready(done),
+                    Step::Wait((), waiter) => this.waiter = Some(waiter),
+                }
+            }
         }
         this.poll_steps(cx)
     }
