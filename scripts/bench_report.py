@@ -221,6 +221,39 @@ def detail(runs):
     return out
 
 
+def self_compare(runs, before):
+    """threadlet's own time now / before, per row, from runs taken alternately
+    on the same machine (run i now against run i before); rows more than 5%
+    slower are marked."""
+    names = []
+    for r in runs:
+        for n in r["rows"]:
+            if n not in names and any(n in b["rows"] for b in before):
+                names.append(n)
+    out = ["| row | threadlet now | threadlet before | now / before: median (range) | within 5% |",
+           "|---|---|---|---|---|"]
+    for n in names:
+        peers = [p for p in runs[0]["rows"].get(n, {"order": []})["order"] if p.startswith("threadlet")]
+        for p in peers:
+            ratios, nows, olds = [], [], []
+            for new, old in zip(runs, before):
+                a, b = new["rows"].get(n), old["rows"].get(n)
+                if not a or not b or p not in a["peers"] or p not in b["peers"]:
+                    continue
+                nows.append(statistics.median(a["peers"][p]))
+                olds.append(statistics.median(b["peers"][p]))
+                ratios.append(nows[-1] / olds[-1])
+            if not ratios:
+                continue
+            ratios.sort()
+            med = statistics.median(ratios)
+            label = f"`{n}`" + ("" if p == "threadlet" else f" ({p})")
+            ok = "yes" if med <= 1.05 else "**no**"
+            out.append(f"| {label} | {fmt_ns(statistics.median(nows))} | {fmt_ns(statistics.median(olds))} "
+                       f"| {med:.2f} ({ratios[0]:.2f}–{ratios[-1]:.2f}) | {ok} |")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("runs", nargs="+", help="run directories (target/bench-raw/<run>)")
@@ -264,7 +297,14 @@ def main():
          f"the change, from {len(before)} run(s): "
          f"{', '.join(os.path.basename(os.path.normpath(r['dir'])) for r in before)}.", ""]
         if before else []
-    ) + summary(runs, before) + ["", "## All rows"] + detail(runs) + ["", END]
+    ) + summary(runs, before) + (
+        ["", "## threadlet against itself before the change (same machine)", "",
+         "Each run of the change was taken right after one run of the revision before "
+         "it; per row, threadlet's median time now / before, paired run by run "
+         "(< 1: faster now). A row more than 5% slower is marked.", ""]
+        + self_compare(runs, before)
+        if before else []
+    ) + ["", "## All rows"] + detail(runs) + ["", END]
     text = "\n".join(gen) + "\n"
     if os.path.exists(args.out):
         with open(args.out) as f:
