@@ -130,7 +130,9 @@ pub(crate) fn remove(slot: u64) {
 }
 
 /// The threadlet thread being polled on this OS thread, if any, found in
-/// the registry (it is registered while it runs).
+/// the registry (it is registered while it runs). The panic hook calls it
+/// too, which is sound because nothing runs user code or panics while it
+/// holds a shard's lock (a removed thread is dropped after the lock).
 pub(crate) fn current_shared() -> Option<Shared> {
     let current = core::current()?;
     let (shard, key) = unpack(current.slot);
