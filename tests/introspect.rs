@@ -422,3 +422,48 @@ async fn no_false_cycle_in_waits_that_resolve() {
         .unwrap();
     assert!(checks > 0);
 }
+
+/// A queue's `stream()` and `sink()` wait in the same lines as `get` and
+/// `put`, and show in a dump the same way; their records go when they end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_and_sink_waits_are_shown() {
+    use futures::{SinkExt, StreamExt};
+    let empty: threadlet::Queue<u8> = threadlet::Queue::new(1);
+    let full: threadlet::Queue<u8> = threadlet::Queue::new(1);
+    full.put_nowait(0).unwrap();
+    let reader = {
+        let q = empty.clone();
+        Builder::new()
+            .name("stream-reader")
+            .spawn(async move { q.stream().next().await })
+            .unwrap()
+    };
+    let writer = {
+        let q = full.clone();
+        Builder::new()
+            .name("sink-writer")
+            .spawn(async move { q.sink().send(1).await.is_ok() })
+            .unwrap()
+    };
+    let kind = |d: &threadlet::Dump, name: &str| {
+        d.thread(name)
+            .and_then(|t| t.waits.first())
+            .map(|w| w.primitive.kind)
+    };
+    until("the stream and the sink", |d| {
+        kind(d, "stream-reader") == Some(PrimitiveKind::QueueGet)
+            && kind(d, "sink-writer") == Some(PrimitiveKind::QueuePut)
+    })
+    .await;
+    empty.put(7).await.unwrap();
+    assert_eq!(reader.join().await.unwrap(), Some(7));
+    assert_eq!(full.get().await.unwrap(), 0);
+    assert!(writer.join().await.unwrap());
+    assert_eq!(full.get().await.unwrap(), 1);
+    let dump = threadlet::dump();
+    assert!(
+        dump.stalled()
+            .all(|t| t.name != "stream-reader" && t.name != "sink-writer"),
+        "{dump}"
+    );
+}

@@ -10,6 +10,7 @@ use futures_sink::Sink;
 
 use super::core::{BaseQueue, Order, Step};
 use super::error::PutError;
+use crate::wait::Parked;
 
 impl<T, O: Order<T>> BaseQueue<T, O> {
     /// A [`Stream`] of the items of this queue: each `next()` is a
@@ -39,7 +40,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn stream(&self) -> QueueStream<T, O> {
         QueueStream {
             queue: self.clone(),
-            key: None,
+            waiting: Parked::default(),
             done: false,
         }
     }
@@ -70,7 +71,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn sink(&self) -> QueueSink<T, O> {
         QueueSink {
             queue: self.clone(),
-            key: None,
+            waiting: Parked::default(),
             reserved: false,
         }
     }
@@ -92,7 +93,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 pub struct QueueStream<T, O: Order<T>> {
     queue: BaseQueue<T, O>,
     /// Our slot in the getters' wait list while waiting.
-    key: Option<usize>,
+    waiting: Parked,
     done: bool,
 }
 
@@ -106,15 +107,9 @@ impl<T, O: Order<T>> Stream for QueueStream<T, O> {
         }
         let mut again = false;
         loop {
-            if this.key.is_some() {
+            if this.waiting.is_waiting() {
                 // Woken (or the queue was shut down): try again.
-                if this
-                    .queue
-                    .waiters()
-                    .0
-                    .poll_acquire_at(&mut this.key, cx)
-                    .is_pending()
-                {
+                if this.waiting.poll(this.queue.waiters().0, cx).is_pending() {
                     return Poll::Pending;
                 }
                 again = true;
@@ -125,7 +120,7 @@ impl<T, O: Order<T>> Stream for QueueStream<T, O> {
                     this.done = true;
                     return Poll::Ready(None);
                 }
-                Step::Wait((), waiter) => this.key = waiter.into_key(),
+                Step::Wait((), waiter) => this.waiting.hold(waiter),
             }
         }
     }
@@ -139,7 +134,7 @@ impl<T, O: Order<T>> FusedStream for QueueStream<T, O> {
 
 impl<T, O: Order<T>> Drop for QueueStream<T, O> {
     fn drop(&mut self) {
-        self.queue.waiters().0.cancel_waiter(&mut self.key);
+        self.waiting.cancel(self.queue.waiters().0);
     }
 }
 
@@ -147,7 +142,7 @@ impl<T, O: Order<T>> fmt::Debug for QueueStream<T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueueStream")
             .field("queue", &self.queue)
-            .field("waiting", &self.key.is_some())
+            .field("waiting", &self.waiting.is_waiting())
             .field("done", &self.done)
             .finish()
     }
@@ -163,7 +158,7 @@ impl<T, O: Order<T>> fmt::Debug for QueueStream<T, O> {
 pub struct QueueSink<T, O: Order<T>> {
     queue: BaseQueue<T, O>,
     /// Our slot in the putters' wait list while waiting for a place.
-    key: Option<usize>,
+    waiting: Parked,
     /// We hold a free place for the next `start_send`.
     reserved: bool,
 }
@@ -178,14 +173,8 @@ impl<T, O: Order<T>> Sink<T> for QueueSink<T, O> {
         }
         let mut again = false;
         loop {
-            if this.key.is_some() {
-                if this
-                    .queue
-                    .waiters()
-                    .1
-                    .poll_acquire_at(&mut this.key, cx)
-                    .is_pending()
-                {
+            if this.waiting.is_waiting() {
+                if this.waiting.poll(this.queue.waiters().1, cx).is_pending() {
                     return Poll::Pending;
                 }
                 again = true;
@@ -197,7 +186,7 @@ impl<T, O: Order<T>> Sink<T> for QueueSink<T, O> {
                     this.reserved = held;
                     return Poll::Ready(Ok(()));
                 }
-                Err(waiter) => this.key = waiter.into_key(),
+                Err(waiter) => this.waiting.hold(waiter),
             }
         }
     }
@@ -224,7 +213,7 @@ impl<T, O: Order<T>> Sink<T> for QueueSink<T, O> {
 impl<T, O: Order<T>> QueueSink<T, O> {
     /// Leaves the wait list and returns a held place.
     fn give_back(&mut self) {
-        self.queue.waiters().1.cancel_waiter(&mut self.key);
+        self.waiting.cancel(self.queue.waiters().1);
         if std::mem::take(&mut self.reserved) {
             self.queue.unreserve();
         }
@@ -241,7 +230,7 @@ impl<T, O: Order<T>> fmt::Debug for QueueSink<T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueueSink")
             .field("queue", &self.queue)
-            .field("waiting", &self.key.is_some())
+            .field("waiting", &self.waiting.is_waiting())
             .field("reserved", &self.reserved)
             .finish()
     }

@@ -91,4 +91,4 @@ pub(crate) mod timeout;
 pub(crate) use mode::Mode;
 pub use semaphore::STARVATION_BOUND;
 #[allow(unused_imports)] // `Snapshot`: the tests', fuzz's and loom models'
-pub(crate) use semaphore::{Acquire, MAX_PERMITS, RawSemaphore, Snapshot};
+pub(crate) use semaphore::{Acquire, MAX_PERMITS, Parked, RawSemaphore, Snapshot};

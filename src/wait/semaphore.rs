@@ -657,6 +657,62 @@ impl Acquire<'_> {
     }
 }
 
+/// A waiter kept outside an [`Acquire`], by the key of its slot, for an
+/// owner that cannot hold a future borrowing the semaphore (the queue's
+/// `Stream` and `Sink`): the slot and, while it is parked, its wait record,
+/// kept the way [`Acquire`] keeps them, so such waits show in a dump too.
+/// The owner calls [`cancel`](Self::cancel) when it stops waiting.
+#[derive(Debug, Default)]
+pub(crate) struct Parked {
+    key: Option<usize>,
+    #[cfg(not(threadlet_loom))]
+    record: Option<WaitSlot>,
+}
+
+impl Parked {
+    /// Whether a slot is held (queued, maybe already woken).
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Takes over the slot of a waiter just registered.
+    pub(crate) fn hold(&mut self, waiter: Acquire<'_>) {
+        debug_assert!(self.key.is_none());
+        self.key = waiter.into_key();
+    }
+
+    /// Polls the held waiter on `sem` ([`RawSemaphore::poll_acquire_at`]);
+    /// the first `Pending` writes the wait record, the end removes it.
+    pub(crate) fn poll(
+        &mut self,
+        sem: &RawSemaphore,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Closed>> {
+        let poll = sem.poll_acquire_at(&mut self.key, cx);
+        #[cfg(not(threadlet_loom))]
+        match poll {
+            Poll::Pending if self.record.is_none() => self.record = Some(waits::enter(&sem.meta)),
+            Poll::Ready(_) => {
+                if let Some(record) = self.record.take() {
+                    waits::leave(record);
+                }
+            }
+            Poll::Pending => {}
+        }
+        poll
+    }
+
+    /// Stops waiting on `sem`: leaves the list, passing on whatever the slot
+    /// was handed ([`RawSemaphore::cancel_waiter`]), and removes the record.
+    pub(crate) fn cancel(&mut self, sem: &RawSemaphore) {
+        sem.cancel_waiter(&mut self.key);
+        #[cfg(not(threadlet_loom))]
+        if let Some(record) = self.record.take() {
+            waits::leave(record);
+        }
+    }
+}
+
 impl Future for Acquire<'_> {
     type Output = Result<(), Closed>;
 
