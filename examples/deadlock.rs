@@ -7,27 +7,26 @@
 //!
 //! Run with `cargo run --example deadlock`.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use threadlet::{Builder, Lock, RLock};
+use threadlet::{Barrier, Builder, Lock, RLock};
 
 const PAUSE: Duration = Duration::from_millis(50);
 
 /// `doA`: lockA, then lockB.
-async fn do_a(lock_a: Lock, lock_b: Lock, both_hold_one: Arc<tokio::sync::Barrier>) {
+async fn do_a(lock_a: Lock, lock_b: Lock, both_hold_one: Barrier) {
     let _a = lock_a.lock().await;
     println!("Thread-1 got lockA");
-    both_hold_one.wait().await; // the article's time.sleep, made certain
+    both_hold_one.wait().await.unwrap(); // the article's time.sleep, made certain
     let _b = lock_b.lock().await; // never returns: Thread-2 holds lockB
     println!("Thread-1 got lockB");
 }
 
 /// `doB`: lockB, then lockA.
-async fn do_b(lock_a: Lock, lock_b: Lock, both_hold_one: Arc<tokio::sync::Barrier>) {
+async fn do_b(lock_a: Lock, lock_b: Lock, both_hold_one: Barrier) {
     let _b = lock_b.lock().await;
     println!("Thread-2 got lockB");
-    both_hold_one.wait().await;
+    both_hold_one.wait().await.unwrap();
     let _a = lock_a.lock().await; // never returns: Thread-1 holds lockA
     println!("Thread-2 got lockA");
 }
@@ -39,7 +38,7 @@ async fn with_two_locks() {
     threadlet::introspect::set_track_holders(true);
     let lock_a = Lock::labeled("lockA");
     let lock_b = Lock::labeled("lockB");
-    let gate = Arc::new(tokio::sync::Barrier::new(2));
+    let gate = Barrier::new(2).unwrap();
     // Daemon threads: the stuck pair does not keep the program alive.
     for (name, doer) in [("Thread-1", true), ("Thread-2", false)] {
         let (a, b, gate) = (lock_a.clone(), lock_b.clone(), gate.clone());

@@ -675,7 +675,7 @@ const CONFIRM_AFTER: Duration = Duration::from_millis(1);
 /// use threadlet::RLock;
 ///
 /// let (a, b) = (RLock::labeled("A"), RLock::labeled("B"));
-/// let gate = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+/// let gate = threadlet::Barrier::new(2).unwrap();
 /// let spawn = |name: &str, first: RLock, second: RLock| {
 ///     let gate = gate.clone();
 ///     threadlet::Builder::new()
@@ -683,7 +683,7 @@ const CONFIRM_AFTER: Duration = Duration::from_millis(1);
 ///         .daemon(true)
 ///         .spawn(async move {
 ///             let _first = first.lock().await;
-///             gate.wait().await;
+///             gate.wait().await.unwrap();
 ///             let _second = second.lock().await;
 ///         })
 ///         .unwrap()
