@@ -92,11 +92,7 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        Thread::from_parts(
-            self.name,
-            self.daemon,
-            Box::pin(async move { Some(future.await) }),
-        )
+        Thread::from_parts(self.name, self.daemon, future, Some)
     }
 
     /// Makes an unstarted thread running `body.run()` (the subclass form).

@@ -11,8 +11,6 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -345,11 +343,22 @@ pub(crate) trait Erased: Send + Sync + 'static {
     fn failure(&self) -> Option<JoinError>;
 }
 
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = Option<T>> + Send + 'static>>;
+/// A type-erased thread with output `T`: [`Inner`] itself, or a thread made
+/// unstarted, which keeps its future beside it in the same allocation
+/// (`thread.rs`).
+pub(crate) trait Typed<T>: Erased {
+    fn inner(&self) -> &Inner<T>;
+}
 
-/// Where a thread's future lives before start, and its outcome after.
+impl<T: Send + 'static> Typed<T> for Inner<T> {
+    fn inner(&self) -> &Inner<T> {
+        self
+    }
+}
+
+/// A thread's outcome: none until it ends (the future of an unstarted
+/// thread lives beside its `Inner`, see [`Typed`]).
 pub(crate) enum Stage<T> {
-    Initial(BoxFuture<T>),
     Running,
     Done(Result<T, JoinError>),
     /// Ended with a value, which its one owner has taken
@@ -391,7 +400,7 @@ impl<T> Inner<T> {
             Stage::Done(Ok(_)) | Stage::Taken => None,
             Stage::Done(Err(err)) => Some(err.clone()),
             // Unreachable: the outcome is stored before `DONE` is set.
-            Stage::Initial(_) | Stage::Running => Some(JoinError::NotStarted),
+            Stage::Running => Some(JoinError::NotStarted),
         }
     }
 
@@ -408,8 +417,8 @@ impl<T> Inner<T> {
                 Err(err)
             }
             // Unreachable: the outcome is stored before `DONE` is set.
-            other @ (Stage::Initial(_) | Stage::Running) => {
-                *stage = other;
+            Stage::Running => {
+                *stage = Stage::Running;
                 Err(JoinError::NotStarted)
             }
         }
@@ -444,11 +453,11 @@ pub(crate) struct Current {
 
 impl Current {
     /// The values of a started, registered thread.
-    pub(crate) fn of<T>(inner: &Arc<Inner<T>>) -> Self {
-        let core = &inner.core;
+    pub(crate) fn of<I: Erased>(thread: &Arc<I>) -> Self {
+        let core = thread.core();
         let is_thread = core.kind == Kind::Thread;
         Self {
-            addr: Arc::as_ptr(inner).cast::<()>() as usize,
+            addr: Arc::as_ptr(thread).cast::<()>() as usize,
             slot: core.slot(),
             scope: core.scope(),
             is_thread,

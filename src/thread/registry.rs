@@ -12,7 +12,7 @@
 use std::cell::OnceCell;
 use std::sync::{Arc, Mutex};
 
-use super::core::{self, Core, Inner, Kind, STARTED, Shared, Stage, addr};
+use super::core::{self, Core, Erased, Inner, Kind, STARTED, Shared, Stage, addr};
 use super::scope::{self, ScopeId};
 use super::thread_ref::ThreadRef;
 
@@ -111,8 +111,8 @@ fn unpack(slot: u64) -> (usize, u32) {
 
 /// Registers a thread that is starting, in the caller's scope, and records
 /// where in its core ([`Core::slot`]).
-pub(crate) fn insert<T: Send + 'static>(thread: &Arc<Inner<T>>) {
-    let core = &thread.core;
+pub(crate) fn insert<I: Erased>(thread: &Arc<I>) {
+    let core = thread.core();
     core.set_scope(scope::current());
     let shard = home_shard();
     let mut slab = core::lock(&REGISTRY[shard].0);

@@ -7,12 +7,13 @@
 
 use std::any::Any;
 use std::future::{Future, poll_fn};
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::core::{Current, Inner, Stage, lock, panic_message, run_as};
+use super::core::{Current, Inner, Stage, Typed, lock, panic_message, run_as};
 use super::error::JoinError;
 use super::{excepthook, registry};
 
@@ -43,15 +44,19 @@ async fn poll_as<F: Future>(me: Current, fut: F) -> Result<F::Output, Box<dyn An
 /// Finishes a thread: leaves the registry, stores the outcome, marks it done
 /// and wakes joiners. On drop without [`Finish::complete`] (the task was
 /// cancelled or its runtime shut down) it finishes the thread as cancelled.
-pub(crate) struct Finish<T: Send + 'static> {
+pub(crate) struct Finish<T: Send + 'static, I: Typed<T> = Inner<T>> {
     /// The thread, registered until finished.
-    inner: Arc<Inner<T>>,
+    thread: Arc<I>,
+    output: PhantomData<fn() -> T>,
 }
 
-impl<T: Send + 'static> Finish<T> {
+impl<T: Send + 'static, I: Typed<T>> Finish<T, I> {
     /// The guard of a registered thread.
-    pub(crate) fn new(inner: Arc<Inner<T>>) -> Self {
-        Self { inner }
+    pub(crate) fn new(thread: Arc<I>) -> Self {
+        Self {
+            thread,
+            output: PhantomData,
+        }
     }
 
     pub(crate) fn complete(self, outcome: Result<T, JoinError>) {
@@ -60,7 +65,7 @@ impl<T: Send + 'static> Finish<T> {
     }
 
     fn finish(&self, outcome: Result<T, JoinError>) {
-        let inner = &self.inner;
+        let inner = self.thread.inner();
         // Python removes a thread from `_active` before `join` returns.
         registry::remove(inner.core.slot());
         *lock(&inner.stage) = Stage::Done(outcome);
@@ -68,45 +73,48 @@ impl<T: Send + 'static> Finish<T> {
     }
 }
 
-impl<T: Send + 'static> Drop for Finish<T> {
+impl<T: Send + 'static, I: Typed<T>> Drop for Finish<T, I> {
     fn drop(&mut self) {
         // Completed already (the common case): no outcome to make and drop.
         // (Only `finish` marks a registered thread done.)
-        if !self.inner.core.is_done() {
+        if !self.thread.core().is_done() {
             self.finish(Err(JoinError::Cancelled));
         }
     }
 }
 
 /// Starts an already-marked-started thread: registers it and spawns the
-/// wrapper on `handle` (on the current runtime when `None`).
+/// wrapper on `handle` (on the current runtime when `None`). The task keeps
+/// `thread`; the caller stores the returned handle
+/// ([`Core::set_handle`](super::core::Core::set_handle)).
 ///
 /// `map` turns the future's output into the thread's (`None`: cancelled); a
 /// function item such as `Some`, so that it takes no room in the task.
-pub(crate) fn launch<T, F, M>(
-    inner: &Arc<Inner<T>>,
+pub(crate) fn launch<T, I, F, M>(
+    thread: Arc<I>,
     fut: F,
     map: M,
     handle: Option<&tokio::runtime::Handle>,
-) where
+) -> tokio::task::JoinHandle<()>
+where
     T: Send + 'static,
+    I: Typed<T>,
     F: Future + Send + 'static,
     M: Fn(F::Output) -> Option<T> + Send + 'static,
 {
     excepthook::install_panic_hook();
-    registry::insert(inner);
+    registry::insert(&thread);
     // The guard is made here, not when the task first runs: a task cancelled
     // before its first poll drops only its future, and must still finish.
     let task = ThreadTask::Running {
         fut,
-        finish: Finish::<T>::new(inner.clone()),
+        finish: Finish::<T, I>::new(thread),
         map,
     };
-    let task = match handle {
+    match handle {
         Some(handle) => handle.spawn(task),
         None => tokio::spawn(task),
-    };
-    inner.core.set_handle(task);
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -119,26 +127,28 @@ pin_project_lite::pin_project! {
     /// `memcpy` at each of tokio's moves (measured with callgrind).
     #[project = Proj]
     #[project_replace = ProjReplace]
-    enum ThreadTask<T, F, M>
+    enum ThreadTask<T, I, F, M>
     where
         T: Send,
         T: 'static,
+        I: Typed<T>,
     {
         Running {
             // Declared first, so that on cancellation the future is dropped
             // before `finish` finishes the thread.
             #[pin]
             fut: F,
-            finish: Finish<T>,
+            finish: Finish<T, I>,
             map: M,
         },
         Finished,
     }
 }
 
-impl<T, F, M> Future for ThreadTask<T, F, M>
+impl<T, I, F, M> Future for ThreadTask<T, I, F, M>
 where
     T: Send + 'static,
+    I: Typed<T>,
     F: Future,
     M: Fn(F::Output) -> Option<T>,
 {
@@ -147,7 +157,7 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let (me, outcome) = match self.as_mut().project() {
             Proj::Running { fut, finish, .. } => {
-                let me = Current::of(&finish.inner);
+                let me = Current::of(&finish.thread);
                 match poll_step(me, fut, cx) {
                     Poll::Ready(outcome) => (me, outcome),
                     Poll::Pending => return Poll::Pending,
@@ -167,7 +177,7 @@ where
             Err(payload) => {
                 let message = panic_message(&*payload);
                 drop(payload);
-                excepthook::report(me, finish.inner.clone(), &message);
+                excepthook::report(me, finish.thread.clone(), &message);
                 Err(JoinError::Panicked(message))
             }
         };

@@ -3,13 +3,13 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::Location;
+use std::panic::{Location, RefUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::task::Id;
 
-use super::core::{self, Core, Inner, Kind, Stage};
+use super::core::{self, Core, Erased, Inner, Kind, Stage, Typed};
 use super::error::{DaemonError, JoinError, JoinTimeoutError, StartError};
 use super::thread_ref::ThreadRef;
 use super::{task, trace};
@@ -96,12 +96,97 @@ pub trait ThreadRun: Send + 'static {
 /// # }
 /// ```
 pub struct Thread<T> {
-    inner: Arc<Inner<T>>,
+    /// `RefUnwindSafe` spelled out: the handle stays `UnwindSafe` as it was
+    /// when it pointed at a plain `Inner`.
+    inner: Arc<dyn Obj<T> + RefUnwindSafe>,
+}
+
+/// What a [`Thread`] handle points to: a started thread's [`Inner`], or an
+/// unstarted one ([`Unstarted`]).
+trait Obj<T>: Typed<T> {
+    /// Starts the thread (the one call that takes its future); the caller
+    /// stores the returned task handle.
+    fn start_on(
+        self: Arc<Self>,
+        handle: &tokio::runtime::Handle,
+    ) -> Result<tokio::task::JoinHandle<()>, StartError>;
+}
+
+impl<T: Send + 'static> Obj<T> for Inner<T> {
+    fn start_on(
+        self: Arc<Self>,
+        _handle: &tokio::runtime::Handle,
+    ) -> Result<tokio::task::JoinHandle<()>, StartError> {
+        // Made by `spawn`: started already.
+        Err(StartError::AlreadyStarted)
+    }
+}
+
+/// A thread made unstarted ([`Thread::new`], [`Builder::build`], `Timer`):
+/// its future waits beside its state, in the same allocation (no box of
+/// its own), until `start` takes it. `repr(C)`: the thread's address is its
+/// core's ([`Inner`] is `repr(C)` too).
+///
+/// [`Builder::build`]: crate::Builder::build
+#[repr(C)]
+struct Unstarted<T, F, M> {
+    inner: Inner<T>,
+    future: Mutex<Option<F>>,
+    /// Turns the future's output into the thread's (a function item).
+    map: M,
+}
+
+impl<T, F, M> Erased for Unstarted<T, F, M>
+where
+    T: Send + 'static,
+    F: Send + 'static,
+    M: Send + Sync + 'static,
+{
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn failure(&self) -> Option<JoinError> {
+        self.inner.failure()
+    }
+}
+
+impl<T, F, M> Typed<T> for Unstarted<T, F, M>
+where
+    T: Send + 'static,
+    F: Send + 'static,
+    M: Send + Sync + 'static,
+{
+    fn inner(&self) -> &Inner<T> {
+        &self.inner
+    }
+}
+
+impl<T, F, M> Obj<T> for Unstarted<T, F, M>
+where
+    T: Send + 'static,
+    F: Future + Send + 'static,
+    M: Fn(F::Output) -> Option<T> + Copy + Send + Sync + 'static,
+{
+    fn start_on(
+        self: Arc<Self>,
+        handle: &tokio::runtime::Handle,
+    ) -> Result<tokio::task::JoinHandle<()>, StartError> {
+        // Take the future first, then mark the thread started: only the
+        // start that took it gets past here.
+        let Some(future) = core::lock(&self.future).take() else {
+            return Err(StartError::AlreadyStarted);
+        };
+        let _ = self.core().mark_started();
+        let future = trace::instrument(&self.inner.core, future);
+        let map = self.map;
+        Ok(task::launch(self, future, map, Some(handle)))
+    }
 }
 
 impl<T: Send + 'static> fmt::Debug for Thread<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.core.debug(f, "Thread")
+        self.core().debug(f, "Thread")
     }
 }
 
@@ -140,7 +225,7 @@ impl<T: Send + 'static> Thread<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        Self::from_parts(None, None, Box::pin(async move { Some(future.await) }))
+        Self::from_parts(None, None, future, Some)
     }
 
     /// Makes an unstarted thread that will run `body.run()`: the article's
@@ -174,17 +259,28 @@ impl<T: Send + 'static> Thread<T> {
         Self::new(async move { body.run().await })
     }
 
-    pub(crate) fn from_parts(
+    /// Makes an unstarted thread; `map` turns the future's output into the
+    /// thread's (`None`: cancelled).
+    pub(crate) fn from_parts<F, M>(
         name: Option<String>,
         daemon: Option<bool>,
-        future: core::BoxFuture<T>,
-    ) -> Self {
+        future: F,
+        map: M,
+    ) -> Self
+    where
+        F: Future + Send + 'static,
+        M: Fn(F::Output) -> Option<T> + Copy + Send + Sync + RefUnwindSafe + 'static,
+    {
         let daemon = daemon.unwrap_or_else(inherited_daemon);
         let state = if daemon { core::DAEMON } else { 0 };
         Self {
-            inner: Arc::new(Inner {
-                core: Core::new(Kind::Thread, name.map(String::into_boxed_str), state),
-                stage: Mutex::new(Stage::Initial(future)),
+            inner: Arc::new(Unstarted {
+                inner: Inner {
+                    core: Core::new(Kind::Thread, name.map(String::into_boxed_str), state),
+                    stage: Mutex::new(Stage::running()),
+                },
+                future: Mutex::new(Some(future)),
+                map,
             }),
         }
     }
@@ -206,7 +302,8 @@ impl<T: Send + 'static> Thread<T> {
             stage: Mutex::new(Stage::running()),
         });
         let future = trace::instrument(&inner.core, future);
-        task::launch(&inner, future, Some, handle);
+        let task = task::launch(inner.clone(), future, Some, handle);
+        inner.core.set_handle(task);
         Self { inner }
     }
 
@@ -238,22 +335,8 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     pub fn start(&self) -> Result<(), StartError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        // Take the future first, then mark the thread started: a joiner that
-        // sees it started always finds the stage ready for its waker.
-        let future = {
-            let mut stage = core::lock(&self.inner.stage);
-            match std::mem::replace(&mut *stage, Stage::running()) {
-                Stage::Initial(future) => future,
-                other => {
-                    *stage = other;
-                    return Err(StartError::AlreadyStarted);
-                }
-            }
-        };
-        // Only the start that took the future gets here.
-        let _ = self.inner.core.mark_started();
-        let future = trace::instrument(&self.inner.core, future);
-        task::launch(&self.inner, future, std::convert::identity, Some(&handle));
+        let task = self.inner.clone().start_on(&handle)?;
+        self.core().set_handle(task);
         Ok(())
     }
 
@@ -306,8 +389,8 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     pub async fn join(self) -> Result<T, JoinError> {
         self.check_joinable()?;
-        self.inner.core.wait_done().await;
-        self.inner.take_output()
+        self.core().wait_done().await;
+        self.inner.inner().take_output()
     }
 
     /// Takes the thread's value if it has finished, without waiting.
@@ -339,10 +422,10 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     pub fn try_join(&mut self) -> Result<T, JoinTimeoutError> {
         self.check_joinable()?;
-        if !self.inner.core.is_done() {
+        if !self.core().is_done() {
             return Err(JoinTimeoutError::Timeout);
         }
-        Ok(self.inner.take_output()?)
+        Ok(self.inner.inner().take_output()?)
     }
 
     /// Like [`join`](Thread::join), giving up after `timeout`, with the
@@ -399,8 +482,8 @@ impl<T: Send + 'static> Thread<T> {
             // whether or not the thread has finished.
             let wait = Wait::plan(timeout, "Thread::join_timeout", caller);
             self.check_joinable()?;
-            match wait.run(self.inner.core.wait_done()).await {
-                Some(()) => Ok(self.inner.take_output()?),
+            match wait.run(self.core().wait_done()).await {
+                Some(()) => Ok(self.inner.inner().take_output()?),
                 None => Err(JoinTimeoutError::Timeout),
             }
         }
@@ -490,22 +573,27 @@ impl<T: Send + 'static> Thread<T> {
     ) -> Result<T, JoinTimeoutError> {
         let wait = async {
             self.check_joinable()?;
-            self.inner.core.wait_done().await;
-            Ok(self.inner.take_output()?)
+            self.core().wait_done().await;
+            Ok(self.inner.inner().take_output()?)
         };
         block_on(op, deadline(timeout), wait).unwrap_or(Err(JoinTimeoutError::Timeout))
+    }
+
+    /// The thread's untyped state.
+    fn core(&self) -> &Core {
+        &self.inner.inner().core
     }
 
     /// Errors every join reports before waiting, in Python's order.
     fn check_joinable(&self) -> Result<(), JoinError> {
         let me = Arc::as_ptr(&self.inner).cast::<()>();
-        self.inner.core.check_joinable(me)
+        self.core().check_joinable(me)
     }
 
     /// Joiners waiting right now (for the crate's tests).
     #[cfg(test)]
     pub(crate) fn join_waiters(&self) -> usize {
-        self.inner.core.join_waiters()
+        self.core().join_waiters()
     }
 
     /// Returns the thread's name: the one given, or `Thread-N`.
@@ -521,7 +609,7 @@ impl<T: Send + 'static> Thread<T> {
     /// assert_eq!(t.name(), "reader");
     /// ```
     pub fn name(&self) -> String {
-        self.inner.core.name()
+        self.core().name()
     }
 
     /// Renames the thread; allowed at any time, as in Python.
@@ -536,7 +624,7 @@ impl<T: Send + 'static> Thread<T> {
     /// assert_eq!(t.name(), "writer");
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        self.inner.core.set_name(name.into());
+        self.core().set_name(name.into());
     }
 
     /// Returns the tokio task id once the thread is started, else `None`.
@@ -557,7 +645,7 @@ impl<T: Send + 'static> Thread<T> {
     /// # }
     /// ```
     pub fn ident(&self) -> Option<Id> {
-        self.inner.core.ident()
+        self.core().ident()
     }
 
     /// Whether the thread is a daemon: [`run`](crate::run) and
@@ -574,7 +662,7 @@ impl<T: Send + 'static> Thread<T> {
     /// assert!(t.is_daemon());
     /// ```
     pub fn is_daemon(&self) -> bool {
-        self.inner.core.is_daemon()
+        self.core().is_daemon()
     }
 
     /// Sets the daemon flag; only before [`start`](Thread::start).
@@ -599,7 +687,7 @@ impl<T: Send + 'static> Thread<T> {
     /// # }
     /// ```
     pub fn set_daemon(&self, daemon: bool) -> Result<(), DaemonError> {
-        if self.inner.core.set_daemon(daemon) {
+        if self.core().set_daemon(daemon) {
             Ok(())
         } else {
             Err(DaemonError)
@@ -625,7 +713,7 @@ impl<T: Send + 'static> Thread<T> {
     /// # }
     /// ```
     pub fn is_alive(&self) -> bool {
-        self.inner.core.is_alive()
+        self.core().is_alive()
     }
 
     /// Returns the type-erased view of this thread, the type

@@ -97,7 +97,7 @@ impl<T: Send + 'static> Timer<T> {
             Some(value)
         };
         Self {
-            thread: Thread::from_parts(None, None, Box::pin(body)),
+            thread: Thread::from_parts(None, None, body, std::convert::identity),
             finished,
         }
     }
