@@ -71,10 +71,12 @@ fn all_asleep() {
 
 /// Every threadlet thread waits, but a plain tokio task is alive and sets
 /// the event after a while: the watchdog cannot know that nothing will wake
-/// them, so it must stay silent, and the program ends by itself.
+/// them, so it must stay silent, and the program ends by itself. (The wait
+/// lasts three times the limit: a watchdog that ignored the other task would
+/// report it.)
 fn outside_waker() {
     RuntimeBuilder::new()
-        .watchdog(Duration::from_millis(40))
+        .watchdog(Duration::from_secs(1))
         .run(async {
             let go = Event::labeled("go");
             let g = go.clone();
@@ -83,7 +85,7 @@ fn outside_waker() {
                 .spawn(async move { g.wait().await })
                 .unwrap();
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(800)).await;
+                tokio::time::sleep(Duration::from_secs(3)).await;
                 go.set();
             });
             worker.join().await.unwrap();

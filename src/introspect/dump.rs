@@ -280,7 +280,8 @@ impl Dump {
     /// still set the event or put the item they wait for. So this is a
     /// proof only for a program whose every task is a threadlet thread; the
     /// watchdog of [`run`](crate::run) reports it only when the runtime has
-    /// no other task alive and the same waits last over two checks.
+    /// no other task alive and the same waits have lasted its whole limit
+    /// (a waiter woken but not yet run still looks asleep for a moment).
     ///
     /// # Examples
     ///

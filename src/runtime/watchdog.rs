@@ -126,9 +126,9 @@ fn watch(
     let mut exiting: Option<Instant> = None;
     let mut exit_reported = false;
     let mut last_cycles: Vec<String> = Vec::new();
-    // The waits of the last check that found every thread asleep, and of
-    // the last episode reported.
-    let mut asleep_seen: Option<Vec<(u64, u64)>> = None;
+    // Since when every thread has been asleep in the same waits with the
+    // same number of tasks alive, and the waits of the last episode reported.
+    let mut asleep_seen: Option<Asleep> = None;
     let mut asleep_reported: Option<Vec<(u64, u64)>> = None;
     loop {
         match events.recv_timeout(period) {
@@ -156,21 +156,25 @@ fn watch(
         }
         last_cycles = key;
         // Every thread asleep: decidable only when no task threadlet did
-        // not start is alive on the runtime (it could wake them), and
-        // confirmed by the same waits at two checks in a row.
+        // not start is alive on the runtime (it could wake them). A waiter
+        // already woken but not yet run still looks asleep, so the same
+        // waits with the same number of live tasks must last: the limit for
+        // a report of its own, half of it for the exit report's sentence.
         let dump = crate::dump();
-        let others = runtime
-            .metrics()
-            .num_alive_tasks()
-            .saturating_sub(dump.tasks() + own_tasks.load(Ordering::Relaxed));
-        let mut all_asleep = false;
+        let alive = runtime.metrics().num_alive_tasks();
+        let others = alive.saturating_sub(dump.tasks() + own_tasks.load(Ordering::Relaxed));
+        let mut asleep_for = Duration::ZERO;
         if dump.all_asleep() && others == 0 {
             let waits = dump.wait_key();
-            all_asleep = asleep_seen.as_ref() == Some(&waits);
+            let since = match &asleep_seen {
+                Some((seen, was_alive, since)) if *seen == waits && *was_alive == alive => *since,
+                _ => Instant::now(),
+            };
+            asleep_for = since.elapsed();
             // Before main returns, its own report (unless a cycle report
             // already explains it); after, the exit report below says it:
             // one report per stuck program.
-            if all_asleep
+            if asleep_for >= limit
                 && exiting.is_none()
                 && cycles.is_empty()
                 && asleep_reported.as_ref() != Some(&waits)
@@ -178,7 +182,7 @@ fn watch(
                 report(&format!("{ALL_ASLEEP} (deadlock!)"), &cycles);
                 asleep_reported = Some(waits.clone());
             }
-            asleep_seen = Some(waits);
+            asleep_seen = Some((waits, alive, since));
         } else {
             asleep_seen = None;
         }
@@ -192,7 +196,7 @@ fn watch(
                  (a forgotten `shutdown()`, `set()` or `join()`?)",
                 since.elapsed()
             );
-            if all_asleep {
+            if asleep_for >= limit / 2 {
                 head.push_str("; ");
                 head.push_str(ALL_ASLEEP);
             }
@@ -200,6 +204,10 @@ fn watch(
         }
     }
 }
+
+/// An episode of every thread asleep: the waits (`Dump::wait_key`), the
+/// runtime's live tasks, and since when both have stayed the same.
+type Asleep = (Vec<(u64, u64)>, usize, Instant);
 
 /// What the watchdog says when every thread is asleep with nothing left to
 /// wake it.
