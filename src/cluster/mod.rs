@@ -13,7 +13,7 @@
 //!   `task_done` returns [`TaskDoneError::NotLeased`] so it can tell.
 //!   [`join`](BaseQueue::join) waits until every item put by anyone was
 //!   acknowledged; shutdown is seen by every client.
-//! * [`Pool`] and [`worker`]: `multiprocessing.Pool`'s `map` / `map_chunked` /
+//! * [`Pool`] and [`worker()`]: `multiprocessing.Pool`'s `map` / `map_chunked` /
 //!   `apply_async` / `imap` / `imap_unordered` over a job queue served by
 //!   worker processes on any host, functions registered with
 //!   [`process::register`](crate::process::register). A job whose worker died

@@ -1,5 +1,5 @@
 //! `cluster::Pool`: `map` / `apply_async` / `imap` over a cluster queue of jobs,
-//! served by [`worker`](super::worker) processes on any host.
+//! served by [`worker`](super::worker()) processes on any host.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -173,7 +173,7 @@ impl PoolInner {
 /// `multiprocessing.Pool` across hosts.
 ///
 /// Workers are processes started on any host with
-/// [`worker`](super::worker)`(url, name)`; functions are registered in the
+/// [`worker`](super::worker())`(url, name)`; functions are registered in the
 /// workers and in the client with [`process::register`](crate::process::register),
 /// as for [`process::Pool`](crate::process::Pool). Every call puts its chunks
 /// on the pool's job queue (a [`cluster::Queue`](super::Queue) named

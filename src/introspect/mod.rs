@@ -1,4 +1,4 @@
-//! Seeing inside a running program: [`dump`] (threadlet's `jstack`) and
+//! Seeing inside a running program: [`dump()`] (threadlet's `jstack`) and
 //! [`deadlocks`] (the cycles of the wait-for graph).
 //!
 //! Every threadlet thread is in the registry and every wait goes through the

@@ -134,7 +134,7 @@ impl ProcessInfo {
     /// Whether the process is alive: always `true` for the current process; for
     /// the parent, whether this child still has it as its parent (a child whose
     /// parent died is re-parented, so `getppid()` changes); for a child from
-    /// [`active_children`](super::active_children), whether it has not been
+    /// [`active_children`], whether it has not been
     /// reaped yet.
     ///
     /// # Examples

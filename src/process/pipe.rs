@@ -1,7 +1,7 @@
 //! `Pipe`: two connected ends for messages between processes.
 //!
 //! Like [`Queue`](super::Queue), the process that creates the pipe serves it
-//! through the process transport ([`transport`](super::transport): an abstract
+//! through the process transport ([`transport`]: an abstract
 //! Unix socket, peer credentials and a secret proven in a handshake), and an
 //! end (the socket's name and the secret) travels to a child as an ordinary
 //! argument. An end *attaches* when it is first used, or when it is decoded in

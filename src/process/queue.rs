@@ -1,7 +1,7 @@
 //! `process::Queue`: a FIFO queue shared between processes.
 //!
 //! The process that creates the queue serves it: a task on its process driver
-//! thread listens through the process transport ([`transport`](super::transport):
+//! thread listens through the process transport ([`transport`]:
 //! an abstract Unix socket, peer credentials and a secret proven in a
 //! handshake) and keeps the items. A handle is the socket's name and the
 //! secret, so it travels to children as an ordinary serde argument; each

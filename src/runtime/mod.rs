@@ -5,14 +5,14 @@
 //! |---|---|
 //! | a script: run it, wait for the non-daemon threads at exit, drop the daemons | [`run`]`(async { … })`, or `#[threadlet::main] async fn main` |
 //! | — (each test its own interpreter) | `#[threadlet::test]`, or [`RuntimeBuilder::block_on`] |
-//! | — (`concurrent.futures`' `with` block, trio's nursery) | [`scope`]`(async { … }).await` |
+//! | — (`concurrent.futures`' `with` block, trio's nursery) | [`scope()`]`(async { … }).await` |
 //! | `threading._shutdown()` | [`wait_non_daemon`] and its timed and blocking forms |
 //!
 //! # Scopes
 //!
 //! Threads belong to the *scope* that started them, and the threads they
 //! start belong to it too. [`run`], `#[threadlet::main]`,
-//! `#[threadlet::test]` ([`RuntimeBuilder::block_on`]) and [`scope`] each
+//! `#[threadlet::test]` ([`RuntimeBuilder::block_on`]) and [`scope()`] each
 //! make a scope, and each waits for **its own** non-daemon threads only and
 //! cancels **its own** daemon threads only. So tests running in parallel in
 //! one process never wait for each other's threads, and a library's
@@ -20,7 +20,7 @@
 //!
 //! A thread's scope is decided when it starts, in this order:
 //!
-//! 1. started by the body of a [`scope`] (polled directly in it, not in a
+//! 1. started by the body of a [`scope()`] (polled directly in it, not in a
 //!    task it spawned): that scope;
 //! 2. started by a threadlet thread: that thread's scope;
 //! 3. started on a runtime built by [`RuntimeBuilder`] (any task or blocking
@@ -29,7 +29,7 @@
 //! 4. anywhere else (a `#[tokio::test]`, a plain OS thread): the *root*
 //!    scope, which no one waits for unless it calls [`wait_non_daemon`].
 //!
-//! A [`scope`] future dropped before it finished (cancelled) cancels its
+//! A [`scope()`] future dropped before it finished (cancelled) cancels its
 //! daemon threads and hands its non-daemon threads to the scope it was in,
 //! which then waits for them.
 //!
@@ -97,7 +97,7 @@ use std::future::Future;
 /// [`deadlocks`](crate::deadlocks) when one appears.
 ///
 /// Use [`RuntimeBuilder`] to choose the flavour and the number of worker
-/// threads, [`scope`] for the same wait inside async code, and
+/// threads, [`scope()`] for the same wait inside async code, and
 /// [`wait_non_daemon`] to wait for the threads of the caller's scope.
 ///
 /// # Panics
@@ -105,7 +105,7 @@ use std::future::Future;
 /// - Called on a thread that is driving a tokio runtime (an async task, a
 ///   `block_on`, `#[tokio::test]` or `#[threadlet::test]` body), where a
 ///   runtime cannot be started: at once, at the caller's location, saying
-///   what to use instead ([`scope`]). From `spawn_blocking` or a plain OS
+///   what to use instead ([`scope()`]). From `spawn_blocking` or a plain OS
 ///   thread it works.
 /// - If `main` panics (after the wait, as described), or if the runtime
 ///   cannot be built (see [`RuntimeBuilder::try_run`]).

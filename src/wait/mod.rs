@@ -2,12 +2,12 @@
 //!
 //! - [`list`]: the FIFO list of waiters (a slab-threaded doubly linked list,
 //!   its sleeper cursor, arrival numbers, and the shrink after a burst);
-//! - [`semaphore`]: [`RawSemaphore`](semaphore::RawSemaphore), the counting
+//! - [`semaphore`]: [`RawSemaphore`], the counting
 //!   semaphore over that list (permits, barging with a bounded bypass,
 //!   hand-off, close, cancellation);
 //! - [`mode`]: what a semaphore stores and what happens to a dropped waiter's
-//!   wake-up ([`Mode::Counting`](mode::Mode::Counting),
-//!   [`Mode::PassOn`](mode::Mode::PassOn), [`Mode::Discard`](mode::Mode::Discard)),
+//!   wake-up ([`Mode::Counting`],
+//!   [`Mode::PassOn`], [`Mode::Discard`]),
 //!   and the signal modes' notification of the waiters already queued;
 //! - [`flag`]: a flag guarded by a broadcast-mode semaphore: the setter's
 //!   [`announce`](flag::announce) and the waiters' [`wait_until`](flag::wait_until)
@@ -42,18 +42,18 @@
 //!   counter waiting for it: a sleeper is woken for the counter only while
 //!   the counter holds more permits than there are woken waiters.
 //! - **`[I-handoff]`** A woken waiter that lost its permit to a barger and has
-//!   waited [`STARVATION_BOUND`](crate::STARVATION_BOUND) since is handed the
+//!   waited [`STARVATION_BOUND`] since is handed the
 //!   next released permit directly, out of the barger's reach (barging with a
 //!   bounded bypass).
 //! - **`[I-passon]`** A waiter that stops waiting (its future dropped, its
 //!   blocking call timed out) loses nothing: woken for a counter permit, it
 //!   wakes the next sleeper for it; handed a permit, it gives it back (to the
 //!   next waiter, or the counter); handed a notification, it passes it to the
-//!   next sleeper in [`Mode::PassOn`](mode::Mode::PassOn) and drops it in
-//!   [`Mode::Discard`](mode::Mode::Discard), where every waiter was woken.
+//!   next sleeper in [`Mode::PassOn`] and drops it in
+//!   [`Mode::Discard`], where every waiter was woken.
 //! - **`[I-slot]`** A waiter's slot is owned by exactly one future (or key
 //!   holder) and returned to the slab by it alone, when it completes or is
-//!   cancelled — or, in [`Mode::Discard`](mode::Mode::Discard), by the
+//!   cancelled — or, in [`Mode::Discard`], by the
 //!   notification that drains it (`[I-drain]`): either way exactly once.
 //!   The slab is shrunk only when no slot is in use.
 //! - **`[I-drain]`** (Discard) A notification takes the waiters it wakes
