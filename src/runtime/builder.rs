@@ -310,6 +310,9 @@ impl RuntimeBuilder {
                 // daemon ones.
                 #[cfg(all(feature = "process", target_os = "linux"))]
                 crate::process::shutdown_children().await;
+                if let Some(watchdog) = &watchdog {
+                    watchdog.exited();
+                }
                 // The daemons are cancelled by the shutdown below.
                 scope.close();
                 outcome

@@ -25,6 +25,9 @@ pub(super) const ENV: &str = "THREADLET_WATCHDOG";
 enum Event {
     /// Main has returned: the wait for the non-daemon threads begins.
     Exiting(Instant),
+    /// The exit wait is over (the non-daemon threads and child processes
+    /// are done); what is left is the runtime's shutdown.
+    Exited,
     /// SIGQUIT arrived: print the dump now.
     #[cfg_attr(not(all(feature = "process", unix)), allow(dead_code))]
     Dump,
@@ -70,6 +73,15 @@ impl Watchdog {
     pub(super) fn exiting(&self) {
         if let Some(events) = &self.events {
             let _ = events.send(Event::Exiting(Instant::now()));
+        }
+    }
+
+    /// The wait for the non-daemon threads and children has ended: from
+    /// now on nothing is reported (the runtime's own shutdown may still
+    /// take a while on a loaded machine, and is not a wait for threads).
+    pub(super) fn exited(&self) {
+        if let Some(events) = &self.events {
+            let _ = events.send(Event::Exited);
         }
     }
 
@@ -130,9 +142,16 @@ fn watch(
     // same number of tasks alive, and the waits of the last episode reported.
     let mut asleep_seen: Option<Asleep> = None;
     let mut asleep_reported: Option<Vec<(u64, u64)>> = None;
+    let mut quiet = false;
     loop {
         match events.recv_timeout(period) {
             Ok(Event::Exiting(since)) => exiting = Some(since),
+            // Nothing is waited for any more: stay quiet until stopped
+            // (SIGQUIT still prints).
+            Ok(Event::Exited) => {
+                quiet = true;
+                continue;
+            }
             Ok(Event::Dump) => {
                 report(
                     "SIGQUIT: the dump (the program goes on)",
@@ -142,6 +161,9 @@ fn watch(
             }
             Err(RecvTimeoutError::Timeout) => {}
             Ok(Event::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if quiet {
+            continue;
         }
         let cycles = crate::deadlocks();
         let mut key: Vec<String> = cycles.iter().map(|c| c.summary()).collect();
