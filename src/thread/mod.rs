@@ -20,8 +20,9 @@
 //! a name, a registry, a daemon flag that decides whether [`run`](crate::run) waits for
 //! it, a panic report, and an end any number of tasks may join. When none
 //! of that matters, `tokio::spawn` is the leaner tool: starting and joining a
-//! threadlet thread costs about 1.6–2x a bare tokio task on a multi-thread
-//! runtime, about 1.8–1.9x on a current-thread one (see BENCHMARKS.md).
+//! threadlet thread costs about 1.55x (spawn) to 1.7x (`Thread::new` +
+//! `start`) a bare tokio task on a multi-thread runtime, about 1.75x to 2x on
+//! a current-thread one (see BENCHMARKS.md).
 //!
 //! # Differences from Python
 //!
