@@ -690,15 +690,7 @@ impl Parked {
     ) -> Poll<Result<(), Closed>> {
         let poll = sem.poll_acquire_at(&mut self.key, cx);
         #[cfg(not(threadlet_loom))]
-        match poll {
-            Poll::Pending if self.record.is_none() => self.record = Some(waits::enter(&sem.meta)),
-            Poll::Ready(_) => {
-                if let Some(record) = self.record.take() {
-                    waits::leave(record);
-                }
-            }
-            Poll::Pending => {}
-        }
+        track(&mut self.record, &poll, sem);
         poll
     }
 
@@ -713,6 +705,22 @@ impl Parked {
     }
 }
 
+/// The wait record of a waiter ([`Acquire`], [`Parked`]) after a poll: the
+/// first `Pending` means it parked, so it records who waits on what
+/// (`introspect`); the end removes the record.
+#[cfg(not(threadlet_loom))]
+fn track<T>(record: &mut Option<WaitSlot>, poll: &Poll<T>, sem: &RawSemaphore) {
+    match poll {
+        Poll::Pending if record.is_none() => *record = Some(waits::enter(&sem.meta)),
+        Poll::Ready(_) => {
+            if let Some(record) = record.take() {
+                waits::leave(record);
+            }
+        }
+        Poll::Pending => {}
+    }
+}
+
 impl Future for Acquire<'_> {
     type Output = Result<(), Closed>;
 
@@ -722,18 +730,7 @@ impl Future for Acquire<'_> {
             .sem
             .poll_acquire(&mut this.key, &mut this.seq, Source::Task(cx.waker()));
         #[cfg(not(threadlet_loom))]
-        match poll {
-            // Parked: record who waits on what (`introspect`).
-            Poll::Pending if this.record.is_none() => {
-                this.record = Some(waits::enter(&this.sem.meta));
-            }
-            Poll::Ready(_) => {
-                if let Some(record) = this.record.take() {
-                    waits::leave(record);
-                }
-            }
-            Poll::Pending => {}
-        }
+        track(&mut this.record, &poll, this.sem);
         poll
     }
 }
