@@ -194,7 +194,11 @@ struct Marks {
 
 /// The state mutex, locked. Dropping it — at the end of the section or while
 /// unwinding from user code inside it — unlocks, then wakes whoever the
-/// section's change made runnable (I2).
+/// section's change made runnable (I2). A section that stored or took one
+/// item ends by [`end_put`](Self::end_put) / [`end_get`](Self::end_get)
+/// instead (I7), so the general end runs for the rest: a push or pop that
+/// unwound, `shutdown_immediate`'s drain, a sink's reserved place, and the
+/// sections that changed nothing (a full put, an empty get, a shutdown).
 struct Section<'a, T, S: Store<T>> {
     inner: &'a Inner<S>,
     state: Option<MutexGuard<'a, State<S>>>,
